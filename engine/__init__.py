@@ -1,0 +1,1 @@
+"""pg-flux: the declarative PostgreSQL schema engine. Knows PostgreSQL, nothing of GitHub."""

@@ -1,0 +1,1 @@
+"""pgflux-ci: the GitHub layer around the pg-flux engine."""
