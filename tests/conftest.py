@@ -1,0 +1,97 @@
+"""Real PostgreSQL for the test suite: one embedded cluster per session, a fresh database per test.
+
+Which binaries: $PGFLUX_POSTGRES_BIN (a bin folder) wins; else $PGFLUX_TEST_PG_MAJOR picks a
+major among those found (system, pip packages); else the first found (the system's newest).
+
+Fixtures:
+  pg_cluster  (session)  EmbeddedCluster, loader is NOT a superuser
+  pg_major    (session)  int, e.g. 15
+  db          (function) ShadowDatabase: db.admin_dsn = superuser ("production"), db.dsn = loader
+  make_db     (function) factory: make_db() -> ShadowDatabase, all dropped after the test
+  run_sql     (function) run_sql(dsn, sql) -> rows of the last statement (list of tuples)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from engine.pgbin import PgBin, find_postgres_bin
+from engine.shadow import EmbeddedCluster, ShadowDatabase
+
+_SESSION_PGBIN: PgBin | None = None
+
+
+def session_pgbin() -> PgBin | None:
+    """The binaries of the running session cluster (pg_dump of the same major), if started."""
+    return _SESSION_PGBIN
+
+
+def _wanted_pgbin() -> PgBin:
+    explicit = os.environ.get("PGFLUX_POSTGRES_BIN") or None
+    major_env = os.environ.get("PGFLUX_TEST_PG_MAJOR") or None
+    want = int(major_env) if major_env else None
+    pgbin = find_postgres_bin(want, explicit=explicit)
+    if want is not None and explicit is None and pgbin.major != want:
+        pytest.exit(f"PGFLUX_TEST_PG_MAJOR={want} but only found PostgreSQL {pgbin.major}", 2)
+    return pgbin
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[EmbeddedCluster]:
+    global _SESSION_PGBIN
+    cluster = EmbeddedCluster(_wanted_pgbin(), superuser_loader=False)
+    _SESSION_PGBIN = cluster.pgbin
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+        _SESSION_PGBIN = None
+
+
+@pytest.fixture(scope="session")
+def pg_major(pg_cluster: EmbeddedCluster) -> int:
+    return pg_cluster.major
+
+
+@pytest.fixture
+def db(pg_cluster: EmbeddedCluster) -> Iterator[ShadowDatabase]:
+    with pg_cluster.database() as database:
+        yield database
+
+
+@pytest.fixture
+def make_db(pg_cluster: EmbeddedCluster) -> Iterator[Callable[..., ShadowDatabase]]:
+    made: list[ShadowDatabase] = []
+
+    def factory(*, template: str | None = None) -> ShadowDatabase:
+        database = pg_cluster.create_database(template=template)
+        made.append(database)
+        return database
+
+    yield factory
+    for database in reversed(made):
+        pg_cluster.drop_database(database)
+
+
+def _run_sql(dsn: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+    """Run `sql` in autocommit; several statements are fine when no params are given."""
+    with psycopg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute(sql.encode() if params is None else sql, params)  # type: ignore[arg-type]
+        rows: list[tuple[Any, ...]] = []
+        # The rows of the last statement that returned any.
+        while True:
+            if cur.description is not None:
+                rows = cur.fetchall()
+            if not cur.nextset():
+                break
+        return rows
+
+
+@pytest.fixture
+def run_sql() -> Callable[..., list[tuple[Any, ...]]]:
+    return _run_sql

@@ -1,0 +1,52 @@
+"""Test helpers around PostgreSQL's own tools: schema dumps that compare equal when schemas do."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from engine import dsn as dsnlib
+from engine.pgbin import PgBin, find_postgres_bin
+
+# Lines that change between two dumps of the same schema.
+_VOLATILE_PREFIXES = ("-- Dumped from", "-- Dumped by", "\\restrict", "\\unrestrict")
+
+
+def _default_pgbin() -> PgBin:
+    from tests import conftest  # the session cluster's binaries
+
+    pgbin = conftest.session_pgbin()
+    return pgbin if pgbin is not None else find_postgres_bin()
+
+
+def normalise_dump(text: str) -> str:
+    """Drop volatile lines and collapse the blank-line runs they leave behind."""
+    kept = [ln for ln in text.splitlines() if not ln.startswith(_VOLATILE_PREFIXES)]
+    out: list[str] = []
+    for line in kept:
+        if line == "" and out and out[-1] == "":
+            continue
+        out.append(line)
+    return "\n".join(out).strip() + "\n"
+
+
+def pg_dump_schema(
+    dsn: str, *, pgbin: PgBin | None = None, extra_args: list[str] | None = None
+) -> str:
+    """`pg_dump --schema-only` of the database at `dsn`, owners and comments kept, normalised."""
+    tool = (pgbin or _default_pgbin()).pg_dump
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = "C.UTF-8"
+    res = subprocess.run(
+        [str(tool), "--schema-only", "--no-password", *(extra_args or []), "--dbname", dsn],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    if res.returncode != 0:
+        raise RuntimeError(
+            f"pg_dump failed on {dsnlib.redact(dsn)}: {dsnlib.scrub(res.stderr.strip(), dsn)}"
+        )
+    return normalise_dump(res.stdout)
