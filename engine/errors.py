@@ -51,10 +51,19 @@ class SchemaLoadError(PgFluxError):
         line: int | None = None,
         column: int | None = None,
         details: str | None = None,
+        source_line: str | None = None,
+        hint: str | None = None,
+        detail: str | None = None,
+        sqlstate: str | None = None,
     ) -> None:
         self.file = file
         self.line = line
         self.column = column
+        # The offending line quoted with a caret, and the server's DETAIL / HINT / SQLSTATE.
+        self.source_line = source_line
+        self.hint = hint
+        self.detail = detail
+        self.sqlstate = sqlstate
         location = ":".join(str(p) for p in (file, line, column) if p is not None)
         super().__init__(f"{location}: {message}" if location else message, details=details)
         self.reason = message
