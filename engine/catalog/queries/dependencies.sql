@@ -1,0 +1,122 @@
+-- Every dependency between two managed objects, as a pair of identity keys (engine.model.base.ObjectKey).
+-- One query for the whole database: pg_depend joined twice to a table of keys for every object
+-- pg-flux manages. Columns and column defaults map to column keys; rewrite rules map to their view;
+-- array types map to their element type; domain constraints map to their domain.
+WITH managed_ns AS (
+    SELECT oid, nspname FROM pg_namespace
+    WHERE nspname NOT LIKE 'pg\_%%' AND nspname <> 'information_schema'
+      AND nspname <> ALL (%(excluded_schemas)s::text[])
+),
+rel AS (
+    SELECT c.oid, c.relname, c.relkind, n.nspname,
+           CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'f' THEN 'table'
+                          WHEN 'v' THEN 'view' WHEN 'm' THEN 'matview' WHEN 'S' THEN 'sequence'
+                          WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'c' THEN 'composite' END AS kind
+    FROM pg_class c JOIN managed_ns n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'i', 'I', 'c')
+),
+typ AS (
+    -- user types by oid, arrays resolved to their element type
+    SELECT t.oid, coalesce(e.oid, t.oid) AS base_oid FROM pg_type t
+    LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+),
+base_type_key AS (
+    SELECT t.oid,
+           json_build_object('kind', CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain'
+                                                    WHEN 'r' THEN 'range' WHEN 'c' THEN 'composite' END,
+                             'schema', n.nspname, 'name', t.typname) AS key
+    FROM pg_type t JOIN managed_ns n ON n.oid = t.typnamespace
+    LEFT JOIN pg_class c ON c.oid = t.typrelid
+    WHERE t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND c.relkind = 'c')
+),
+keys AS (
+    SELECT 'pg_class'::regclass::oid AS classid, r.oid AS objid, 0 AS objsubid,
+           json_build_object('kind', r.kind, 'schema', r.nspname, 'name', r.relname) AS key
+    FROM rel r WHERE r.relkind <> 'c'
+    UNION ALL
+    SELECT 'pg_class'::regclass::oid, r.oid, 0, b.key
+    FROM rel r JOIN pg_type t ON t.typrelid = r.oid JOIN base_type_key b ON b.oid = t.oid
+    WHERE r.relkind = 'c'
+    UNION ALL
+    -- table columns are objects; a view's columns stand for the view
+    SELECT 'pg_class'::regclass::oid, r.oid, a.attnum,
+           CASE WHEN r.kind = 'table'
+                THEN json_build_object('kind', 'column', 'schema', r.nspname, 'parent', r.relname, 'name', a.attname)
+                ELSE json_build_object('kind', r.kind, 'schema', r.nspname, 'name', r.relname) END
+    FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND r.kind IN ('table', 'view', 'matview')
+    UNION ALL
+    SELECT 'pg_attrdef'::regclass::oid, d.oid, 0,
+           json_build_object('kind', 'column', 'schema', r.nspname, 'parent', r.relname, 'name', a.attname)
+    FROM pg_attrdef d JOIN rel r ON r.oid = d.adrelid
+    JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+    UNION ALL
+    SELECT 'pg_type'::regclass::oid, t.oid, 0, b.key
+    FROM typ t JOIN base_type_key b ON b.oid = t.base_oid
+    UNION ALL
+    SELECT 'pg_proc'::regclass::oid, p.oid, 0,
+           json_build_object('kind', CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
+                                                    ELSE 'function' END,
+                             'schema', n.nspname, 'name', p.proname,
+                             'args', oidvectortypes(p.proargtypes))
+    FROM pg_proc p JOIN managed_ns n ON n.oid = p.pronamespace
+    UNION ALL
+    SELECT 'pg_constraint'::regclass::oid, k.oid, 0,
+           CASE WHEN k.contypid <> 0 THEN b.key
+                ELSE json_build_object('kind', 'constraint', 'schema', r.nspname,
+                                       'parent', r.relname, 'name', k.conname) END
+    FROM pg_constraint k
+    LEFT JOIN rel r ON r.oid = k.conrelid
+    LEFT JOIN base_type_key b ON b.oid = k.contypid
+    WHERE (k.conrelid <> 0 AND r.oid IS NOT NULL) OR (k.contypid <> 0 AND b.oid IS NOT NULL)
+    UNION ALL
+    SELECT 'pg_trigger'::regclass::oid, g.oid, 0,
+           json_build_object('kind', 'trigger', 'schema', r.nspname, 'parent', r.relname, 'name', g.tgname)
+    FROM pg_trigger g JOIN rel r ON r.oid = g.tgrelid WHERE NOT g.tgisinternal
+    UNION ALL
+    SELECT 'pg_policy'::regclass::oid, p.oid, 0,
+           json_build_object('kind', 'policy', 'schema', r.nspname, 'parent', r.relname, 'name', p.polname)
+    FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
+    UNION ALL
+    SELECT 'pg_rewrite'::regclass::oid, w.oid, 0,
+           json_build_object('kind', r.kind, 'schema', r.nspname, 'name', r.relname)
+    FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class WHERE r.kind IN ('view', 'matview')
+    UNION ALL
+    SELECT 'pg_namespace'::regclass::oid, n.oid, 0, json_build_object('kind', 'schema', 'name', n.nspname)
+    FROM managed_ns n
+    UNION ALL
+    SELECT 'pg_extension'::regclass::oid, e.oid, 0, json_build_object('kind', 'extension', 'name', e.extname)
+    FROM pg_extension e
+    UNION ALL
+    SELECT 'pg_collation'::regclass::oid, c.oid, 0,
+           json_build_object('kind', 'collation', 'schema', n.nspname, 'name', c.collname)
+    FROM pg_collation c JOIN managed_ns n ON n.oid = c.collnamespace
+    UNION ALL
+    SELECT 'pg_statistic_ext'::regclass::oid, s.oid, 0,
+           json_build_object('kind', 'statistics', 'schema', n.nspname, 'name', s.stxname)
+    FROM pg_statistic_ext s JOIN managed_ns n ON n.oid = s.stxnamespace
+    UNION ALL
+    SELECT 'pg_event_trigger'::regclass::oid, e.oid, 0, json_build_object('kind', 'event_trigger', 'name', e.evtname)
+    FROM pg_event_trigger e
+    UNION ALL
+    SELECT 'pg_foreign_data_wrapper'::regclass::oid, w.oid, 0, json_build_object('kind', 'fdw', 'name', w.fdwname)
+    FROM pg_foreign_data_wrapper w
+    UNION ALL
+    SELECT 'pg_foreign_server'::regclass::oid, s.oid, 0, json_build_object('kind', 'server', 'name', s.srvname)
+    FROM pg_foreign_server s
+),
+deps AS (
+    SELECT DISTINCT a.key::text AS dependent, b.key::text AS referenced
+    FROM pg_depend d
+    JOIN keys a ON a.classid = d.classid AND a.objid = d.objid AND a.objsubid = d.objsubid
+    JOIN keys b ON b.classid = d.refclassid AND b.objid = d.refobjid AND b.objsubid = d.refobjsubid
+    WHERE d.deptype IN ('n', 'a')
+      -- OWNED BY points a sequence at its column while the column's default points at the
+      -- sequence: keep only the default's direction, the planner orders OWNED BY itself.
+      AND NOT (d.deptype = 'a' AND d.classid = 'pg_class'::regclass AND d.refobjsubid <> 0
+               AND EXISTS (SELECT 1 FROM pg_class s WHERE s.oid = d.objid AND s.relkind = 'S'))
+)
+SELECT json_build_object('dependencies', coalesce(json_agg(
+           json_build_object('dependent', dependent::json, 'referenced', referenced::json)
+           ORDER BY dependent, referenced), '[]'::json))::text
+FROM deps WHERE dependent <> referenced

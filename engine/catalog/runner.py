@@ -1,0 +1,95 @@
+"""Run the catalog queries in one read-only snapshot and build the model.
+
+Each family keeps one query in `queries/<family>.sql`, optionally with version-specific variants
+`queries/<family>.pg<N>.sql`: the variant with the highest N not above the server's major wins.
+Every query returns a single row holding one JSON object whose keys are `Schema` field names, built
+by PostgreSQL (json_agg), so that the number of statements is fixed whatever the schema's size and
+pydantic validates the whole text in one pass.
+
+Query files are executed with psycopg parameters: `%(excluded_schemas)s` (text[]: the tracking
+schema and any excluded by configuration); a literal percent sign is written `%%`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import psycopg
+
+from engine.model.schema import Schema
+
+QUERIES_PACKAGE = "engine.catalog.queries"
+
+
+@dataclass
+class InspectStats:
+    """How inspection talked to the server: benchmarks and tests read it."""
+
+    statements: int = 0
+    queries: list[str] = field(default_factory=list)
+
+
+def available_families() -> list[str]:
+    names = {
+        entry.name.split(".")[0]
+        for entry in resources.files(QUERIES_PACKAGE).iterdir()
+        if entry.name.endswith(".sql")
+    }
+    return sorted(names)
+
+
+def query_text(family: str, server_version_num: int) -> str:
+    """The family's query for this server: the newest `.pg<N>.sql` variant with N <= major."""
+    major = server_version_num // 10000
+    folder = resources.files(QUERIES_PACKAGE)
+    best: tuple[int, str] = (0, f"{family}.sql")
+    for entry in folder.iterdir():
+        stem, _, rest = entry.name.partition(".")
+        if stem != family or not rest.startswith("pg") or not rest.endswith(".sql"):
+            continue
+        variant = int(rest[2:-4])
+        if best[0] < variant <= major:
+            best = (variant, entry.name)
+    return folder.joinpath(best[1]).read_text(encoding="utf-8")
+
+
+def run_catalog_queries(
+    conn: psycopg.Connection[Any],
+    *,
+    excluded_schemas: Sequence[str] = ("_pgflux",),
+    families: Sequence[str] | None = None,
+    stats: InspectStats | None = None,
+) -> Schema:
+    """Inspect the database behind `conn` in one REPEATABLE READ, READ ONLY transaction."""
+    server_version = conn.info.server_version
+    params = {"excluded_schemas": list(excluded_schemas)}
+    parts: list[str] = []
+    previous_autocommit = conn.autocommit
+    conn.autocommit = False
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            for family in families if families is not None else available_families():
+                sql = query_text(family, server_version)
+                cur.execute(sql.encode(), params)
+                row = cur.fetchone()
+                if stats is not None:
+                    stats.statements += 1
+                    stats.queries.append(family)
+                text = row[0] if row else None
+                if text:
+                    body = str(text).strip()
+                    # Each query returns one JSON object: splice their members into one object.
+                    inner = body[1:-1].strip()
+                    if inner:
+                        parts.append(inner)
+    finally:
+        conn.autocommit = previous_autocommit
+    document = '{"server_version_num": %d%s}' % (
+        server_version,
+        "".join("," + part for part in parts),
+    )
+    return Schema.model_validate_json(document).sorted()

@@ -1,0 +1,143 @@
+"""The base of every schema model: frozen pydantic values with a stable identity key.
+
+Every managed object is one flat value in `Schema` (columns and constraints too, each naming its
+table), so that the differ can match objects by key alone and the planner can order statements by
+a graph of keys. Fields listed in `not_compared` (statistics, column positions) are carried for
+ordering and reporting but never make two objects differ. Dependencies read from pg_depend are kept
+beside the objects, in `Schema.dependencies`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.sqltext import ident, qualname
+
+
+# `schema` would shadow BaseModel.schema(); models store it as `schema_` and speak `schema` in JSON.
+SchemaName = Annotated[str, Field(alias="schema")]
+
+
+class Model(BaseModel):
+    """Frozen, strict about unknown fields: a typo in a catalog query fails loudly."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class ObjectKey(Model):
+    """Identity of a schema object.
+
+    kind: one of the registered kinds ("table", "column", "index", "function", ...).
+    schema: the object's schema; None for database-wide objects (schemas, extensions, event
+        triggers, foreign data wrappers, servers, user mappings).
+    name: the object's own name (for a column, the column's name).
+    parent: the table (or domain, or server) a sub-object belongs to, else None.
+    args: routine identity arguments (`integer, text`), else None.
+    """
+
+    kind: str
+    schema_: str | None = Field(default=None, alias="schema")
+    name: str
+    parent: str | None = None
+    args: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.display}"
+
+    @property
+    def display(self) -> str:
+        """Human form: `public.orders`, `public.orders.total`, `public.f(integer)`."""
+        parts = [p for p in (self.schema_, self.parent, self.name) if p is not None]
+        text = ".".join(parts)
+        if self.args is not None:
+            text += f"({self.args})"
+        return text
+
+    @property
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        return (self.kind, self.schema_ or "", self.parent or "", self.name, self.args or "")
+
+    @property
+    def table_key(self) -> ObjectKey | None:
+        """For a table-scoped object, the key of its table."""
+        if self.parent is None or self.schema_ is None:
+            return None
+        return ObjectKey(kind="table", schema=self.schema_, name=self.parent)
+
+
+class Dependency(Model):
+    """`dependent` needs `referenced` to exist (pg_depend, view rewrite rules, routine types)."""
+
+    dependent: ObjectKey
+    referenced: ObjectKey
+
+
+class Privilege(Model):
+    """One grant: `grantee` receives `privilege` (SELECT, USAGE, ...) from `grantor`."""
+
+    grantee: str  # role name, or "PUBLIC"
+    privilege: str
+    grantable: bool = False
+
+
+class SchemaObject(Model):
+    """A managed object. Subclasses set `kind` and implement `key` and `implied_deps`."""
+
+    kind: ClassVar[str]
+    # Fields carried for ordering or reporting that never make two objects differ.
+    not_compared: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def key(self) -> ObjectKey:
+        raise NotImplementedError
+
+    def implied_deps(self) -> Iterable[ObjectKey]:
+        """Dependencies the model itself implies (its schema, its table, its types)."""
+        return ()
+
+    def compared(self) -> dict[str, Any]:
+        """The fields whose difference is a schema difference."""
+        return self.model_dump(exclude=set(self.not_compared), by_alias=True)
+
+    def same_as(self, other: SchemaObject) -> bool:
+        return type(self) is type(other) and self.compared() == other.compared()
+
+
+def schema_key(name: str) -> ObjectKey:
+    return ObjectKey(kind="schema", name=name)
+
+
+
+__all__ = ["ObjectKey", "Privilege", "SchemaObject", "ident", "qualname", "schema_key"]
+
+
+class Commented(Model):
+    """Mixin: the object can carry a COMMENT."""
+
+    comment: str | None = None
+
+
+class Owned(Model):
+    """Mixin: the object has an owner (compared only when ownership management is on)."""
+
+    owner: str | None = None
+
+
+class Granted(Model):
+    """Mixin: the object carries privileges.
+
+    The catalog expands a NULL ACL to the defaults (acldefault) and leaves out the owner's own
+    entries and every grantor, so that two databases whose owners differ compare equal.
+    """
+
+    acl: tuple[Privilege, ...] = ()
+
+
+class TableScoped(Model):
+    """Mixin for objects that belong to one table (columns, constraints, triggers, policies)."""
+
+    schema_: SchemaName
+    table: str

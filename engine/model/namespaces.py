@@ -1,0 +1,51 @@
+"""Schemas (namespaces), extensions and user-defined collations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from engine.model.base import (
+    Commented,
+    Granted,
+    ObjectKey,
+    Owned,
+    SchemaName,
+    SchemaObject,
+    schema_key,
+)
+
+
+class Namespace(SchemaObject, Commented, Owned, Granted):
+    """A PostgreSQL schema (CREATE SCHEMA). Called Namespace to keep `Schema` for the whole model."""
+
+    kind: ClassVar[str] = "schema"
+    name: str
+
+    @property
+    def key(self) -> ObjectKey:
+        return schema_key(self.name)
+
+
+class Extension(SchemaObject, Commented):
+    kind: ClassVar[str] = "extension"
+    name: str
+    version: str
+    schema_: SchemaName  # the schema it was installed into
+
+    @property
+    def key(self) -> ObjectKey:
+        return ObjectKey(kind=self.kind, name=self.name)
+
+
+class Collation(SchemaObject, Commented, Owned):
+    kind: ClassVar[str] = "collation"
+    schema_: SchemaName
+    name: str
+
+    @property
+    def key(self) -> ObjectKey:
+        return ObjectKey(kind=self.kind, schema=self.schema_, name=self.name)
+
+    def implied_deps(self) -> Iterable[ObjectKey]:
+        return (schema_key(self.schema_),)
