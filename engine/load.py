@@ -604,10 +604,13 @@ def _server_error(
     text = sources[statement.file]
     diag = exc.diag
     position: str | None = diag.statement_position
-    offset = statement.start + int(position) - 1 if position else statement.start
+    message = diag.message_primary or str(exc).strip().splitlines()[0]
+    if position:
+        offset = statement.start + int(position) - 1
+    else:
+        offset = statement.start + (_named_relation_offset(statement.sql, message) or 0)
     pos = position_of(text, offset)
     quoted = quote_line(text, pos)
-    message = diag.message_primary or str(exc).strip().splitlines()[0]
     lines = [quoted]
     if diag.message_detail:
         lines.append(f"DETAIL: {diag.message_detail}")
@@ -635,6 +638,28 @@ def _server_error(
         detail=diag.message_detail,
         sqlstate=diag.sqlstate,
     )
+
+
+def _named_relation_offset(sql: str, message: str) -> int | None:
+    """Where `sql` names the relation a position-less server message quotes, if it does.
+
+    Some errors (a foreign key to a missing table) carry no position; the statement's own
+    parse tree still knows where it wrote each relation name.
+    """
+    try:
+        parsed = split_statements(sql)
+    except SqlSyntaxError:
+        return None
+    for node in _walk_tree([p.node for p in parsed]):
+        if (
+            isinstance(node, ast.RangeVar)
+            and node.relname
+            and node.location is not None
+            and node.location >= 0
+            and f'"{node.relname}"' in message
+        ):
+            return node.location
+    return None
 
 
 def _first_definition(loaded: LoadedSchema, index: int) -> SourceLocation | None:
