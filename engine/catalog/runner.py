@@ -88,8 +88,6 @@ def run_catalog_queries(
                         parts.append(inner)
     finally:
         conn.autocommit = previous_autocommit
-    document = '{"server_version_num": %d%s}' % (
-        server_version,
-        "".join("," + part for part in parts),
-    )
+    members = "".join("," + part for part in parts)
+    document = f'{{"server_version_num": {server_version}{members}}}'
     return Schema.model_validate_json(document).sorted()

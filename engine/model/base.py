@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.sqltext import ident, qualname
 
-
 # `schema` would shadow BaseModel.schema(); models store it as `schema_` and speak `schema` in JSON.
 SchemaName = Annotated[str, Field(alias="schema")]
 
@@ -65,7 +64,7 @@ class ObjectKey(Model):
         """For a table-scoped object, the key of its table."""
         if self.parent is None or self.schema_ is None:
             return None
-        return ObjectKey(kind="table", schema=self.schema_, name=self.parent)
+        return ObjectKey(kind="table", schema_=self.schema_, name=self.parent)
 
 
 class Dependency(Model):
@@ -108,7 +107,6 @@ class SchemaObject(Model):
 
 def schema_key(name: str) -> ObjectKey:
     return ObjectKey(kind="schema", name=name)
-
 
 
 __all__ = ["ObjectKey", "Privilege", "SchemaObject", "ident", "qualname", "schema_key"]

@@ -17,7 +17,7 @@ from engine.model.base import (
 
 
 class Namespace(SchemaObject, Commented, Owned, Granted):
-    """A PostgreSQL schema (CREATE SCHEMA). Called Namespace to keep `Schema` for the whole model."""
+    """A PostgreSQL schema (CREATE SCHEMA); `Schema` names the whole model."""
 
     kind: ClassVar[str] = "schema"
     name: str
@@ -37,6 +37,9 @@ class Extension(SchemaObject, Commented):
     def key(self) -> ObjectKey:
         return ObjectKey(kind=self.kind, name=self.name)
 
+    def implied_deps(self) -> Iterable[ObjectKey]:
+        return (schema_key(self.schema_),)
+
 
 class Collation(SchemaObject, Commented, Owned):
     kind: ClassVar[str] = "collation"
@@ -45,7 +48,7 @@ class Collation(SchemaObject, Commented, Owned):
 
     @property
     def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema=self.schema_, name=self.name)
+        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)

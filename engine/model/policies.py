@@ -14,7 +14,7 @@ class Policy(SchemaObject, TableScoped, Commented):
 
     @property
     def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema=self.schema_, parent=self.table, name=self.name)
+        return ObjectKey(kind=self.kind, schema_=self.schema_, parent=self.table, name=self.name)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
-        return (ObjectKey(kind="table", schema=self.schema_, name=self.table),)
+        return (ObjectKey(kind="table", schema_=self.schema_, name=self.table),)

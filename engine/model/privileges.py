@@ -16,4 +16,6 @@ class DefaultPrivilege(SchemaObject):
 
     @property
     def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema=self.in_schema, parent=self.role, name=self.object_type)
+        return ObjectKey(
+            kind=self.kind, schema_=self.in_schema, parent=self.role, name=self.object_type
+        )

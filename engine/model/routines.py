@@ -29,7 +29,7 @@ class Routine(SchemaObject, Commented, Owned, Granted):
     @property
     def key(self) -> ObjectKey:
         return ObjectKey(
-            kind=self.routine_kind, schema=self.schema_, name=self.name, args=self.identity_args
+            kind=self.routine_kind, schema_=self.schema_, name=self.name, args=self.identity_args
         )
 
     def implied_deps(self) -> Iterable[ObjectKey]:

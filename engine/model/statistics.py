@@ -16,7 +16,7 @@ class Statistics(SchemaObject, Commented, Owned):
 
     @property
     def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema=self.schema_, name=self.name)
+        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)

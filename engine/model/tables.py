@@ -34,7 +34,7 @@ class Table(SchemaObject, Commented, Owned, Granted):
 
     @property
     def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema=self.schema_, name=self.name)
+        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)
@@ -53,7 +53,7 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
 
     @property
     def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema=self.schema_, parent=self.table, name=self.name)
+        return ObjectKey(kind=self.kind, schema_=self.schema_, parent=self.table, name=self.name)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
-        return (ObjectKey(kind="table", schema=self.schema_, name=self.table),)
+        return (ObjectKey(kind="table", schema_=self.schema_, name=self.table),)

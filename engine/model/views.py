@@ -24,7 +24,7 @@ class View(SchemaObject, Commented, Owned, Granted):
 
     @property
     def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema=self.schema_, name=self.name)
+        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)

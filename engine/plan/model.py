@@ -10,7 +10,7 @@ from pydantic import Field
 
 from engine.model.base import Model, ObjectKey
 
-PLAN_FORMAT = "pgflux.plan/v1"
+PLAN_FORMAT: Literal["pgflux.plan/v1"] = "pgflux.plan/v1"
 
 
 class Severity(StrEnum):
@@ -82,7 +82,7 @@ class ObjectRef(Model):
         name = key.name if key.parent is None else f"{key.parent}.{key.name}"
         if key.args is not None:
             name += f"({key.args})"
-        return cls(kind=key.kind, schema=key.schema_, name=name)
+        return cls(kind=key.kind, schema_=key.schema_, name=name)
 
 
 class Statement(Model):

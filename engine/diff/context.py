@@ -1,0 +1,89 @@
+"""What a handler may ask while planning: both schemas, the plan's options, table statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.model.base import ObjectKey, SchemaObject
+from engine.model.schema import Schema
+from engine.model.tables import Column, Table, TableStats
+from engine.plan.model import Hazard, HazardCode, Severity
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    lock_timeout_ms: int = 3000
+    statement_timeout_ms: int = 0
+    # Compare and change owners (ALTER ... OWNER TO). Off by default: production objects are often
+    # owned by a role that the shadow does not have.
+    manage_ownership: bool = False
+    # Use the non-blocking forms (CONCURRENTLY, NOT VALID + VALIDATE) on tables that exist.
+    online: bool = True
+    # A table at or over either bound is "large": hazards on it rise one severity.
+    large_table_rows: int = 1_000_000
+    large_table_bytes: int = GIB
+
+
+def format_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class PlanContext:
+    current: Schema
+    desired: Schema
+    options: PlanOptions = field(default_factory=PlanOptions)
+    # Keys the planner drops and creates again in this plan (filled before handlers run create).
+    rebuilt: set[ObjectKey] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.current_objects: dict[ObjectKey, SchemaObject] = self.current.by_key()
+        self.desired_objects: dict[ObjectKey, SchemaObject] = self.desired.by_key()
+
+    def existed(self, key: ObjectKey) -> bool:
+        """Is the object there, with its data, before this plan runs (and not rebuilt by it)?"""
+        return key in self.current_objects and key not in self.rebuilt
+
+    def table_is_new(self, schema: str, table: str) -> bool:
+        """A table created by this plan: plain (blocking) forms are free on it."""
+        return not self.existed(ObjectKey(kind="table", schema_=schema, name=table))
+
+    def use_online_forms(self, schema: str, table: str) -> bool:
+        return self.options.online and not self.table_is_new(schema, table)
+
+    def table_stats(self, schema: str, table: str) -> TableStats | None:
+        obj = self.current_objects.get(ObjectKey(kind="table", schema_=schema, name=table))
+        return obj.stats if isinstance(obj, Table) else None
+
+    def columns_of(self, schema: str, table: str, *, desired: bool = True) -> list[Column]:
+        source = self.desired if desired else self.current
+        cols = [c for c in source.columns if c.schema_ == schema and c.table == table]
+        return sorted(cols, key=lambda c: c.position)
+
+    def hazard(
+        self,
+        code: HazardCode,
+        severity: Severity,
+        message: str,
+        *,
+        table: tuple[str, str] | None = None,
+    ) -> Hazard:
+        """A hazard; on a live table its message gives the size, and large tables raise severity."""
+        if table is not None:
+            stats = self.table_stats(*table)
+            if stats is not None:
+                rows = "unknown rows" if stats.rows is None else f"~{stats.rows:,} rows"
+                message = f"{message} (table has {rows}, {format_bytes(stats.bytes)})"
+                large = (stats.rows or 0) >= self.options.large_table_rows or (
+                    stats.bytes >= self.options.large_table_bytes
+                )
+                if large and severity is not Severity.INFO:
+                    severity = severity.raised()
+        return Hazard(code=code, severity=severity, message=message)

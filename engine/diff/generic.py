@@ -1,0 +1,126 @@
+"""Comments, privileges and owners: the same for every kind, so diffed once, here."""
+
+from __future__ import annotations
+
+from engine.diff.context import PlanContext
+from engine.diff.handler import Handler, Step
+from engine.model.base import Commented, Granted, ObjectKey, Owned, Privilege, SchemaObject
+from engine.plan.model import HazardCode, Severity
+from engine.sqltext import ident, literal
+
+GENERIC_FIELDS = frozenset({"comment", "acl", "owner"})
+
+# What a freshly created object grants without any GRANT (acldefault), owner entries left out.
+_PUBLIC_DEFAULTS: dict[str, tuple[Privilege, ...]] = {
+    "function": (Privilege(grantee="PUBLIC", privilege="EXECUTE"),),
+    "procedure": (Privilege(grantee="PUBLIC", privilege="EXECUTE"),),
+    "aggregate": (Privilege(grantee="PUBLIC", privilege="EXECUTE"),),
+    "enum": (Privilege(grantee="PUBLIC", privilege="USAGE"),),
+    "composite": (Privilege(grantee="PUBLIC", privilege="USAGE"),),
+    "domain": (Privilege(grantee="PUBLIC", privilege="USAGE"),),
+    "range": (Privilege(grantee="PUBLIC", privilege="USAGE"),),
+}
+
+
+def default_acl(kind: str) -> tuple[Privilege, ...]:
+    return _PUBLIC_DEFAULTS.get(kind, ())
+
+
+def own_fields_differ(old: SchemaObject, new: SchemaObject) -> bool:
+    a, b = old.compared(), new.compared()
+    for name in GENERIC_FIELDS:
+        a.pop(name, None)
+        b.pop(name, None)
+    return a != b
+
+
+def _grantee(name: str) -> str:
+    return "PUBLIC" if name == "PUBLIC" else ident(name)
+
+
+def generic_steps(
+    handler: Handler[SchemaObject],
+    old: SchemaObject | None,
+    new: SchemaObject,
+    ctx: PlanContext,
+) -> list[Step]:
+    """COMMENT / GRANT / REVOKE / OWNER TO steps that take `old` (None: just created) to `new`."""
+    ref = handler.ref(new)
+    if ref is None:
+        return []
+    key = new.key
+    steps: list[Step] = []
+    if isinstance(new, Commented):
+        before = old.comment if isinstance(old, Commented) else None
+        if new.comment != before:
+            steps.append(
+                Step(
+                    key=key,
+                    action="alter",
+                    sql=f"COMMENT ON {ref} IS {literal(new.comment)}",
+                    lock="SHARE UPDATE EXCLUSIVE",
+                )
+            )
+    if isinstance(new, Owned) and ctx.options.manage_ownership and new.owner is not None:
+        before_owner = old.owner if isinstance(old, Owned) else None
+        if new.owner != before_owner:
+            steps.append(
+                Step(
+                    key=key,
+                    action="alter",
+                    sql=f"ALTER {ref} OWNER TO {ident(new.owner)}",
+                    hazards=(
+                        ctx.hazard(
+                            HazardCode.AUTHZ_CHANGE,
+                            Severity.MEDIUM,
+                            f"changes the owner of {key.display} to {new.owner}",
+                        ),
+                    ),
+                )
+            )
+    if isinstance(new, Granted):
+        before_acl = old.acl if isinstance(old, Granted) else default_acl(key.kind)
+        steps.extend(acl_steps(key, ref, before_acl, new.acl, ctx))
+    return steps
+
+
+def acl_steps(
+    key: ObjectKey,
+    ref: str,
+    before: tuple[Privilege, ...],
+    after: tuple[Privilege, ...],
+    ctx: PlanContext,
+    *,
+    columns: str = "",
+) -> list[Step]:
+    """GRANT what is new, REVOKE what is gone; `columns` is `(col)` for column privileges."""
+    old, new = set(before), set(after)
+    steps: list[Step] = []
+    for priv in sorted(old - new, key=lambda p: (p.grantee, p.privilege)):
+        # A grant whose only change is WITH GRANT OPTION is revoked only for the option.
+        still = Privilege(grantee=priv.grantee, privilege=priv.privilege, grantable=False)
+        if priv.grantable and still in new:
+            sql = (
+                f"REVOKE GRANT OPTION FOR {priv.privilege}{columns} ON {ref} "
+                f"FROM {_grantee(priv.grantee)}"
+            )
+        elif not priv.grantable and priv.model_copy(update={"grantable": True}) in new:
+            continue  # the GRANT ... WITH GRANT OPTION below covers it
+        else:
+            sql = f"REVOKE {priv.privilege}{columns} ON {ref} FROM {_grantee(priv.grantee)}"
+        steps.append(_authz_step(key, sql, f"revokes {priv.privilege} from {priv.grantee}", ctx))
+    for priv in sorted(new - old, key=lambda p: (p.grantee, p.privilege)):
+        option = " WITH GRANT OPTION" if priv.grantable else ""
+        sql = f"GRANT {priv.privilege}{columns} ON {ref} TO {_grantee(priv.grantee)}{option}"
+        steps.append(_authz_step(key, sql, f"grants {priv.privilege} to {priv.grantee}", ctx))
+    return steps
+
+
+def _authz_step(key: ObjectKey, sql: str, what: str, ctx: PlanContext) -> Step:
+    return Step(
+        key=key,
+        action="alter",
+        sql=sql,
+        lock="NONE",
+        hazards=(ctx.hazard(HazardCode.AUTHZ_CHANGE, Severity.LOW, f"{what} on {key.display}"),),
+    )

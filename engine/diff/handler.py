@@ -1,0 +1,97 @@
+"""One handler per object kind: how to create, drop and alter it, as steps.
+
+A handler never orders anything. It returns `Step` values for one object; the planner matches
+objects by key, asks handlers for steps, rebuilds dependents and orders every step by the
+dependency graph. Comments, privileges and owners are diffed generically by the planner through
+`ref()`, so a handler only deals with the attributes that are its kind's own.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar
+
+from engine.model.base import Model, ObjectKey, SchemaObject
+from engine.plan.model import Hazard, LockMode
+
+if TYPE_CHECKING:
+    from engine.diff.context import PlanContext
+
+T = TypeVar("T", bound=SchemaObject)
+
+Action = Literal["drop", "create", "alter"]
+
+
+class Step(Model):
+    """One statement for one object, before ordering.
+
+    requires: keys whose create/alter steps must run before this step (beyond the object's
+        dependencies), e.g. ALTER SEQUENCE ... OWNED BY needs its table.
+    lock_timeout_ms / statement_timeout_ms: None means the plan's defaults.
+    """
+
+    key: ObjectKey
+    action: Action
+    sql: str
+    transactional: bool = True
+    lock: LockMode = "ACCESS EXCLUSIVE"
+    hazards: tuple[Hazard, ...] = ()
+    requires: tuple[ObjectKey, ...] = ()
+    lock_timeout_ms: int | None = None
+    statement_timeout_ms: int | None = None
+
+
+class Handler(ABC, Generic[T]):
+    """How one kind of object changes. Subclasses register with `@register`."""
+
+    kind: ClassVar[str]
+    model: ClassVar[type[SchemaObject]]
+    # May the planner drop and recreate this object to rebuild it around a dependency?
+    # False for tables and columns: rebuilding them loses data.
+    rebuildable: ClassVar[bool] = True
+    # Must it be rebuilt when a column it uses changes type? (views, policies, triggers: yes;
+    # indexes and constraints: no, ALTER COLUMN TYPE rebuilds those itself)
+    rebuilt_on_column_change: ClassVar[bool] = False
+
+    @abstractmethod
+    def create(self, obj: T, ctx: PlanContext) -> list[Step]: ...
+
+    @abstractmethod
+    def drop(self, obj: T, ctx: PlanContext) -> list[Step]: ...
+
+    def alter(self, old: T, new: T, ctx: PlanContext) -> list[Step] | None:
+        """Steps that change `old` into `new` in place, or None when it must be recreated.
+
+        Only called when the kind's own attributes differ (comment, acl, owner are generic).
+        """
+        return None
+
+    def ref(self, obj: T) -> str | None:
+        """`TABLE public.t`: how COMMENT ON / GRANT ... ON / ALTER ... OWNER TO name it.
+
+        None when the kind has no such form.
+        """
+        return None
+
+    def invalidated_columns(self, old: T, new: T) -> set[ObjectKey]:
+        """Column keys whose dependents must be rebuilt by this alteration (a type change)."""
+        return set()
+
+
+HANDLERS: dict[str, Handler[SchemaObject]] = {}
+
+
+def register(cls: type[Handler[T]]) -> type[Handler[T]]:
+    """Class decorator: one instance per kind."""
+    if cls.kind in HANDLERS:
+        raise RuntimeError(f"two handlers for kind {cls.kind!r}")
+    HANDLERS[cls.kind] = cls()  # type: ignore[assignment]
+    return cls
+
+
+def handler_for(obj: SchemaObject) -> Handler[SchemaObject]:
+    kind = obj.key.kind
+    try:
+        return HANDLERS[kind]
+    except KeyError:
+        raise KeyError(f"no handler registered for {kind!r}") from None

@@ -1,0 +1,81 @@
+"""Run planned statements on one connection exactly as apply and verify do.
+
+Consecutive transactional statements run in one transaction; a non-transactional statement
+(CREATE INDEX CONCURRENTLY, ...) runs alone in autocommit, in plan order. Each statement gets its
+own lock_timeout and statement_timeout (SET LOCAL inside a transaction, SET outside).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from engine.plan.model import Statement
+
+
+@dataclass(frozen=True)
+class StatementGroup:
+    """A run of statements that share one transaction, or one non-transactional statement."""
+
+    transactional: bool
+    statements: tuple[tuple[int, Statement], ...]
+
+
+def group_statements(statements: Sequence[Statement]) -> Iterator[StatementGroup]:
+    run: list[tuple[int, Statement]] = []
+    for index, statement in enumerate(statements):
+        if statement.transactional:
+            run.append((index, statement))
+            continue
+        if run:
+            yield StatementGroup(True, tuple(run))
+            run = []
+        yield StatementGroup(False, ((index, statement),))
+    if run:
+        yield StatementGroup(True, tuple(run))
+
+
+def _timeouts(cur: psycopg.Cursor[Any], statement: Statement, *, local: bool) -> None:
+    scope = "LOCAL " if local else ""
+    cur.execute(f"SET {scope}lock_timeout = {int(statement.lock_timeout_ms)}")
+    cur.execute(f"SET {scope}statement_timeout = {int(statement.statement_timeout_ms)}")
+
+
+StatementHook = Callable[[int, Statement], None]
+
+
+def execute_statements(
+    conn: psycopg.Connection[Any],
+    statements: Sequence[Statement],
+    *,
+    before: StatementHook | None = None,
+    after: StatementHook | None = None,
+) -> None:
+    """Run `statements` in plan order; raises psycopg errors as they come (the group rolls back)."""
+    conn.autocommit = True
+    for group in group_statements(statements):
+        if group.transactional:
+            with conn.transaction(), conn.cursor() as cur:
+                for index, statement in group.statements:
+                    if before:
+                        before(index, statement)
+                    _timeouts(cur, statement, local=True)
+                    cur.execute(statement.sql.encode())
+                    if after:
+                        after(index, statement)
+        else:
+            index, statement = group.statements[0]
+            with conn.cursor() as cur:
+                if before:
+                    before(index, statement)
+                _timeouts(cur, statement, local=False)
+                try:
+                    cur.execute(statement.sql.encode())
+                finally:
+                    cur.execute("RESET lock_timeout")
+                    cur.execute("RESET statement_timeout")
+                if after:
+                    after(index, statement)

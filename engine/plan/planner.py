@@ -1,0 +1,329 @@
+"""Changes -> ordered statements.
+
+1. Match objects by key: added, removed, changed (handlers decide alter in place or recreate).
+2. Rebuild dependents: whatever depends on something dropped, recreated or retyped is dropped
+   before it and created again after it (transitively); a table or column cannot be rebuilt, and
+   a plan that would need to is refused with the reason.
+3. Order every step by one graph: drops before what they depended on (reverse order), creates
+   and alterations after what they depend on (forward order), built from both schemas'
+   dependencies plus those the model implies. Ties break by kind, then name, so the same inputs
+   always give the same plan.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable
+
+import engine.diff.kinds  # noqa: F401  (registers every handler)
+from engine.diff.context import PlanContext, PlanOptions
+from engine.diff.generic import generic_steps, own_fields_differ
+from engine.diff.handler import Handler, Step, handler_for
+from engine.errors import PlanError
+from engine.model.base import ObjectKey, Owned, SchemaObject
+from engine.model.schema import Schema
+from engine.plan.model import Hazard, HazardCode, ObjectRef, Severity, Statement
+
+# Default order of kinds when the graph leaves a choice (creates; drops use the reverse).
+KIND_ORDER: tuple[str, ...] = (
+    "schema",
+    "extension",
+    "collation",
+    "fdw",
+    "server",
+    "user_mapping",
+    "enum",
+    "domain",
+    "composite",
+    "range",
+    "function",
+    "procedure",
+    "aggregate",
+    "sequence",
+    "table",
+    "column",
+    "constraint",
+    "index",
+    "statistics",
+    "view",
+    "matview",
+    "trigger",
+    "event_trigger",
+    "policy",
+    "default_privilege",
+)
+_KIND_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
+
+
+def _normalise(schema: Schema, options: PlanOptions) -> Schema:
+    """Forget owners unless ownership is managed, so that they never make a difference."""
+    if options.manage_ownership:
+        return schema
+    updates: dict[str, tuple[SchemaObject, ...]] = {}
+    for field in type(schema).model_fields:
+        value = getattr(schema, field)
+        if isinstance(value, tuple) and value and isinstance(value[0], Owned):
+            updates[field] = tuple(o.model_copy(update={"owner": None}) for o in value)
+    return schema.model_copy(update=updates)
+
+
+def _table_of(obj: SchemaObject) -> ObjectKey | None:
+    """The table a sub-object lives on (columns, constraints, indexes, triggers, policies)."""
+    table = getattr(obj, "table", None)
+    schema = getattr(obj, "schema_", None)
+    if isinstance(table, str) and isinstance(schema, str):
+        return ObjectKey(kind="table", schema_=schema, name=table)
+    return None
+
+
+def _dependency_map(
+    schema: Schema, objects: dict[ObjectKey, SchemaObject]
+) -> dict[ObjectKey, set[ObjectKey]]:
+    """dependent -> referenced, from pg_depend plus what the model implies."""
+    deps: dict[ObjectKey, set[ObjectKey]] = defaultdict(set)
+    for dep in schema.dependencies:
+        deps[dep.dependent].add(dep.referenced)
+    for key, obj in objects.items():
+        deps[key].update(obj.implied_deps())
+    return deps
+
+
+def _invert(deps: dict[ObjectKey, set[ObjectKey]]) -> dict[ObjectKey, set[ObjectKey]]:
+    inverse: dict[ObjectKey, set[ObjectKey]] = defaultdict(set)
+    for dependent, referenced in deps.items():
+        for ref in referenced:
+            inverse[ref].add(dependent)
+    return inverse
+
+
+class Planner:
+    def __init__(self, current: Schema, desired: Schema, options: PlanOptions) -> None:
+        self.options = options
+        current = _normalise(current, options)
+        desired = _normalise(desired, options)
+        self.ctx = PlanContext(current=current, desired=desired, options=options)
+        self.cur = self.ctx.current_objects
+        self.des = self.ctx.desired_objects
+        self.cur_deps = _dependency_map(current, self.cur)
+        self.des_deps = _dependency_map(desired, self.des)
+
+    def steps(self) -> list[Step]:
+        cur, des, ctx = self.cur, self.des, self.ctx
+        removed = {k for k in cur if k not in des}
+        added = {k for k in des if k not in cur}
+        recreate: set[ObjectKey] = set()
+        altered: dict[ObjectKey, list[Step]] = {}
+        invalid_columns: set[ObjectKey] = set()
+        for key in sorted(cur.keys() & des.keys(), key=lambda k: k.sort_key):
+            old, new = cur[key], des[key]
+            if old.same_as(new) or not own_fields_differ(old, new):
+                continue
+            handler = handler_for(new)
+            result = handler.alter(old, new, ctx)
+            if result is None:
+                recreate.add(key)
+            else:
+                altered[key] = result
+                invalid_columns |= handler.invalidated_columns(old, new)
+
+        self._rebuild_dependents(removed, recreate, altered, invalid_columns)
+        ctx.rebuilt = set(recreate)
+
+        steps: list[Step] = []
+        dropped_tables = {k for k in removed | recreate if k.kind == "table"}
+        for key in sorted(removed | recreate, key=lambda k: k.sort_key):
+            obj = cur[key]
+            table = _table_of(obj)
+            if table is not None and table in dropped_tables and key.kind != "table":
+                continue  # DROP TABLE takes it along
+            steps.extend(handler_for(obj).drop(obj, ctx))
+        for key in sorted(added | recreate, key=lambda k: k.sort_key):
+            obj = des[key]
+            handler = handler_for(obj)
+            steps.extend(handler.create(obj, ctx))
+            steps.extend(generic_steps(handler, None, obj, ctx))
+        for key in sorted(cur.keys() & des.keys() - recreate, key=lambda k: k.sort_key):
+            old, new = cur[key], des[key]
+            if old.same_as(new):
+                continue
+            steps.extend(altered.get(key, []))
+            steps.extend(generic_steps(handler_for(new), old, new, ctx))
+        return order_steps(steps, self.cur_deps, self.des_deps)
+
+    def _rebuild_dependents(
+        self,
+        removed: set[ObjectKey],
+        recreate: set[ObjectKey],
+        altered: dict[ObjectKey, list[Step]],
+        invalid_columns: set[ObjectKey],
+    ) -> None:
+        """Grow `recreate` with every surviving object that depends on what goes away."""
+        dependents = _invert(self.cur_deps)
+        work = list(removed | recreate | invalid_columns)
+        while work:
+            gone = work.pop()
+            for dependent in sorted(dependents.get(gone, ()), key=lambda k: k.sort_key):
+                if dependent in removed or dependent in recreate or dependent not in self.des:
+                    continue
+                handler = handler_for(self.des[dependent])
+                column_only = gone in invalid_columns and gone not in removed | recreate
+                if column_only and not handler.rebuilt_on_column_change:
+                    continue
+                if gone in removed and gone not in recreate and dependent in altered:
+                    continue  # its own alteration stops using what is dropped
+                if not handler.rebuildable:
+                    if gone.kind == "table" or _table_key(gone) == _table_key(dependent):
+                        continue  # dropped with / inside its own table
+                    raise PlanError(
+                        f"{dependent} depends on {gone}, which this plan drops or rebuilds; "
+                        f"pg-flux does not rebuild a {dependent.kind} (that would lose data)",
+                        details="Change the dependent in a separate step first, "
+                        "or split the change into two pull requests.",
+                    )
+                recreate.add(dependent)
+                altered.pop(dependent, None)
+                work.append(dependent)
+
+
+def _table_key(key: ObjectKey) -> ObjectKey | None:
+    return key if key.kind == "table" else key.table_key
+
+
+def order_steps(
+    steps: list[Step],
+    current_deps: dict[ObjectKey, set[ObjectKey]],
+    desired_deps: dict[ObjectKey, set[ObjectKey]],
+) -> list[Step]:
+    """Topological order of steps with deterministic tie-breaks; a cycle is a PlanError."""
+    by_key: dict[ObjectKey, list[int]] = defaultdict(list)
+    for index, step in enumerate(steps):
+        by_key[step.key].append(index)
+
+    def anchor(key: ObjectKey) -> list[int]:
+        # An object without steps of its own (a column inside CREATE TABLE) stands for its table.
+        found = by_key.get(key)
+        if found:
+            return found
+        table = key.table_key
+        return by_key.get(table, []) if table is not None else []
+
+    edges: dict[int, set[int]] = defaultdict(set)
+
+    def add(before: Iterable[int], after: Iterable[int]) -> None:
+        after = list(after)
+        for b in before:
+            for a in after:
+                if a != b:
+                    edges[b].add(a)
+
+    for indices in by_key.values():
+        # Within one object: drops first, then the handler's own sequence.
+        ordered = sorted(indices, key=lambda i: (steps[i].action != "drop", i))
+        for first, second in itertools.pairwise(ordered):
+            edges[first].add(second)
+
+    for dependent, referenced_keys in current_deps.items():
+        dependent_steps = anchor(dependent)
+        if not dependent_steps:
+            continue
+        drops = [i for i in dependent_steps if steps[i].action == "drop"]
+        others = [i for i in dependent_steps if steps[i].action == "alter"]
+        for referenced in referenced_keys:
+            if referenced == dependent:
+                continue
+            ref_steps = anchor(referenced)
+            add(drops, ref_steps)
+            add(others, [i for i in ref_steps if steps[i].action == "drop"])
+
+    for dependent, referenced_keys in desired_deps.items():
+        dependent_steps = [i for i in anchor(dependent) if steps[i].action != "drop"]
+        if not dependent_steps:
+            continue
+        for referenced in referenced_keys:
+            if referenced == dependent:
+                continue
+            add([i for i in anchor(referenced) if steps[i].action != "drop"], dependent_steps)
+
+    for index, step in enumerate(steps):
+        for required in step.requires:
+            add([i for i in anchor(required) if steps[i].action != "drop"], [index])
+
+    indegree = [0] * len(steps)
+    for targets in edges.values():
+        for target in targets:
+            indegree[target] += 1
+
+    def priority(i: int) -> tuple[int, int, int, tuple[str, ...], int]:
+        step = steps[i]
+        rank = _KIND_RANK.get(step.key.kind, len(KIND_ORDER))
+        if step.action == "drop":
+            return (0, 0, -rank, step.key.sort_key, i)
+        return (1, 0 if step.transactional else 1, rank, step.key.sort_key, i)
+
+    heap = [(priority(i), i) for i in range(len(steps)) if indegree[i] == 0]
+    heapq.heapify(heap)
+    result: list[Step] = []
+    while heap:
+        _, index = heapq.heappop(heap)
+        result.append(steps[index])
+        for target in edges.get(index, ()):
+            indegree[target] -= 1
+            if indegree[target] == 0:
+                heapq.heappush(heap, (priority(target), target))
+    if len(result) != len(steps):
+        stuck = [steps[i] for i in range(len(steps)) if indegree[i] > 0]
+        listing = "\n".join(f"  {s.action} {s.key}: {s.sql}" for s in stuck[:20])
+        raise PlanError(
+            "the planned statements depend on each other in a cycle; pg-flux cannot order them",
+            details=listing,
+        )
+    return result
+
+
+def to_statements(steps: list[Step], options: PlanOptions) -> list[Statement]:
+    statements = []
+    for step in steps:
+        hazards = list(step.hazards)
+        if not step.transactional and not any(
+            h.code is HazardCode.NON_TRANSACTIONAL for h in hazards
+        ):
+            hazards.append(
+                Hazard(
+                    code=HazardCode.NON_TRANSACTIONAL,
+                    severity=Severity.LOW,
+                    message="runs outside a transaction; if it fails, a rerun repairs it",
+                )
+            )
+        statements.append(
+            Statement(
+                sql=step.sql,
+                transactional=step.transactional,
+                lock=step.lock,
+                object=ObjectRef.of(step.key),
+                lock_timeout_ms=(
+                    options.lock_timeout_ms
+                    if step.lock_timeout_ms is None
+                    else step.lock_timeout_ms
+                ),
+                statement_timeout_ms=(
+                    options.statement_timeout_ms
+                    if step.statement_timeout_ms is None
+                    else step.statement_timeout_ms
+                ),
+                hazards=tuple(hazards),
+            )
+        )
+    return statements
+
+
+def plan_statements(
+    current: Schema, desired: Schema, options: PlanOptions | None = None
+) -> list[Statement]:
+    """The ordered statements that take `current` to `desired`."""
+    options = options or PlanOptions()
+    return to_statements(Planner(current, desired, options).steps(), options)
+
+
+__all__ = ["Handler", "PlanOptions", "Planner", "order_steps", "plan_statements"]
