@@ -72,7 +72,7 @@ def passwords_in(dsn: str) -> list[str]:
             found.append(raw)
             found.append(unquote(raw))
     # Longest first, so masking a secret never leaves a longer one half-revealed.
-    return sorted({p for p in found if p}, key=len, reverse=True)
+    return sorted({p for p in found if p}, key=lambda p: (-len(p), p))
 
 
 def redact(dsn: str) -> str:

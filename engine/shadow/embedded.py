@@ -110,14 +110,20 @@ def default_cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"pgflux-cache-{os.getuid()}"
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """True while `pid` runs; a zombie (exited, not yet reaped) counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no procfs: trust kill(0)
+    # The state letter follows the parenthesised command name, which may itself hold ')'.
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def sweep_stale(tmp_root: Path | None = None) -> list[Path]:
@@ -132,13 +138,13 @@ def sweep_stale(tmp_root: Path | None = None) -> list[Path]:
             owner = int((cand / "owner.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             continue
-        if _pid_alive(owner):
+        if pid_alive(owner):
             continue
         try:
             postmaster = int((cand / "data" / "postmaster.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             postmaster = None
-        if postmaster is not None and _pid_alive(postmaster):
+        if postmaster is not None and pid_alive(postmaster):
             continue
         shutil.rmtree(cand, ignore_errors=True)
         removed.append(cand)
@@ -222,7 +228,10 @@ class EmbeddedCluster(ServerShadow):
         self._launch()
         self._wait_ready()
         self.server_version_num = self._read_server_version()
-        self._create_loader()
+        try:
+            self._create_loader()
+        except psycopg.Error as exc:
+            raise ShadowError(f"cannot set up the loader role: {str(exc).strip()}") from None
 
     def _initdb(self, target: Path) -> None:
         base = [
@@ -264,30 +273,31 @@ class EmbeddedCluster(ServerShadow):
         return f"{self.pgbin.major}-{hashlib.sha256(ident.encode()).hexdigest()[:16]}"
 
     def _cache_usable(self, path: Path) -> bool:
-        """Only trust a cache dir we (or the server user) own and others cannot write."""
+        """Only trust a cache dir we own and others cannot write."""
         try:
             st = path.stat()
         except OSError:
             return False
-        owners = {os.geteuid(), self._user.uid}
-        return st.st_uid in owners and not (st.st_mode & 0o022)
+        return st.st_uid == os.geteuid() and not (st.st_mode & 0o022)
 
     def _init_datadir(self) -> None:
-        if not self._use_cache:
-            self._prepare_parent(self.tempdir)
-            self._initdb(self.datadir)
-            return
+        """Copy a cached initdb result when there is one; else run initdb and cache its output.
+
+        The cache only needs to be readable by us: initdb itself always runs in our own temp dir
+        (the server user may not be able to enter the cache's parents).
+        """
         cached = self._cache_dir / self._cache_key()
-        try:
-            if not (cached / ".complete").is_file():
-                self._fill_cache(cached)
-        except (OSError, ShadowError) as exc:
-            log.warning("initdb cache unavailable (%s); running initdb directly", exc)
-            self._prepare_parent(self.tempdir)
-            self._initdb(self.datadir)
+        if self._use_cache and (cached / ".complete").is_file() and self._cache_usable(cached):
+            shutil.copytree(cached, self.datadir, symlinks=True)
+            (self.datadir / ".complete").unlink(missing_ok=True)
             return
-        shutil.copytree(cached, self.datadir, symlinks=True)
-        (self.datadir / ".complete").unlink(missing_ok=True)
+        self._prepare_parent(self.tempdir)
+        self._initdb(self.datadir)
+        if self._use_cache:
+            try:
+                self._fill_cache(cached)
+            except OSError as exc:
+                log.warning("cannot cache the initdb result in %s: %s", self._cache_dir, exc)
 
     def _prepare_parent(self, parent: Path) -> None:
         # initdb, run as the server user, must be able to create its target inside `parent`.
@@ -296,15 +306,11 @@ class EmbeddedCluster(ServerShadow):
 
     def _fill_cache(self, cached: Path) -> None:
         self._cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if self._user.uid is not None and self._cache_dir.stat().st_uid == os.geteuid():
-            # The server user runs initdb inside it.
-            os.chown(self._cache_dir, self._user.uid, self._user.gid or 0)
         if not self._cache_usable(self._cache_dir):
-            raise ShadowError(f"cache dir {self._cache_dir} is not private to us")
+            raise PermissionError(f"cache dir {self._cache_dir} is not private to us")
         staging = Path(tempfile.mkdtemp(prefix="fill-", dir=self._cache_dir))
         try:
-            self._prepare_parent(staging)
-            self._initdb(staging / "data")
+            shutil.copytree(self.datadir, staging / "data", symlinks=True)
             (staging / "data" / ".complete").write_text("ok\n")
             try:
                 # Atomic publish; a concurrent filler may have won, which is just as good.

@@ -58,6 +58,9 @@ class ExistingServer(ServerShadow):
         if not superuser_loader:
             try:
                 self._create_loader(temp_file_limit)
+            except psycopg.Error as exc:
+                self.close()
+                raise ShadowError(f"cannot set up the loader role: {str(exc).strip()}") from None
             except BaseException:
                 self.close()
                 raise
