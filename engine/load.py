@@ -23,7 +23,6 @@ one file never leaks into the next one (the same scoping the object locations us
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from engine.sqlsplit import (
     quote_line,
     split_statements,
 )
+from engine.watchdog import StatementWatchdog
 
 DEFAULT_SCHEMA = "public"
 
@@ -50,8 +50,15 @@ _DUPLICATE_SQLSTATES = frozenset({"42P07", "42710", "42723", "42P06", "42P04"})
 # Role names the caller must never try to create: they always exist or are keywords.
 _PREDEFINED_ROLE_PREFIX = "pg_"
 
-# A statement the client cancels itself when the server-side timeout was defeated.
-_CLIENT_CANCEL_GRACE_S = 5.0
+# The client cancels a statement itself this long after the server should have: the server's
+# statement_timeout can be switched off by SQL the parse tree cannot see (set_config).
+_CLIENT_CANCEL_GRACE_S = 1.0
+
+# Advice pg-flux adds to a server error, by SQLSTATE, for mistakes typical of schema/ files.
+_SCHEMA_ADVICE = {
+    "55P04": "in schema/, list every value in CREATE TYPE ... AS ENUM rather than adding "
+    "values with ALTER TYPE ... ADD VALUE: schema/ describes the end state",
+}
 
 
 class SourceLocation(BaseModel):
@@ -155,6 +162,8 @@ def _walk(directory: Path, root: Path, visited: set[Path]) -> Iterator[Path]:
             continue
         if entry.is_symlink():
             target = entry.resolve()
+            if not target.exists():
+                raise UsageError(f"{entry} is a dangling symlink (to {target})")
             if not target.is_relative_to(root):
                 raise UsageError(
                     f"{entry} is a symlink to {target}, outside the schema directory {root}; "
@@ -469,7 +478,8 @@ def _search_path_schema(node: ast.Node) -> str | None:
         return DEFAULT_SCHEMA
     for arg in node.args or ():
         value = arg.val if isinstance(arg, ast.A_Const) else None
-        if isinstance(value, ast.String) and value.sval:
+        # "$user" names a schema only when one matches the role; the shadow has none.
+        if isinstance(value, ast.String) and value.sval and value.sval != "$user":
             return value.sval
     return DEFAULT_SCHEMA
 
@@ -574,23 +584,19 @@ def _run(
             (str(statement_timeout_ms),),
         )
         previous_file: str | None = None
-        for index, statement in enumerate(loaded.statements):
-            if statement.file != previous_file and previous_file is not None:
-                cur.execute("RESET search_path")
-            previous_file = statement.file
-            # The server enforces statement_timeout; this guards against a schema file that
-            # turned it off through a function call the parse tree cannot see.
-            watchdog = threading.Timer(
-                statement_timeout_ms / 1000 + _CLIENT_CANCEL_GRACE_S, conn.cancel_safe
-            )
-            watchdog.daemon = True
-            watchdog.start()
-            try:
-                cur.execute(statement.sql.encode("utf-8"))
-            except psycopg.Error as exc:
-                raise _server_error(exc, loaded, index, sources, statement_timeout_ms) from exc
-            finally:
-                watchdog.cancel()
+        limit_s = statement_timeout_ms / 1000 + _CLIENT_CANCEL_GRACE_S
+        with StatementWatchdog(conn, limit_s if statement_timeout_ms > 0 else None) as watchdog:
+            for index, statement in enumerate(loaded.statements):
+                if statement.file != previous_file and previous_file is not None:
+                    cur.execute("RESET search_path")
+                previous_file = statement.file
+                watchdog.arm()
+                try:
+                    cur.execute(statement.sql.encode("utf-8"))
+                except psycopg.Error as exc:
+                    raise _server_error(exc, loaded, index, sources, statement_timeout_ms) from exc
+                finally:
+                    watchdog.disarm()
 
 
 def _server_error(
@@ -622,6 +628,9 @@ def _server_error(
         )
     if hint:
         lines.append(f"HINT: {hint}")
+    advice = _SCHEMA_ADVICE.get(diag.sqlstate or "")
+    if advice:
+        lines.append(f"pg-flux: {advice}")
     if diag.sqlstate in _DUPLICATE_SQLSTATES and statement.object is not None:
         first = _first_definition(loaded, index)
         if first is not None:

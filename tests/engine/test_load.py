@@ -115,6 +115,13 @@ def test_symlink_escaping_the_schema_dir_is_refused(tmp_path: Path) -> None:
         discover(schema)
 
 
+def test_dangling_symlink_is_refused(tmp_path: Path) -> None:
+    schema = write_tree(tmp_path, {"a.sql": "SELECT 1;"})
+    (schema / "gone.sql").symlink_to(schema / "missing.sql")
+    with pytest.raises(UsageError, match=r"gone\.sql is a dangling symlink"):
+        discover(schema)
+
+
 def test_symlink_inside_the_schema_dir_is_followed(tmp_path: Path) -> None:
     schema = write_tree(tmp_path, {"real/a.sql": "SELECT 1;"})
     (schema / "alias").symlink_to(schema / "real")
@@ -364,7 +371,8 @@ def test_search_path_does_not_leak_into_the_next_file(
     schema = write_tree(
         tmp_path,
         {
-            "a.sql": "CREATE SCHEMA app;\nSET search_path = app;\nCREATE TABLE inner_t (a int);\n",
+            "a.sql": 'CREATE SCHEMA app;\nSET search_path = "$user", app;\n'
+            "CREATE TABLE inner_t (a int);\n",
             "b.sql": "CREATE TABLE outer_t (a int);\n",
         },
     )
@@ -541,3 +549,32 @@ def test_crlf_files_keep_columns_and_quote_without_carriage_returns(tmp_path: Pa
     err = parse_error(schema)
     assert (err.line, err.column) == (2, 16)
     assert err.details == " 2 | SELECT 'x' FRM t;\n   |                ^"
+
+
+def test_client_cancels_when_sql_switches_the_server_timeout_off(
+    tmp_path: Path, db: ShadowDatabase
+) -> None:
+    schema = write_tree(
+        tmp_path,
+        {
+            "sneaky.sql": "SELECT set_config('statement_timeout', '0', false);\n"
+            "SELECT pg_sleep(120);\n"
+        },
+    )
+    err = load_error(db, schema, statement_timeout_ms=100)
+    assert err.sqlstate == "57014"
+    assert err.reason == "canceling statement due to user request"
+    assert (err.line, err.column) == (2, 1)
+
+
+def test_new_enum_value_gets_schema_advice(tmp_path: Path, db: ShadowDatabase) -> None:
+    schema = write_tree(
+        tmp_path,
+        {
+            "e.sql": "CREATE TYPE e AS ENUM ('a');\nALTER TYPE e ADD VALUE 'b';\n"
+            "CREATE TABLE t (x e DEFAULT 'b');\n"
+        },
+    )
+    err = load_error(db, schema)
+    assert (err.line, err.column) == (3, 29)
+    assert "list every value in CREATE TYPE ... AS ENUM" in (err.details or "")
