@@ -29,7 +29,7 @@ from engine.errors import PgFluxError
 
 MAX_BODY_CHARS = 65536
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-_RETRY_STATUSES = (403, 429, 500, 502, 503, 504)
+_RETRY_STATUSES = [429, 500, 502, 503, 504]  # GithubRetry adds 403 itself
 
 T = TypeVar("T")
 
@@ -130,7 +130,7 @@ class GitHubClient:
         transport_retry = _BoundedRetry(
             total=retries,
             backoff_factor=backoff,
-            status_forcelist=_RETRY_STATUSES,
+            status_forcelist=list(_RETRY_STATUSES),
             allowed_methods=_IDEMPOTENT,
             raise_on_status=False,
             max_rate_limit_wait=max_rate_limit_wait,

@@ -177,6 +177,8 @@ class FakeGitHub:
         self.repos: dict[str, FakeRepo] = {}
         self.comments: dict[int, FakeComment] = {}
         self.log: list[LoggedRequest] = []
+        # (method, path) at arrival: a delayed request is logged only once it is answered.
+        self.arrivals: list[tuple[str, str]] = []
         self._faults: list[_QueuedFault] = []
         self.token_user = self.add_user(user).login
         self.add_user(ACTIONS_BOT, type="Bot")
@@ -652,6 +654,8 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         authorized = auth in (f"token {fake.token}", f"Bearer {fake.token}")
         method = self.command
+        with fake._lock:
+            fake.arrivals.append((method, path))
         fault = fake._take_fault(method, path) if authorized else None
         if not authorized:
             resp = _Response(401, {"message": "Bad credentials"})
