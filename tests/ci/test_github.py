@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import requests
 
 from pgflux_ci.github import MAX_BODY_CHARS, GitHubClient, GitHubError
 from tests.fakes.github_api import ACTIONS_BOT, FakeGitHub, Fault
@@ -293,3 +294,47 @@ def test_issue_create_502_after_apply_is_not_duplicated(
     ref = make_client().upsert_issue(DRIFT, "Schema drift", "body", ["pgflux:drift"])
     issues = fake_github.issues_in(REPO)
     assert [i.number for i in issues] == [ref.number]
+
+
+def test_403_rate_limit_on_get_waits_for_reset(
+    fake_github: FakeGitHub, make_client: ClientFactory
+) -> None:
+    # Transport layer (GithubRetry): waits until x-ratelimit-reset (+1s), then succeeds.
+    fake_github.inject("GET", r"/issues/7/labels$", Fault.rate_limit(reset_in=0))
+    assert make_client().pr_labels(7) == {"pgflux:approve-hazards", "db"}
+    statuses = [r.status for r in fake_github.requests_matching("GET", r"/issues/7/labels$")]
+    assert statuses == [403, 200]
+
+
+def test_fake_rest_surface(fake_github: FakeGitHub) -> None:
+    """The raw endpoints other engineers' end-to-end tests rely on, without PyGithub."""
+    fake_github.add_repo(REPO)
+    fake_github.add_pull(REPO, 7)
+    issue = fake_github.add_issue(REPO, title="t", body="b", labels=["pgflux:drift", "x"])
+    fake_github.add_issue(REPO, title="closed", labels=["pgflux:drift"], state="closed")
+    auth = {"Authorization": f"token {FAKE_TOKEN}"}
+    base = f"{fake_github.url}/repos/{REPO}"
+    assert requests.get(f"{base}/issues", timeout=5).status_code == 401
+    assert requests.get(f"{fake_github.url}/rate_limit", headers=auth, timeout=5).ok
+    listed = requests.get(
+        f"{base}/issues", params={"labels": "pgflux:drift"}, headers=auth, timeout=5
+    )
+    assert [i["number"] for i in listed.json()] == [issue.number]
+    every = requests.get(f"{base}/issues", params={"state": "all"}, headers=auth, timeout=5)
+    numbers = sorted(i["number"] for i in every.json())
+    assert 7 in numbers  # pull requests are issues too, flagged by "pull_request"
+    assert len(numbers) == 3
+    by_other = requests.get(
+        f"{base}/issues", params={"creator": "mallory"}, headers=auth, timeout=5
+    )
+    assert by_other.json() == []
+    cid = fake_github.add_comment(REPO, 7, "bye")
+    assert (
+        requests.delete(f"{base}/issues/comments/{cid}", headers=auth, timeout=5).status_code == 204
+    )
+    assert requests.get(f"{base}/issues/comments/{cid}", headers=auth, timeout=5).status_code == 404
+    added = requests.post(f"{base}/issues/7/labels", json=["new"], headers=auth, timeout=5)
+    assert "new" in {label["name"] for label in added.json()}
+    pull = requests.get(f"{base}/pulls/7", headers=auth, timeout=5).json()
+    assert pull["url"].startswith(fake_github.url)
+    assert pull["head"]["sha"] == "0" * 40
