@@ -8,7 +8,11 @@ Fixtures:
   pg_major    (session)  int, e.g. 15
   db          (function) ShadowDatabase: db.admin_dsn = superuser ("production"), db.dsn = loader
   make_db     (function) factory: make_db() -> ShadowDatabase, all dropped after the test
-  run_sql     (function) run_sql(dsn, sql) -> rows of the last statement (list of tuples)
+  run_sql     (function) run_sql(dsn, sql, params=None) -> rows of the last statement returning
+                         rows. Autocommit; several ';'-separated statements (no params) run as ONE
+                         implicit transaction, so CREATE/DROP DATABASE need a call of their own.
+Helpers: tests.pgtools.pg_dump_schema(dsn) -> normalised `pg_dump --schema-only` text (owners and
+comments kept), made with the session cluster's own pg_dump.
 """
 
 from __future__ import annotations

@@ -270,6 +270,26 @@ def test_existing_server_databases(existing: ExistingServer, run_sql: RunSql) ->
         run_sql(db.dsn, "CREATE TABLE t (x int)")
 
 
+def test_existing_server_loader_has_statement_timeout(existing: ExistingServer) -> None:
+    with existing.database() as db, psycopg.connect(db.dsn) as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("1min",)
+        with pytest.raises(psycopg.Error):
+            conn.execute("COPY (SELECT 1) TO PROGRAM 'id'")
+
+
+def test_existing_server_superuser_loader(pg_cluster: EmbeddedCluster) -> None:
+    with (
+        ExistingServer(pg_cluster._admin_dsn, superuser_loader=True) as server,
+        server.database() as db,
+        psycopg.connect(db.dsn) as conn,
+    ):
+        row = conn.execute(
+            "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"
+        )
+        assert row.fetchone() == ("pgflux_admin", True)
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("1min",)
+
+
 def test_existing_server_close_drops_databases_and_role(
     pg_cluster: EmbeddedCluster, run_sql: RunSql
 ) -> None:
