@@ -3,6 +3,10 @@
 Layout of the temp dir (0700, owned by the server user):  data/  sock/  server.log  owner.pid
 The server listens on no TCP address; its environment is built from scratch, so no secret of
 ours (DATABASE_URL, tokens, INPUT_*, GITHUB_*, PG*) reaches SQL that runs inside it.
+
+initdb output is cached per binary folder and version (under $XDG_CACHE_HOME/pgflux or
+/tmp/pgflux-cache-<uid>) and copied into each new cluster. Measured here, start to ready, median
+of 3 on a busy 2-core machine: PG 15 1.3 s with initdb vs 1.07 s copied; PG 18 1.74 s vs 1.11 s.
 """
 
 from __future__ import annotations
