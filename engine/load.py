@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.errors import ConnectionFailed, SchemaLoadError, UsageError
 from engine.sqlsplit import (
+    LineIndex,
     ParsedStatement,
     SqlSyntaxError,
     position_of,
@@ -439,14 +440,18 @@ def created_object(node: ast.Node, default_schema: str = DEFAULT_SCHEMA) -> Obje
 # --------------------------------------------------------------------------- roles
 
 
-def _walk_tree(value: object) -> Iterator[ast.Node]:
-    if isinstance(value, ast.Node):
-        yield value
-        for attr in getattr(type(value), "__slots__", ()):
-            yield from _walk_tree(getattr(value, attr, None))
-    elif isinstance(value, tuple | list):
-        for item in value:
-            yield from _walk_tree(item)
+def _walk_tree(root: object) -> Iterator[ast.Node]:
+    """Every node under `root` in pre-order (iterative: parse trees of big views are deep)."""
+    stack: list[object] = [root]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, ast.Node):
+            yield value
+            slots: Iterable[str] = getattr(type(value), "__slots__", ())
+            children = [getattr(value, attr, None) for attr in slots]
+            stack.extend(c for c in reversed(children) if isinstance(c, ast.Node | tuple))
+        elif isinstance(value, tuple | list):
+            stack.extend(reversed(value))
 
 
 def roles_named(node: ast.Node) -> frozenset[str]:
@@ -517,8 +522,9 @@ def parse_schema_dir(schema_dir: Path) -> LoadedSchema:
         source = SourceFile(path=display, text=_read_source(path, display))
         files.append(source)
         default = DEFAULT_SCHEMA
+        lines = LineIndex(source.text)
         for parsed in _parse_file(source):
-            pos = position_of(source.text, parsed.start)
+            pos = lines.position(parsed.start)
             reason = refusal_reason(parsed.node)
             if reason is not None:
                 raise SchemaLoadError(

@@ -1,12 +1,14 @@
 """Split one SQL source text into statements with exact source positions, using pglast.
 
-pglast hands back statement boundaries (``stmt_location``/``stmt_len``) and syntax error
-locations as offsets in *characters* of the Python string it was given (it converts
-PostgreSQL's UTF-8 byte offsets itself), so every offset here is a character offset and
-line/column numbers are 1-based and counted in characters.
+PostgreSQL's parser reports statement boundaries in UTF-8 *bytes*; pglast reports syntax
+error locations and node locations in *characters* of the Python string. Every offset this
+module hands out is a character offset, and line/column numbers are 1-based characters.
 """
 
 from __future__ import annotations
+
+import json
+from bisect import bisect_right
 
 from pglast import ast, parser
 from pydantic import BaseModel, ConfigDict
@@ -41,29 +43,80 @@ class SqlSyntaxError(Exception):
 
 
 def split_statements(source: str) -> list[ParsedStatement]:
-    """Parse `source` and return its statements in order; comments-only text gives []."""
+    """Parse `source` and return its statements in order; comments-only text gives [].
+
+    Boundaries come from one pass of the C parser's JSON output (cheap); each statement is
+    then parsed into pglast nodes on its own. Building nodes for a whole large file at once
+    costs time that grows faster than the file once it holds non-ASCII text.
+    """
     try:
-        raw = parser.parse_sql(source)
+        tree = json.loads(parser.parse_sql_json(source))
     except parser.ParseError as exc:
-        message = str(exc.args[0]) if exc.args else str(exc)
-        offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
-        raise SqlSyntaxError(message, offset) from exc
+        raise _syntax_error(exc) from exc
+    chars = _ByteToChar(source)
     statements: list[ParsedStatement] = []
-    for stmt in raw:
-        if stmt.stmt is None:
-            continue
-        start = stmt.stmt_location or 0
-        # stmt_len == 0 means "up to the end of the text" (a last statement without ';').
-        end = start + stmt.stmt_len if stmt.stmt_len else len(source)
-        statements.append(ParsedStatement(node=stmt.stmt, start=start, text=source[start:end]))
+    for raw in tree.get("stmts", ()):
+        byte_start = raw.get("stmt_location", 0)
+        byte_len = raw.get("stmt_len")  # absent: up to the end of the text
+        start = chars.offset(byte_start)
+        end = chars.offset(byte_start + byte_len) if byte_len else len(source)
+        text = source[start:end]
+        try:
+            nodes = parser.parse_sql(text)
+        except parser.ParseError as exc:  # cannot happen for text the parser just accepted
+            raise _syntax_error(exc, start) from exc
+        if len(nodes) != 1 or nodes[0].stmt is None:
+            raise SqlSyntaxError("could not isolate this statement", start)
+        statements.append(ParsedStatement(node=nodes[0].stmt, start=start, text=text))
     return statements
 
 
+def _syntax_error(exc: parser.ParseError, base: int = 0) -> SqlSyntaxError:
+    message = str(exc.args[0]) if exc.args else str(exc)
+    offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
+    return SqlSyntaxError(message, None if offset is None else base + offset)
+
+
+class _ByteToChar:
+    """Maps increasing UTF-8 byte offsets of one text to character offsets in linear time."""
+
+    def __init__(self, source: str) -> None:
+        self._data = source.encode("utf-8")
+        self._ascii = len(self._data) == len(source)
+        self._byte = 0
+        self._char = 0
+
+    def offset(self, byte_offset: int) -> int:
+        if self._ascii:
+            return byte_offset
+        if byte_offset < self._byte:  # out of order: count from the start again
+            self._byte = self._char = 0
+        self._char += len(self._data[self._byte : byte_offset].decode("utf-8"))
+        self._byte = byte_offset
+        return self._char
+
+
+class LineIndex:
+    """Offsets of every line start of one text, so each lookup is a binary search."""
+
+    def __init__(self, source: str) -> None:
+        self._length = len(source)
+        self._starts = [0]
+        start = source.find("\n")
+        while start >= 0:
+            self._starts.append(start + 1)
+            start = source.find("\n", start + 1)
+
+    def position(self, offset: int) -> TextPosition:
+        """Map a character offset to a 1-based line and column."""
+        offset = max(0, min(offset, self._length))
+        line = bisect_right(self._starts, offset)
+        return TextPosition(line=line, column=offset - self._starts[line - 1] + 1)
+
+
 def position_of(source: str, offset: int) -> TextPosition:
-    """Map a character offset to a 1-based line and column."""
-    offset = max(0, min(offset, len(source)))
-    line_start = source.rfind("\n", 0, offset) + 1
-    return TextPosition(line=source.count("\n", 0, offset) + 1, column=offset - line_start + 1)
+    """Map a character offset to a 1-based line and column (one-off; see LineIndex)."""
+    return LineIndex(source).position(offset)
 
 
 def line_text(source: str, line: int) -> str:

@@ -578,3 +578,20 @@ def test_new_enum_value_gets_schema_advice(tmp_path: Path, db: ShadowDatabase) -
     err = load_error(db, schema)
     assert (err.line, err.column) == (3, 29)
     assert "list every value in CREATE TYPE ... AS ENUM" in (err.details or "")
+
+
+def test_statement_boundaries_are_character_offsets_after_multibyte_text(tmp_path: Path) -> None:
+    source = (
+        "-- ☃ snowman\nCREATE TABLE a (x text DEFAULT '日本語');\n"
+        "/* ünïcödé */ CREATE TABLE b (y int)  ;\n"
+        "CREATE TABLE c (z text DEFAULT 'ß')"
+    )
+    schema = write_tree(tmp_path, {"m.sql": source})
+    statements = parse_schema_dir(schema).statements
+    assert [s.sql for s in statements] == [
+        "CREATE TABLE a (x text DEFAULT '日本語')",
+        "CREATE TABLE b (y int)  ",
+        "CREATE TABLE c (z text DEFAULT 'ß')",
+    ]
+    assert [(s.line, s.column) for s in statements] == [(2, 1), (3, 15), (4, 1)]
+    assert all(source[s.start : s.start + len(s.sql)] == s.sql for s in statements)
