@@ -187,7 +187,10 @@ def _display_path(schema_dir: Path, path: Path) -> str:
 
 
 def _read_source(path: Path, display: str) -> str:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {display}: {exc.strerror or exc}") from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -566,7 +569,7 @@ def load_into(dsn: str, loaded: LoadedSchema, *, statement_timeout_ms: int = 60_
     sources = {f.path: f.text for f in loaded.files}
     try:
         conn = psycopg.connect(dsn, autocommit=False)
-    except psycopg.OperationalError as exc:
+    except psycopg.Error as exc:
         raise ConnectionFailed(f"could not connect to the shadow database: {exc}") from exc
     with conn:
         try:

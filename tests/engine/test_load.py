@@ -595,3 +595,29 @@ def test_statement_boundaries_are_character_offsets_after_multibyte_text(tmp_pat
     ]
     assert [(s.line, s.column) for s in statements] == [(2, 1), (3, 15), (4, 1)]
     assert all(source[s.start : s.start + len(s.sql)] == s.sql for s in statements)
+
+
+def test_statements_with_inner_semicolons_load(
+    tmp_path: Path, db: ShadowDatabase, run_sql: RunSql
+) -> None:
+    schema = write_tree(
+        tmp_path,
+        {
+            "f.sql": "CREATE TABLE t (a int);\nCREATE TABLE log (a int);\n"
+            "CREATE FUNCTION add1(x int) RETURNS int LANGUAGE sql\n"
+            "BEGIN ATOMIC\n  SELECT x + 1;\nEND;\n"
+            "CREATE RULE r AS ON INSERT TO t DO ALSO (\n"
+            "  INSERT INTO log VALUES (NEW.a); INSERT INTO log VALUES (NEW.a + 1)\n);\n"
+            "DO $$ BEGIN PERFORM 1; END $$;\n"
+        },
+    )
+    loaded = parse_schema_dir(schema)
+    assert [s.kind for s in loaded.statements] == [
+        "CreateStmt",
+        "CreateStmt",
+        "CreateFunctionStmt",
+        "RuleStmt",
+        "DoStmt",
+    ]
+    load_into(db.dsn, loaded)
+    assert run_sql(db.admin_dsn, "SELECT add1(41)") == [(42,)]
