@@ -55,9 +55,9 @@ class StatementWatchdog:
 
     def _watch(self) -> None:
         while not self._stop.wait(_POLL_S):
+            # Cancel under the lock: disarm() then waits, so the cancel cannot land on the
+            # statement after the one that overran.
             with self._lock:
-                expired = self._deadline is not None and time.monotonic() >= self._deadline
-                if expired:
+                if self._deadline is not None and time.monotonic() >= self._deadline:
                     self._deadline = None
-            if expired:
-                self._conn.cancel_safe()
+                    self._conn.cancel_safe()
