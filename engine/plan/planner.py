@@ -57,7 +57,7 @@ KIND_ORDER: tuple[str, ...] = (
 _KIND_RANK = {kind: rank for rank, kind in enumerate(KIND_ORDER)}
 
 
-def _normalise(schema: Schema, options: PlanOptions) -> Schema:
+def normalise_schema(schema: Schema, options: PlanOptions) -> Schema:
     """Forget owners unless ownership is managed, so that they never make a difference."""
     if options.manage_ownership:
         return schema
@@ -101,8 +101,8 @@ def _invert(deps: dict[ObjectKey, set[ObjectKey]]) -> dict[ObjectKey, set[Object
 class Planner:
     def __init__(self, current: Schema, desired: Schema, options: PlanOptions) -> None:
         self.options = options
-        current = _normalise(current, options)
-        desired = _normalise(desired, options)
+        current = normalise_schema(current, options)
+        desired = normalise_schema(desired, options)
         self.ctx = PlanContext(current=current, desired=desired, options=options)
         self.cur = self.ctx.current_objects
         self.des = self.ctx.desired_objects

@@ -1,0 +1,149 @@
+"""The whole planning pipeline: schema/ -> shadow -> desired; production -> current; plan; verify."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import psycopg
+from pydantic import BaseModel, ConfigDict
+
+from engine import dsn as dsnlib
+from engine.catalog import InspectStats, inspect_dsn
+from engine.diff.context import PlanOptions
+from engine.errors import ConnectionFailed
+from engine.load import LoadedSchema, load_into, parse_schema_dir
+from engine.model.schema import Schema
+from engine.plan.model import Plan, statements_fingerprint
+from engine.plan.planner import plan_statements
+from engine.roles import roles_in
+from engine.shadow import Shadow
+from engine.verify import verify_plan
+
+log = logging.getLogger("engine.plan")
+
+
+class PlanResult(BaseModel):
+    """A plan with what it was made from: the report and apply read these."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    plan: Plan
+    current: Schema
+    desired: Schema
+    loaded: LoadedSchema | None = None
+    production_version: int
+    shadow_version: int
+    inspect_statements: int = 0
+
+
+def production_version(dsn: str) -> int:
+    try:
+        with psycopg.connect(dsn) as conn:
+            return conn.info.server_version
+    except psycopg.OperationalError as exc:
+        raise ConnectionFailed(
+            f"could not connect to production: {dsnlib.scrub(str(exc).strip(), dsn)}"
+        ) from exc
+
+
+def inspect_production(
+    dsn: str, *, excluded_schemas: Sequence[str], stats: InspectStats | None = None
+) -> Schema:
+    try:
+        return inspect_dsn(dsn, excluded_schemas=excluded_schemas, stats=stats)
+    except psycopg.OperationalError as exc:
+        raise ConnectionFailed(
+            f"could not inspect production: {dsnlib.scrub(str(exc).strip(), dsn)}"
+        ) from exc
+
+
+def load_desired(
+    shadow: Shadow,
+    loaded: LoadedSchema,
+    *,
+    roles: Iterable[str] = (),
+    excluded_schemas: Sequence[str] = ("_pgflux",),
+    stats: InspectStats | None = None,
+) -> Schema:
+    """Load schema/ into a throw-away shadow database and inspect it."""
+    shadow.ensure_roles(set(roles) | loaded.roles)
+    with shadow.database() as target:
+        load_into(target.dsn, loaded)
+        return inspect_dsn(target.admin_dsn, excluded_schemas=excluded_schemas, stats=stats)
+
+
+def make_plan(
+    current: Schema,
+    desired: Schema,
+    *,
+    shadow: Shadow | None,
+    options: PlanOptions,
+    excluded_schemas: Sequence[str] = ("_pgflux",),
+) -> Plan:
+    """Plan, then verify in the shadow (when one is given)."""
+    statements = plan_statements(current, desired, options)
+    source, target = current.fingerprint(), desired.fingerprint()
+    problems: list[str] = []
+    verified = False
+    if shadow is not None:
+        problems = (
+            verify_plan(
+                shadow, current, desired, statements, options, excluded_schemas=excluded_schemas
+            )
+            if statements
+            else []
+        )
+        verified = not problems
+    else:
+        problems = ["not verified: no shadow database was used"]
+    return Plan(
+        fingerprint=statements_fingerprint(statements, source, target),
+        source_fingerprint=source,
+        target_fingerprint=target,
+        verified=verified,
+        postgres_version=current.server_version_num,
+        statements=tuple(statements),
+        verification_errors=tuple(problems),
+        unmanaged=tuple(sorted(str(u) for u in current.unmanaged)),
+    )
+
+
+def build_plan(
+    schema_dir: Path,
+    production_dsn: str,
+    *,
+    shadow: Shadow,
+    options: PlanOptions | None = None,
+    tracking_schema: str = "_pgflux",
+    extra_roles: Iterable[str] = (),
+) -> PlanResult:
+    """Everything `pg-flux plan` does: parse, load, inspect both sides, plan, verify."""
+    options = options or PlanOptions()
+    excluded = (tracking_schema,)
+    loaded = parse_schema_dir(schema_dir)
+    stats = InspectStats()
+    current = inspect_production(production_dsn, excluded_schemas=excluded, stats=stats)
+    if current.server_version_num // 10000 != shadow.major:
+        log.warning(
+            "production runs PostgreSQL %d but the shadow runs %d",
+            current.server_version_num // 10000,
+            shadow.major,
+        )
+    desired = load_desired(
+        shadow,
+        loaded,
+        roles=set(extra_roles) | roles_in(current),
+        excluded_schemas=excluded,
+    )
+    plan = make_plan(current, desired, shadow=shadow, options=options, excluded_schemas=excluded)
+    return PlanResult(
+        plan=plan,
+        current=current,
+        desired=desired,
+        loaded=loaded,
+        production_version=current.server_version_num,
+        shadow_version=shadow.server_version_num,
+        inspect_statements=stats.statements,
+    )

@@ -1,0 +1,86 @@
+"""The planning pipeline end to end: schema/ in the shadow, production inspected, plan verified."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from engine.plan.build import build_plan
+from engine.shadow import EmbeddedCluster, ShadowDatabase
+from tests.engine.convergence import load
+
+
+def _schema_dir(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "schema"
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def test_build_plan_verifies(
+    tmp_path: Path, db: ShadowDatabase, pg_cluster: EmbeddedCluster
+) -> None:
+    load(db.admin_dsn, "CREATE SCHEMA legacy;")
+    schema_dir = _schema_dir(tmp_path, {"00_app.sql": "CREATE SCHEMA app;"})
+    result = build_plan(schema_dir, db.admin_dsn, shadow=pg_cluster)
+    plan = result.plan
+    assert [s.sql for s in plan.statements] == ["DROP SCHEMA legacy", "CREATE SCHEMA app"]
+    assert plan.verified, plan.verification_errors
+    assert plan.source_fingerprint == result.current.fingerprint()
+    assert plan.target_fingerprint == result.desired.fingerprint()
+    assert plan.fingerprint.startswith("sha256:")
+
+
+def test_plan_is_deterministic(
+    tmp_path: Path, db: ShadowDatabase, pg_cluster: EmbeddedCluster
+) -> None:
+    schema_dir = _schema_dir(tmp_path, {"a.sql": "CREATE SCHEMA a;", "b.sql": "CREATE SCHEMA b;"})
+    first = build_plan(schema_dir, db.admin_dsn, shadow=pg_cluster).plan
+    second = build_plan(schema_dir, db.admin_dsn, shadow=pg_cluster).plan
+    assert first == second
+
+
+def test_cli_plan_json_and_exit_codes(
+    tmp_path: Path, db: ShadowDatabase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema_dir = _schema_dir(tmp_path, {"app.sql": "CREATE SCHEMA app;"})
+    args = ["plan", "--dsn", db.admin_dsn, "--schema-dir", str(schema_dir)]
+    assert main([*args, "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["format"] == "pgflux.plan/v1"
+    assert document["verified"] is True
+    assert [s["sql"] for s in document["statements"]] == ["CREATE SCHEMA app"]
+    assert document["statements"][0]["object"] == {"kind": "schema", "schema": None, "name": "app"}
+    assert main([*args, "--exit-code"]) == 1
+    capsys.readouterr()
+    load(db.admin_dsn, "CREATE SCHEMA app;")
+    assert main([*args, "--exit-code"]) == 0
+    assert "No changes" in capsys.readouterr().out
+
+
+def test_cli_load_error_names_file_line(
+    tmp_path: Path, db: ShadowDatabase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema_dir = _schema_dir(
+        tmp_path, {"t.sql": "CREATE SCHEMA app;\nCREATE TABLE app.t (id nope);\n"}
+    )
+    assert main(["plan", "--dsn", db.admin_dsn, "--schema-dir", str(schema_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "t.sql:2:" in err
+    assert 'type "nope" does not exist' in err
+
+
+def test_cli_unreachable_production_is_exit_2_without_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema_dir = _schema_dir(tmp_path, {"app.sql": "CREATE SCHEMA app;"})
+    dsn = "postgresql://someone:s3cretpw@127.0.0.1:1/nowhere?connect_timeout=2"
+    assert main(["plan", "--dsn", dsn, "--schema-dir", str(schema_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "could not connect to production" in err
+    assert "s3cretpw" not in err
