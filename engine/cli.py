@@ -38,7 +38,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--shadow",
         default="embedded",
-        help="embedded (default), a postgres:// DSN of a server for throw-away databases, or docker",
+        help="embedded (default), docker, or a postgres:// DSN where throw-away databases go",
     )
     parser.add_argument("--postgres-bin", default=None, help="folder of PostgreSQL server binaries")
     parser.add_argument(
@@ -161,9 +161,8 @@ def cmd_drift(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     result = plan_from_args(args)
     if result.plan.is_empty or result.plan.verified:
-        sys.stdout.write(
-            f"schema/ loads cleanly; the plan ({len(result.plan.statements)} statements) verifies.\n"
-        )
+        count = len(result.plan.statements)
+        sys.stdout.write(f"schema/ loads cleanly; the plan ({count} statements) verifies.\n")
         return EXIT_OK
     sys.stdout.write(render_text(result.plan))
     return EXIT_DIFFERENCES

@@ -25,15 +25,19 @@ from engine.shadow import Shadow
 MAX_REPORTED = 20
 
 
+def _order(key: ObjectKey) -> tuple[str, str, str, str, str]:
+    return key.sort_key
+
+
 def schema_differences(actual: Schema, expected: Schema) -> list[str]:
     """What differs, one line per object: `missing table public.t`, `extra ...`, `differs ...`."""
     have, want = actual.by_key(), expected.by_key()
     lines: list[str] = []
-    for key in sorted(want.keys() - have.keys(), key=ObjectKey.sort_key.fget):  # type: ignore[arg-type]
+    for key in sorted(want.keys() - have.keys(), key=_order):
         lines.append(f"missing {key}")
-    for key in sorted(have.keys() - want.keys(), key=ObjectKey.sort_key.fget):  # type: ignore[arg-type]
+    for key in sorted(have.keys() - want.keys(), key=_order):
         lines.append(f"unexpected {key}")
-    for key in sorted(have.keys() & want.keys(), key=ObjectKey.sort_key.fget):  # type: ignore[arg-type]
+    for key in sorted(have.keys() & want.keys(), key=_order):
         a, b = have[key].compared(), want[key].compared()
         if a != b:
             fields = sorted(f for f in a.keys() | b.keys() if a.get(f) != b.get(f))
@@ -65,8 +69,9 @@ def verify_plan(
             normalise_schema(rebuilt, options), normalise_schema(current, options)
         )
         if gaps:
-            return ["the current schema did not rebuild identically in the shadow:"] + gaps[
-                :MAX_REPORTED
+            return [
+                "the current schema did not rebuild identically in the shadow:",
+                *gaps[:MAX_REPORTED],
             ]
         try:
             with psycopg.connect(scratch.dsn) as conn:
@@ -78,5 +83,5 @@ def verify_plan(
         normalise_schema(result, options), normalise_schema(desired, options)
     )
     if differences:
-        return ["after applying the plan the shadow still differs:"] + differences[:MAX_REPORTED]
+        return ["after applying the plan the shadow still differs:", *differences[:MAX_REPORTED]]
     return []

@@ -1,4 +1,4 @@
-"""The whole planning pipeline: schema/ -> shadow -> desired; production -> current; plan; verify."""
+"""The planning pipeline: schema/ -> shadow -> desired; production -> current; plan; verify."""
 
 from __future__ import annotations
 
