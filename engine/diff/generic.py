@@ -28,10 +28,35 @@ def default_acl(kind: str) -> tuple[Privilege, ...]:
 
 def own_fields_differ(old: SchemaObject, new: SchemaObject) -> bool:
     a, b = old.compared(), new.compared()
-    for name in GENERIC_FIELDS:
+    # Only the mixins' fields are generic: a kind may have an `acl` of its own (default
+    # privileges), which its handler diffs.
+    generic = {
+        name
+        for name, mixin in (("comment", Commented), ("acl", Granted), ("owner", Owned))
+        if isinstance(new, mixin)
+    }
+    for name in generic:
         a.pop(name, None)
         b.pop(name, None)
     return a != b
+
+
+# GRANT names some objects differently from COMMENT ON / ALTER ... OWNER TO.
+_GRANT_SPELLING: tuple[tuple[str, str], ...] = (
+    ("MATERIALIZED VIEW ", "TABLE "),
+    ("FOREIGN TABLE ", "TABLE "),
+    ("VIEW ", "TABLE "),
+    ("SERVER ", "FOREIGN SERVER "),
+    ("AGGREGATE ", "FUNCTION "),
+)
+
+
+def grant_target(ref: str) -> str:
+    """`VIEW public.v` -> `TABLE public.v`: the form GRANT and REVOKE accept for `ref`."""
+    for prefix, replacement in _GRANT_SPELLING:
+        if ref.startswith(prefix):
+            return replacement + ref[len(prefix) :]
+    return ref
 
 
 def _grantee(name: str) -> str:
@@ -78,9 +103,11 @@ def generic_steps(
                     ),
                 )
             )
-    if isinstance(new, Granted):
+    acl_target = handler.acl_ref(new)
+    if isinstance(new, Granted) and acl_target is not None:
         before_acl = old.acl if isinstance(old, Granted) else default_acl(key.kind)
-        steps.extend(acl_steps(key, ref, before_acl, new.acl, ctx))
+        acl_ref, columns = acl_target
+        steps.extend(acl_steps(key, acl_ref, before_acl, new.acl, ctx, columns=columns))
     return steps
 
 
@@ -92,8 +119,14 @@ def acl_steps(
     ctx: PlanContext,
     *,
     columns: str = "",
+    prefix: str = "",
 ) -> list[Step]:
-    """GRANT what is new, REVOKE what is gone; `columns` is `(col)` for column privileges."""
+    """GRANT what is new, REVOKE what is gone; `columns` is `(col)` for column privileges.
+
+    `ref` is what follows ON (`TABLE public.t`, or `TABLES` for default privileges); `prefix`
+    goes before GRANT / REVOKE (`ALTER DEFAULT PRIVILEGES FOR ROLE r `).
+    """
+    ref = grant_target(ref)
     old, new = set(before), set(after)
     steps: list[Step] = []
     for priv in sorted(old - new, key=lambda p: (p.grantee, p.privilege)):
@@ -101,17 +134,19 @@ def acl_steps(
         still = Privilege(grantee=priv.grantee, privilege=priv.privilege, grantable=False)
         if priv.grantable and still in new:
             sql = (
-                f"REVOKE GRANT OPTION FOR {priv.privilege}{columns} ON {ref} "
+                f"{prefix}REVOKE GRANT OPTION FOR {priv.privilege}{columns} ON {ref} "
                 f"FROM {_grantee(priv.grantee)}"
             )
         elif not priv.grantable and priv.model_copy(update={"grantable": True}) in new:
             continue  # the GRANT ... WITH GRANT OPTION below covers it
         else:
-            sql = f"REVOKE {priv.privilege}{columns} ON {ref} FROM {_grantee(priv.grantee)}"
+            sql = f"{prefix}REVOKE {priv.privilege}{columns} ON {ref} FROM {_grantee(priv.grantee)}"
         steps.append(_authz_step(key, sql, f"revokes {priv.privilege} from {priv.grantee}", ctx))
     for priv in sorted(new - old, key=lambda p: (p.grantee, p.privilege)):
         option = " WITH GRANT OPTION" if priv.grantable else ""
-        sql = f"GRANT {priv.privilege}{columns} ON {ref} TO {_grantee(priv.grantee)}{option}"
+        sql = (
+            f"{prefix}GRANT {priv.privilege}{columns} ON {ref} TO {_grantee(priv.grantee)}{option}"
+        )
         steps.append(_authz_step(key, sql, f"grants {priv.privilege} to {priv.grantee}", ctx))
     return steps
 

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
-from engine.model.base import Commented, Granted, ObjectKey, Owned, SchemaObject
+from pydantic import field_validator
+
+from engine.model.base import Commented, Granted, Model, ObjectKey, Owned, SchemaObject
+
+
+class Option(Model):
+    """One generic option (`OPTIONS (name 'value')`), as pg_options_to_table splits it."""
+
+    name: str
+    value: str | None = None
+
+
+def _sorted_options(value: tuple[Option, ...]) -> tuple[Option, ...]:
+    return tuple(sorted(value, key=lambda o: o.name))
 
 
 class ForeignDataWrapper(SchemaObject, Commented, Owned, Granted):
     kind: ClassVar[str] = "fdw"
     name: str
+    handler: str | None = None  # schema-qualified function name, None for NO HANDLER
+    validator: str | None = None  # schema-qualified function name, None for NO VALIDATOR
+    options: tuple[Option, ...] = ()
+
+    @field_validator("options")
+    @classmethod
+    def _sort(cls, value: tuple[Option, ...]) -> tuple[Option, ...]:
+        return _sorted_options(value)
 
     @property
     def key(self) -> ObjectKey:
@@ -19,17 +41,44 @@ class ForeignDataWrapper(SchemaObject, Commented, Owned, Granted):
 class ForeignServer(SchemaObject, Commented, Owned, Granted):
     kind: ClassVar[str] = "server"
     name: str
+    fdw: str
+    type: str | None = None
+    version: str | None = None
+    options: tuple[Option, ...] = ()
+
+    @field_validator("options")
+    @classmethod
+    def _sort(cls, value: tuple[Option, ...]) -> tuple[Option, ...]:
+        return _sorted_options(value)
 
     @property
     def key(self) -> ObjectKey:
         return ObjectKey(kind=self.kind, name=self.name)
 
+    def implied_deps(self) -> Iterable[ObjectKey]:
+        return (ObjectKey(kind="fdw", name=self.fdw),)
+
 
 class UserMapping(SchemaObject):
+    """CREATE USER MAPPING. The `password` option is SKIPPED on purpose: it is never read from
+    the catalog, compared, planned or printed (pg_user_mappings hides options from
+    non-superusers anyway). A mapping's password is managed outside pg-flux.
+    """
+
     kind: ClassVar[str] = "user_mapping"
     server: str
     user: str  # role name or PUBLIC
+    options: tuple[Option, ...] = ()
+
+    @field_validator("options")
+    @classmethod
+    def _no_password(cls, value: tuple[Option, ...]) -> tuple[Option, ...]:
+        # Defence in depth: the catalog query already leaves the password out.
+        return _sorted_options(tuple(o for o in value if o.name != "password"))
 
     @property
     def key(self) -> ObjectKey:
         return ObjectKey(kind=self.kind, parent=self.server, name=self.user)
+
+    def implied_deps(self) -> Iterable[ObjectKey]:
+        return (ObjectKey(kind="server", name=self.server),)
