@@ -1,4 +1,8 @@
-"""Table constraints: primary key, unique, foreign key, check, exclusion."""
+"""Table constraints: primary key, unique, foreign key, check, exclusion.
+
+Constraints that a partition inherits from its partitioned parent, and check constraints inherited
+from an inheritance parent, come with the parent and are not objects of their own.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,47 @@ from typing import ClassVar, Literal
 
 from engine.model.base import Commented, ObjectKey, SchemaObject, TableScoped
 
+ConstraintType = Literal["primary_key", "unique", "foreign_key", "check", "exclusion"]
+
 
 class Constraint(SchemaObject, TableScoped, Commented):
+    """A table constraint.
+
+    definition: pg_get_constraintdef(oid) without the " NOT VALID" suffix PostgreSQL appends
+        for an unvalidated constraint; that state is `validated`.
+    references: for a foreign key, the referenced table (ordering, rebuilds).
+    index_definition: for primary key / unique, pg_get_indexdef of the index that implements it;
+        the online form builds that index concurrently first. Derived from the definition, so it
+        is not compared.
+    on_partitioned: the table is partitioned (no concurrent index builds there); a property of
+        the table, not of the constraint.
+    deferrable / deferred: also in the definition; kept apart for ADD ... USING INDEX.
+    """
+
     kind: ClassVar[str] = "constraint"
+    not_compared: ClassVar[frozenset[str]] = frozenset(
+        {"index_definition", "on_partitioned", "deferrable", "deferred"}
+    )
     name: str
-    type: Literal["primary_key", "unique", "foreign_key", "check", "exclusion"]
-    definition: str  # pg_get_constraintdef(oid)
+    type: ConstraintType
+    definition: str
     validated: bool = True
+    references: ObjectKey | None = None
+    index_definition: str | None = None
+    on_partitioned: bool = False
+    deferrable: bool = False
+    deferred: bool = False
 
     @property
     def key(self) -> ObjectKey:
         return ObjectKey(kind=self.kind, schema_=self.schema_, parent=self.table, name=self.name)
 
+    @property
+    def table_key(self) -> ObjectKey:
+        return ObjectKey(kind="table", schema_=self.schema_, name=self.table)
+
     def implied_deps(self) -> Iterable[ObjectKey]:
-        return (ObjectKey(kind="table", schema_=self.schema_, name=self.table),)
+        deps = [self.table_key]
+        if self.references is not None:
+            deps.append(self.references)
+        return deps

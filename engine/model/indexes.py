@@ -1,24 +1,54 @@
-"""Indexes that are not the implementation of a constraint."""
+"""Indexes that are not the implementation of a constraint (those come with their constraint)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from engine.model.base import Commented, ObjectKey, SchemaName, SchemaObject
+from engine.model.base import Commented, Model, ObjectKey, SchemaName, SchemaObject
 
 
-class Index(SchemaObject, Commented):
-    kind: ClassVar[str] = "index"
+class PartitionIndex(Model):
+    """The index of one partition, attached to a partitioned parent index."""
+
     schema_: SchemaName
     name: str
     table: str
     definition: str  # pg_get_indexdef(oid)
+    partitioned: bool = False  # the partition is itself partitioned
+
+
+class Index(SchemaObject, Commented):
+    """An index of a table, partitioned table or materialized view.
+
+    definition: pg_get_indexdef(oid): method, uniqueness, keys, expressions, opclasses,
+        collations, ordering, NULLS FIRST/LAST, INCLUDE, predicate, storage parameters.
+    valid: indisvalid; an INVALID index (a failed concurrent build) is dropped and rebuilt.
+    table_kind: "matview" when the index is on a materialized view.
+    partitions: for an index on a partitioned table, its partitions' indexes. Not compared: a
+        partition added later gets its index from PostgreSQL, and a difference here must not
+        rebuild the parent's index; the names are used to build them online.
+    """
+
+    kind: ClassVar[str] = "index"
+    not_compared: ClassVar[frozenset[str]] = frozenset({"partitions"})
+    schema_: SchemaName
+    name: str
+    table: str
+    table_kind: Literal["table", "partitioned", "matview"] = "table"
+    definition: str
     valid: bool = True
+    partitions: tuple[PartitionIndex, ...] = ()
 
     @property
     def key(self) -> ObjectKey:
         return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
 
+    @property
+    def relation_key(self) -> ObjectKey:
+        """The key of the table or materialized view the index is on."""
+        kind = "matview" if self.table_kind == "matview" else "table"
+        return ObjectKey(kind=kind, schema_=self.schema_, name=self.table)
+
     def implied_deps(self) -> Iterable[ObjectKey]:
-        return (ObjectKey(kind="table", schema_=self.schema_, name=self.table),)
+        return (self.relation_key,)

@@ -9,10 +9,18 @@ from engine.model.base import Commented, ObjectKey, Owned, SchemaName, SchemaObj
 
 
 class Statistics(SchemaObject, Commented, Owned):
+    """An extended statistics object.
+
+    definition: pg_get_statisticsobjdef(oid) (`CREATE STATISTICS s.n (kinds) ON ... FROM t`).
+    target: the statistics target set by ALTER STATISTICS ... SET STATISTICS; None = default.
+    The columns it covers are dependencies (pg_depend), which order it after its table.
+    """
+
     kind: ClassVar[str] = "statistics"
     schema_: SchemaName
     name: str
-    definition: str  # pg_get_statisticsobjdef(oid)
+    definition: str
+    target: int | None = None
 
     @property
     def key(self) -> ObjectKey:

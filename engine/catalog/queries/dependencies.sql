@@ -34,6 +34,15 @@ keys AS (
            json_build_object('kind', r.kind, 'schema', r.nspname, 'name', r.relname) AS key
     FROM rel r WHERE r.relkind <> 'c'
     UNION ALL
+    -- an index that implements a constraint also stands for that constraint: a foreign key
+    -- depends on the referenced key's index, and must be rebuilt when that key is
+    SELECT 'pg_class'::regclass::oid, d.objid, 0,
+           json_build_object('kind', 'constraint', 'schema', r.nspname, 'parent', r.relname,
+                             'name', k.conname)
+    FROM pg_depend d JOIN pg_constraint k ON k.oid = d.refobjid JOIN rel r ON r.oid = k.conrelid
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_constraint'::regclass
+      AND d.deptype = 'i'
+    UNION ALL
     SELECT 'pg_class'::regclass::oid, r.oid, 0, b.key
     FROM rel r JOIN pg_type t ON t.typrelid = r.oid JOIN base_type_key b ON b.oid = t.oid
     WHERE r.relkind = 'c'

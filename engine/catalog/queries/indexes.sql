@@ -1,0 +1,49 @@
+-- Indexes of tables, partitioned tables and materialized views that do not implement a
+-- constraint (those have an internal pg_depend entry on their constraint and come with it).
+-- An index attached to a partitioned parent index (relispartition) comes with the parent and is
+-- listed under the parent's `partitions`.
+WITH managed_ns AS (
+    SELECT n.oid, n.nspname FROM pg_namespace n
+    WHERE n.nspname NOT LIKE 'pg\_%%' AND n.nspname <> 'information_schema'
+      AND n.nspname <> ALL (%(excluded_schemas)s::text[])
+),
+idx AS (
+    SELECT ic.oid, ic.relname, n.nspname, tc.relname AS table_name, tc.relkind AS table_relkind,
+           x.indisvalid
+    FROM pg_index x
+    JOIN pg_class ic ON ic.oid = x.indexrelid
+    JOIN pg_class tc ON tc.oid = x.indrelid
+    JOIN managed_ns n ON n.oid = ic.relnamespace
+    WHERE tc.relkind IN ('r', 'p', 'm') AND NOT ic.relispartition
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = ic.oid AND d.refclassid = 'pg_constraint'::regclass
+                      AND d.deptype = 'i')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid IN (ic.oid, tc.oid) AND d.deptype = 'e')
+)
+SELECT json_build_object(
+    'indexes', (
+        SELECT coalesce(json_agg(json_build_object(
+            'schema', i.nspname,
+            'name', i.relname,
+            'table', i.table_name,
+            'table_kind', CASE i.table_relkind WHEN 'p' THEN 'partitioned' WHEN 'm' THEN 'matview'
+                                               ELSE 'table' END,
+            'definition', pg_get_indexdef(i.oid),
+            'valid', i.indisvalid,
+            'partitions', (
+                SELECT coalesce(json_agg(json_build_object(
+                    'schema', pn.nspname, 'name', pc.relname, 'table', pt.relname,
+                    'definition', pg_get_indexdef(pc.oid), 'partitioned', pc.relkind = 'I'
+                ) ORDER BY pn.nspname, pc.relname), '[]'::json)
+                FROM pg_inherits h
+                JOIN pg_class pc ON pc.oid = h.inhrelid
+                JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+                JOIN pg_index px ON px.indexrelid = pc.oid
+                JOIN pg_class pt ON pt.oid = px.indrelid
+                WHERE h.inhparent = i.oid),
+            'comment', obj_description(i.oid, 'pg_class')
+        ) ORDER BY i.nspname, i.relname), '[]'::json)
+        FROM idx i
+    )
+)::text
