@@ -42,9 +42,19 @@ class Extension(SchemaObject, Commented):
 
 
 class Collation(SchemaObject, Commented, Owned):
+    """A user-defined collation; any change of its definition means drop and create."""
+
     kind: ClassVar[str] = "collation"
+    not_compared: ClassVar[frozenset[str]] = frozenset({"version"})
     schema_: SchemaName
     name: str
+    provider: str = "libc"  # libc, icu, builtin
+    locale: str | None = None  # ICU / builtin locale (colliculocale, colllocale on 17+)
+    lc_collate: str | None = None
+    lc_ctype: str | None = None
+    deterministic: bool = True
+    icu_rules: str | None = None  # PG 16+
+    version: str | None = None  # the provider's version, reported only
 
     @property
     def key(self) -> ObjectKey:

@@ -1,4 +1,7 @@
-"""Sequences (not those owned by identity columns, which belong to their column)."""
+"""Sequences (not those owned by identity columns, which belong to their column).
+
+The sequence's state (last_value, is_called) is data, not schema: it is never read or compared.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import ClassVar
 from engine.model.base import (
     Commented,
     Granted,
+    Model,
     ObjectKey,
     Owned,
     SchemaName,
@@ -16,14 +20,42 @@ from engine.model.base import (
 )
 
 
+class OwnedBy(Model):
+    """OWNED BY table.column: the sequence is dropped with the column."""
+
+    table: str  # in the sequence's own schema (PostgreSQL requires it)
+    column: str
+
+
 class Sequence(SchemaObject, Commented, Owned, Granted):
     kind: ClassVar[str] = "sequence"
     schema_: SchemaName
     name: str
+    data_type: str = "bigint"
+    start: int = 1
+    increment: int = 1
+    min_value: int = 1
+    max_value: int = 9223372036854775807
+    cache: int = 1
+    cycle: bool = False
+    owned_by: OwnedBy | None = None
 
     @property
     def key(self) -> ObjectKey:
         return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
 
+    @property
+    def owner_column_key(self) -> ObjectKey | None:
+        if self.owned_by is None:
+            return None
+        return ObjectKey(
+            kind="column",
+            schema_=self.schema_,
+            parent=self.owned_by.table,
+            name=self.owned_by.column,
+        )
+
     def implied_deps(self) -> Iterable[ObjectKey]:
+        # Not the owning column: its default usually calls nextval() on us, which would make a
+        # cycle; the OWNED BY step orders itself after the table through Step.requires.
         return (schema_key(self.schema_),)

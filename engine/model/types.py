@@ -1,6 +1,8 @@
 """User-defined types: enums, composites, domains, ranges.
 
-Skeleton: identity only. The types family fills in every attribute (see the catalog issue).
+Type names inside models (base types, attribute types, subtypes) are what format_type prints, and
+collations are always schema-qualified (`pg_catalog."C"`), so two databases with the same schema
+compare equal whatever search_path the inspector runs with.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import ClassVar
 from engine.model.base import (
     Commented,
     Granted,
+    Model,
     ObjectKey,
     Owned,
     SchemaName,
@@ -33,16 +36,40 @@ class _SchemaType(SchemaObject, Commented, Owned, Granted):
 
 class EnumType(_SchemaType):
     kind: ClassVar[str] = "enum"
-    labels: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()  # in enumsortorder
+
+
+class CompositeAttribute(Model):
+    name: str
+    type: str  # format_type(atttypid, atttypmod)
+    collation: str | None = None  # only when not the type's default collation
 
 
 class CompositeType(_SchemaType):
     kind: ClassVar[str] = "composite"
+    attributes: tuple[CompositeAttribute, ...] = ()  # in attnum order
+
+
+class DomainConstraint(Model):
+    name: str
+    definition: str  # pg_get_constraintdef without the trailing NOT VALID
+    validated: bool = True
 
 
 class DomainType(_SchemaType):
     kind: ClassVar[str] = "domain"
+    base_type: str  # format_type(typbasetype, typtypmod)
+    default: str | None = None  # pg_get_expr(typdefaultbin, 0)
+    not_null: bool = False
+    collation: str | None = None  # only when not the base type's default collation
+    constraints: tuple[DomainConstraint, ...] = ()  # CHECK constraints by name
 
 
 class RangeType(_SchemaType):
     kind: ClassVar[str] = "range"
+    subtype: str
+    subtype_opclass: str | None = None  # only when not the subtype's default btree opclass
+    collation: str | None = None  # only when not the subtype's default collation
+    canonical: str | None = None  # function name as regproc prints it
+    subtype_diff: str | None = None
+    multirange: str | None = None  # schema-qualified multirange type name (PG 14+)
