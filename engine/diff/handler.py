@@ -73,6 +73,15 @@ class Handler(ABC, Generic[T]):
         """
         return None
 
+    def acl_ref(self, obj: T) -> tuple[str, str] | None:
+        """(`TABLE public.t`, `(col)`): how GRANT / REVOKE name it; defaults to (ref(), "").
+
+        Columns grant on their table with a column list; foreign tables comment as FOREIGN TABLE
+        but grant as TABLE.
+        """
+        ref = self.ref(obj)
+        return None if ref is None else (ref, "")
+
     def invalidated_columns(self, old: T, new: T) -> set[ObjectKey]:
         """Column keys whose dependents must be rebuilt by this alteration (a type change)."""
         return set()

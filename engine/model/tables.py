@@ -1,9 +1,9 @@
-"""Tables (regular, partitioned, partitions, unlogged) and their columns."""
+"""Tables (regular, partitioned, partitions, unlogged, foreign) and their columns."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from engine.model.base import (
     Commented,
@@ -17,6 +17,12 @@ from engine.model.base import (
     schema_key,
 )
 
+TableKind = Literal["regular", "partitioned", "foreign"]
+Persistence = Literal["permanent", "unlogged"]
+ReplicaIdentity = Literal["default", "full", "nothing", "index"]
+Identity = Literal["always", "by_default"]
+Storage = Literal["plain", "external", "main", "extended"]
+
 
 class TableStats(Model):
     """Planner statistics of a live table, for hazard messages; never compared."""
@@ -25,11 +31,44 @@ class TableStats(Model):
     bytes: int = 0  # pg_total_relation_size
 
 
+class TableRef(Model):
+    """A table named by schema and name (a partition's parent, an inheritance parent)."""
+
+    schema_: SchemaName
+    name: str
+
+    @property
+    def key(self) -> ObjectKey:
+        return ObjectKey(kind="table", schema_=self.schema_, name=self.name)
+
+
+class Option(Model):
+    """One `name=value` of reloptions / foreign table options (pg_options_to_table)."""
+
+    name: str
+    value: str
+
+
 class Table(SchemaObject, Commented, Owned, Granted):
+    """A table. `table_kind` is immutable: pg-flux never recreates a table (data loss)."""
+
     kind: ClassVar[str] = "table"
     not_compared: ClassVar[frozenset[str]] = frozenset({"stats"})
     schema_: SchemaName
     name: str
+    table_kind: TableKind = "regular"
+    persistence: Persistence = "permanent"
+    partition_key: str | None = None  # pg_get_partkeydef: `RANGE (created_at)`
+    partition_of: TableRef | None = None
+    partition_bound: str | None = None  # pg_get_expr(relpartbound): `FOR VALUES IN (1, 2)`
+    inherits: tuple[TableRef, ...] = ()  # in declaration order (inhseqno)
+    options: tuple[Option, ...] = ()  # reloptions, sorted by name
+    replica_identity: ReplicaIdentity = "default"
+    replica_identity_index: str | None = None
+    rls_enabled: bool = False
+    rls_forced: bool = False
+    server: str | None = None  # foreign tables
+    foreign_options: tuple[Option, ...] = ()
     stats: TableStats | None = None
 
     @property
@@ -37,19 +76,51 @@ class Table(SchemaObject, Commented, Owned, Granted):
         return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
-        return (schema_key(self.schema_),)
+        deps = [schema_key(self.schema_)]
+        if self.partition_of is not None:
+            deps.append(self.partition_of.key)
+        deps.extend(parent.key for parent in self.inherits)
+        if self.server is not None:
+            deps.append(ObjectKey(kind="server", name=self.server))
+        return deps
+
+
+class IdentityOptions(Model):
+    """The options of an identity column's sequence."""
+
+    start: int
+    increment: int
+    min_value: int
+    max_value: int
+    cache: int
+    cycle: bool
 
 
 class Column(SchemaObject, TableScoped, Commented, Granted):
-    """A column. `position` keeps the declared order for CREATE TABLE; it is never compared."""
+    """A column the table declares itself (inherited and partition columns come with the parent).
+
+    `position` keeps the declared order for CREATE TABLE; it is never compared.
+    `collation` is set only when it differs from the type's default, already quoted
+    (`pg_catalog."C"`); `storage` only when it differs from the type's default.
+    `default_volatile` is derived from `default` (the catalog looks at the functions its
+    expression calls), so it is not compared.
+    """
 
     kind: ClassVar[str] = "column"
-    not_compared: ClassVar[frozenset[str]] = frozenset({"position"})
+    not_compared: ClassVar[frozenset[str]] = frozenset({"position", "default_volatile"})
     name: str
     position: int
     type: str  # format_type(atttypid, atttypmod)
+    collation: str | None = None
     not_null: bool = False
-    default: str | None = None  # pg_get_expr(adbin, adrelid)
+    default: str | None = None  # pg_get_expr(adbin, adrelid); None for generated columns
+    default_volatile: bool = False
+    identity: Identity | None = None
+    identity_options: IdentityOptions | None = None
+    generated: str | None = None  # the STORED expression
+    storage: Storage | None = None
+    compression: str | None = None  # pglz / lz4
+    fdw_options: tuple[Option, ...] = ()
 
     @property
     def key(self) -> ObjectKey:

@@ -1,0 +1,123 @@
+-- Tables (regular, partitioned, foreign) and the columns each declares itself.
+-- Inherited and partition columns (attislocal = false) come with their parent and are left out.
+-- default_volatile: PostgreSQL offers no SQL-level contain_volatile_functions(), and built-in
+-- functions are pinned (absent from pg_depend), so the function oids are read from the default's
+-- stored node tree (`:funcid N` / `:opfuncid N` in pg_attrdef.adbin, not SQL text) and looked up
+-- in pg_proc. A volatile default (random(), clock_timestamp(), nextval()) makes ADD COLUMN
+-- rewrite the table.
+WITH managed_ns AS (
+    SELECT n.oid, n.nspname FROM pg_namespace n
+    WHERE n.nspname NOT LIKE 'pg\_%%' AND n.nspname <> 'information_schema'
+      AND n.nspname <> ALL (%(excluded_schemas)s::text[])
+),
+tbl AS (
+    SELECT c.*, n.nspname FROM pg_class c JOIN managed_ns n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'f')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = c.oid AND d.deptype = 'e')
+),
+col AS (
+    SELECT a.*, t.nspname, t.relname, t.relowner, ty.typcollation, ty.typstorage
+    FROM tbl t JOIN pg_attribute a ON a.attrelid = t.oid
+    JOIN pg_type ty ON ty.oid = a.atttypid
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attislocal
+)
+SELECT json_build_object(
+    'tables', (
+        SELECT coalesce(json_agg(json_build_object(
+            'schema', t.nspname,
+            'name', t.relname,
+            'table_kind', CASE t.relkind WHEN 'p' THEN 'partitioned' WHEN 'f' THEN 'foreign'
+                                         ELSE 'regular' END,
+            'persistence', CASE t.relpersistence WHEN 'u' THEN 'unlogged' ELSE 'permanent' END,
+            'partition_key', CASE WHEN t.relkind = 'p' THEN pg_get_partkeydef(t.oid) END,
+            'partition_of', (SELECT json_build_object('schema', pn.nspname, 'name', pc.relname)
+                             FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
+                             JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+                             WHERE i.inhrelid = t.oid AND t.relispartition),
+            'partition_bound', CASE WHEN t.relispartition THEN pg_get_expr(t.relpartbound, t.oid) END,
+            'inherits', (SELECT coalesce(json_agg(json_build_object('schema', pn.nspname,
+                                                                    'name', pc.relname)
+                                                  ORDER BY i.inhseqno), '[]'::json)
+                         FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
+                         JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+                         WHERE i.inhrelid = t.oid AND NOT t.relispartition),
+            'options', (SELECT coalesce(json_agg(json_build_object('name', o.option_name,
+                                                                   'value', o.option_value)
+                                                 ORDER BY o.option_name), '[]'::json)
+                        FROM pg_options_to_table(t.reloptions) o),
+            'replica_identity', CASE t.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
+                                                    WHEN 'i' THEN 'index' ELSE 'default' END,
+            'replica_identity_index', (SELECT ic.relname FROM pg_index x
+                                       JOIN pg_class ic ON ic.oid = x.indexrelid
+                                       WHERE x.indrelid = t.oid AND x.indisreplident
+                                         AND t.relreplident = 'i'),
+            'rls_enabled', t.relrowsecurity,
+            'rls_forced', t.relforcerowsecurity,
+            'server', (SELECT s.srvname FROM pg_foreign_table f
+                       JOIN pg_foreign_server s ON s.oid = f.ftserver WHERE f.ftrelid = t.oid),
+            'foreign_options', (SELECT coalesce(json_agg(json_build_object('name', o.option_name,
+                                                                           'value', o.option_value)
+                                                         ORDER BY o.option_name), '[]'::json)
+                                FROM pg_foreign_table f,
+                                     pg_options_to_table(f.ftoptions) o
+                                WHERE f.ftrelid = t.oid),
+            'owner', pg_get_userbyid(t.relowner),
+            'comment', obj_description(t.oid, 'pg_class'),
+            'acl', (SELECT coalesce(json_agg(json_build_object(
+                        'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+                        'privilege', a.privilege_type, 'grantable', a.is_grantable)
+                        ORDER BY a.grantee, a.privilege_type), '[]'::json)
+                    FROM aclexplode(coalesce(t.relacl, acldefault('r', t.relowner))) a
+                    WHERE a.grantee <> t.relowner),
+            'stats', json_build_object(
+                'rows', CASE WHEN t.reltuples < 0 THEN NULL ELSE t.reltuples::bigint END,
+                'bytes', CASE WHEN t.relkind = 'f' THEN 0 ELSE pg_total_relation_size(t.oid) END)
+        ) ORDER BY t.nspname, t.relname), '[]'::json)
+        FROM tbl t
+    ),
+    'columns', (
+        SELECT coalesce(json_agg(json_build_object(
+            'schema', c.nspname,
+            'table', c.relname,
+            'name', c.attname,
+            'position', c.attnum,
+            'type', format_type(c.atttypid, c.atttypmod),
+            'collation', (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+                          FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                          WHERE co.oid = c.attcollation AND c.attcollation <> c.typcollation),
+            'not_null', c.attnotnull,
+            'default', CASE WHEN c.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+            'default_volatile', coalesce(c.attgenerated = '' AND EXISTS (
+                SELECT 1 FROM regexp_matches(d.adbin::text, ':(?:func|opfunc)id (\d+)', 'g') m
+                JOIN pg_proc p ON p.oid = m[1]::oid WHERE p.provolatile = 'v'), false),
+            'identity', CASE c.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by_default' END,
+            'identity_options', (SELECT json_build_object(
+                                     'start', s.seqstart, 'increment', s.seqincrement,
+                                     'min_value', s.seqmin, 'max_value', s.seqmax,
+                                     'cache', s.seqcache, 'cycle', s.seqcycle)
+                                 FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
+                                 WHERE c.attidentity <> '' AND dep.classid = 'pg_class'::regclass
+                                   AND dep.refclassid = 'pg_class'::regclass
+                                   AND dep.refobjid = c.attrelid AND dep.refobjsubid = c.attnum
+                                   AND dep.deptype = 'i'),
+            'generated', CASE WHEN c.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END,
+            'storage', CASE WHEN c.attstorage <> c.typstorage THEN
+                           CASE c.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
+                                             WHEN 'm' THEN 'main' ELSE 'extended' END END,
+            'compression', CASE c.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
+            'fdw_options', (SELECT coalesce(json_agg(json_build_object('name', o.option_name,
+                                                                       'value', o.option_value)
+                                                     ORDER BY o.option_name), '[]'::json)
+                            FROM pg_options_to_table(c.attfdwoptions) o),
+            'comment', col_description(c.attrelid, c.attnum),
+            'acl', (SELECT coalesce(json_agg(json_build_object(
+                        'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+                        'privilege', a.privilege_type, 'grantable', a.is_grantable)
+                        ORDER BY a.grantee, a.privilege_type), '[]'::json)
+                    FROM aclexplode(c.attacl) a
+                    WHERE a.grantee <> c.relowner)
+        ) ORDER BY c.nspname, c.relname, c.attnum), '[]'::json)
+        FROM col c LEFT JOIN pg_attrdef d ON d.adrelid = c.attrelid AND d.adnum = c.attnum
+    )
+)::text

@@ -1,0 +1,438 @@
+"""Columns: ADD / DROP COLUMN and every in-place ALTER COLUMN form.
+
+A column of a table created in the same plan is written inside CREATE TABLE (see
+`column_definition`), so its own create step is empty (or only SET STORAGE, which CREATE TABLE
+cannot say before PG 16).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.diff.context import PlanContext
+from engine.diff.handler import Action, Handler, Step, register
+from engine.model.base import ObjectKey
+from engine.model.tables import Column, IdentityOptions
+from engine.plan.model import Hazard, HazardCode, LockMode, Severity
+from engine.sqltext import ident, qualname
+
+_IDENTITY_SQL = {"always": "ALWAYS", "by_default": "BY DEFAULT"}
+
+
+def identity_options_sql(opts: IdentityOptions) -> str:
+    cycle = "CYCLE" if opts.cycle else "NO CYCLE"
+    return (
+        f"START WITH {opts.start} INCREMENT BY {opts.increment} MINVALUE {opts.min_value} "
+        f"MAXVALUE {opts.max_value} CACHE {opts.cache} {cycle}"
+    )
+
+
+def identity_sql(col: Column) -> str:
+    """`GENERATED ALWAYS AS IDENTITY (...)` for a column that has an identity."""
+    assert col.identity is not None
+    opts = f" ({identity_options_sql(col.identity_options)})" if col.identity_options else ""
+    return f"GENERATED {_IDENTITY_SQL[col.identity]} AS IDENTITY{opts}"
+
+
+def _options_sql(options: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{ident(k)} '{v.replace(chr(39), chr(39) * 2)}'" for k, v in options)
+
+
+def column_definition(col: Column) -> str:
+    """`name type [COLLATE c] [COMPRESSION m] [DEFAULT ... | GENERATED ...] [NOT NULL]`."""
+    parts = [ident(col.name), col.type]
+    if col.fdw_options:
+        parts.append(f"OPTIONS ({_options_sql(tuple((o.name, o.value) for o in col.fdw_options))})")
+    if col.collation is not None:
+        parts.append(f"COLLATE {col.collation}")
+    if col.compression is not None:
+        parts.append(f"COMPRESSION {col.compression}")
+    if col.generated is not None:
+        parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
+    elif col.identity is not None:
+        parts.append(identity_sql(col))
+    elif col.default is not None:
+        parts.append(f"DEFAULT {col.default}")
+    if col.not_null:
+        parts.append("NOT NULL")
+    return " ".join(parts)
+
+
+# --- type changes -----------------------------------------------------------------------------
+
+_STRINGS = {"text", "character varying", "character"}
+_NUMBERS = {"smallint": 1, "integer": 2, "bigint": 3, "numeric": 4}
+_FLOATS = {"real": 1, "double precision": 2}
+_PRECISION_TYPES = {
+    "timestamp without time zone",
+    "timestamp with time zone",
+    "time without time zone",
+    "time with time zone",
+    "interval",
+}
+
+
+def _split_type(text: str) -> tuple[str, tuple[int, ...]]:
+    """`numeric(10,2)` -> (`numeric`, (10, 2)); `timestamp(3) without time zone` likewise.
+
+    The input is format_type's canonical output, not user SQL.
+    """
+    head, paren, rest = text.partition("(")
+    if not paren:
+        return text, ()
+    mods, _, tail = rest.partition(")")
+    base = (head + tail).strip()
+    return base, tuple(int(m) for m in mods.split(",") if m.strip().lstrip("-").isdigit())
+
+
+@dataclass(frozen=True)
+class TypeChange:
+    rewrite: bool  # PostgreSQL rewrites the table (not binary-coercible)
+    narrowing: bool  # values may be truncated or rejected
+    unrelated: bool  # a different family of types: values may fail to convert
+    using: bool  # needs an explicit USING cast
+
+
+def classify_type_change(old: str, new: str) -> TypeChange:
+    """Mirror ATColumnChangeRequiresRewrite for the common binary-coercible cases."""
+    ob, om = _split_type(old)
+    nb, nm = _split_type(new)
+    if ob.endswith("[]") or nb.endswith("[]"):
+        return TypeChange(True, False, ob != nb, ob != nb)
+    if ob == nb:
+        if ob in ("character varying", "bit varying") or ob in _PRECISION_TYPES:
+            if not nm or (om and nm[0] >= om[0]):
+                return TypeChange(False, False, False, False)
+            return TypeChange(True, True, False, False)
+        if ob == "numeric":
+            if not nm:
+                return TypeChange(False, False, False, False)
+            if not om:
+                return TypeChange(True, True, False, False)
+            (op, os_), (np_, ns) = (*om, 0)[:2], (*nm, 0)[:2]
+            if ns == os_ and np_ >= op:
+                return TypeChange(False, False, False, False)
+            narrowing = ns < os_ or (np_ - ns) < (op - os_)
+            return TypeChange(True, narrowing, False, False)
+        narrowing = bool(om and nm and nm[0] < om[0]) or (bool(nm) and not om)
+        return TypeChange(True, narrowing, False, False)
+    if ob in _STRINGS and nb in _STRINGS:
+        varying = ("text", "character varying")
+        if ob in varying and nb in varying and not nm:
+            return TypeChange(False, False, False, False)
+        return TypeChange(True, bool(nm), False, False)
+    if ob == "cidr" and nb == "inet":
+        return TypeChange(False, False, False, False)
+    if ob in _NUMBERS and nb in _NUMBERS:
+        narrowing = _NUMBERS[nb] < _NUMBERS[ob] or (nb == "numeric" and bool(nm))
+        return TypeChange(True, narrowing, False, False)
+    if ob in _FLOATS and nb in _FLOATS:
+        return TypeChange(True, _FLOATS[nb] < _FLOATS[ob], False, False)
+    if (ob in _NUMBERS and nb in _FLOATS) or (ob in _FLOATS and nb in _NUMBERS):
+        return TypeChange(True, True, False, False)
+    if ob in _PRECISION_TYPES and nb in _PRECISION_TYPES:
+        return TypeChange(True, ob.startswith("time ") or nb.startswith("time "), False, False)
+    return TypeChange(True, False, True, True)
+
+
+# --- the handler ------------------------------------------------------------------------------
+
+
+def _table(col: Column) -> str:
+    return qualname(col.schema_, col.table)
+
+
+def _not_null_check_name(col: Column) -> str:
+    return f"pgflux_nn_{col.name}"[:63]
+
+
+@register
+class ColumnHandler(Handler[Column]):
+    kind = "column"
+    model = Column
+    rebuildable = False
+
+    def _step(
+        self,
+        col: Column,
+        action: Action,
+        clause: str,
+        *,
+        hazards: tuple[Hazard, ...] = (),
+        lock: LockMode = "ACCESS EXCLUSIVE",
+        transactional: bool = True,
+    ) -> Step:
+        return Step(
+            key=col.key,
+            action=action,
+            sql=f"ALTER TABLE {_table(col)} {clause}",
+            hazards=hazards,
+            lock=lock,
+            transactional=transactional,
+        )
+
+    def create(self, obj: Column, ctx: PlanContext) -> list[Step]:
+        steps: list[Step] = []
+        where = (obj.schema_, obj.table)
+        if not ctx.table_is_new(obj.schema_, obj.table):
+            hazards: list[Hazard] = []
+            if obj.not_null and obj.default is None and obj.identity is None and not obj.generated:
+                hazards.append(
+                    ctx.hazard(
+                        HazardCode.BACKWARD_INCOMPATIBLE,
+                        Severity.HIGH,
+                        f"adds NOT NULL column {obj.name} without a default: "
+                        "fails if the table has rows",
+                        table=where,
+                    )
+                )
+            if obj.default_volatile or obj.identity is not None or obj.generated is not None:
+                hazards.append(
+                    ctx.hazard(
+                        HazardCode.TABLE_REWRITE,
+                        Severity.HIGH,
+                        f"adding {obj.name} computes a value for every row: rewrites the table",
+                        table=where,
+                    )
+                )
+                hazards.append(
+                    ctx.hazard(
+                        HazardCode.BLOCKS_READS_WRITES,
+                        Severity.HIGH,
+                        "holds ACCESS EXCLUSIVE while the table is rewritten",
+                        table=where,
+                    )
+                )
+            steps.append(
+                self._step(
+                    obj, "create", f"ADD COLUMN {column_definition(obj)}", hazards=tuple(hazards)
+                )
+            )
+        if obj.storage is not None:
+            steps.append(
+                self._step(
+                    obj,
+                    "create",
+                    f"ALTER COLUMN {ident(obj.name)} SET STORAGE {obj.storage.upper()}",
+                )
+            )
+        return steps
+
+    def drop(self, obj: Column, ctx: PlanContext) -> list[Step]:
+        where = (obj.schema_, obj.table)
+        hazards = (
+            ctx.hazard(
+                HazardCode.DATA_LOSS,
+                Severity.HIGH,
+                f"drops column {obj.key.display} and its data",
+                table=where,
+            ),
+            ctx.hazard(
+                HazardCode.BACKWARD_INCOMPATIBLE,
+                Severity.MEDIUM,
+                f"code that reads or writes {obj.name} breaks",
+                table=where,
+            ),
+        )
+        return [self._step(obj, "drop", f"DROP COLUMN {ident(obj.name)}", hazards=hazards)]
+
+    def alter(self, old: Column, new: Column, ctx: PlanContext) -> list[Step] | None:
+        if old.generated != new.generated and new.generated is not None:
+            return self._recreate(old, new, ctx)
+        steps: list[Step] = []
+        name = ident(new.name)
+        alter = f"ALTER COLUMN {name}"
+        if old.generated is not None and new.generated is None:
+            # PG 13+: keeps the computed values as plain data
+            steps.append(self._step(new, "alter", f"{alter} DROP EXPRESSION"))
+        if old.identity is not None and (new.identity is None or new.type != old.type):
+            steps.append(self._step(new, "alter", f"{alter} DROP IDENTITY"))
+        if old.default is not None and (new.default != old.default or new.type != old.type):
+            steps.append(self._step(new, "alter", f"{alter} DROP DEFAULT"))
+        if old.type != new.type or old.collation != new.collation:
+            steps.append(self._type_step(old, new, ctx))
+        if new.default is not None and (new.default != old.default or new.type != old.type):
+            steps.append(self._step(new, "alter", f"{alter} SET DEFAULT {new.default}"))
+        if new.identity is not None:
+            if old.identity is None or new.type != old.type:
+                steps.append(self._step(new, "alter", f"{alter} ADD {identity_sql(new)}"))
+            else:
+                clauses = []
+                if old.identity != new.identity:
+                    clauses.append(f"SET GENERATED {_IDENTITY_SQL[new.identity]}")
+                if old.identity_options != new.identity_options and new.identity_options:
+                    o = new.identity_options
+                    clauses.append(
+                        f"SET START WITH {o.start} SET INCREMENT BY {o.increment} "
+                        f"SET MINVALUE {o.min_value} SET MAXVALUE {o.max_value} "
+                        f"SET CACHE {o.cache} SET {'CYCLE' if o.cycle else 'NO CYCLE'}"
+                    )
+                if clauses:
+                    steps.append(self._step(new, "alter", f"{alter} " + " ".join(clauses)))
+        if old.not_null and not new.not_null and new.identity is None:
+            steps.append(self._step(new, "alter", f"{alter} DROP NOT NULL"))
+        if new.not_null and not old.not_null and not (new.identity and not old.identity):
+            steps.extend(self._set_not_null(new, ctx))
+        if old.storage != new.storage:
+            storage = (new.storage or "extended").upper() if new.storage else "DEFAULT"
+            if storage == "DEFAULT":
+                # No `SET STORAGE DEFAULT` before PG 16: the type's default is what we want.
+                storage = self._type_default_storage(new)
+            steps.append(self._step(new, "alter", f"{alter} SET STORAGE {storage}"))
+        if old.compression != new.compression:
+            method = new.compression or "default"
+            steps.append(self._step(new, "alter", f"{alter} SET COMPRESSION {method}"))
+        if old.fdw_options != new.fdw_options:
+            steps.append(self._fdw_options_step(old, new))
+        return steps
+
+    def _type_default_storage(self, col: Column) -> str:
+        # Only text-like (varlena) types can differ from their default; theirs is EXTENDED.
+        return "EXTENDED"
+
+    def _fdw_options_step(self, old: Column, new: Column) -> Step:
+        before = {o.name: o.value for o in old.fdw_options}
+        after = {o.name: o.value for o in new.fdw_options}
+        parts = [f"DROP {ident(k)}" for k in sorted(before.keys() - after.keys())]
+        for k in sorted(after):
+            value = after[k].replace("'", "''")
+            if k not in before:
+                parts.append(f"ADD {ident(k)} '{value}'")
+            elif before[k] != after[k]:
+                parts.append(f"SET {ident(k)} '{value}'")
+        return Step(
+            key=new.key,
+            action="alter",
+            sql=f"ALTER FOREIGN TABLE {_table(new)} ALTER COLUMN {ident(new.name)} "
+            f"OPTIONS ({', '.join(parts)})",
+        )
+
+    def _type_step(self, old: Column, new: Column, ctx: PlanContext) -> Step:
+        where = (new.schema_, new.table)
+        change = classify_type_change(old.type, new.type)
+        rewrite = change.rewrite or old.collation != new.collation
+        hazards: list[Hazard] = []
+        what = f"{new.key.display} from {old.type} to {new.type}"
+        if rewrite:
+            hazards.append(
+                ctx.hazard(
+                    HazardCode.TABLE_REWRITE,
+                    Severity.MEDIUM,
+                    f"changing {what} rewrites the table and its indexes",
+                    table=where,
+                )
+            )
+            hazards.append(
+                ctx.hazard(
+                    HazardCode.BLOCKS_READS_WRITES,
+                    Severity.MEDIUM,
+                    "holds ACCESS EXCLUSIVE while the table is rewritten",
+                    table=where,
+                )
+            )
+        if change.narrowing:
+            hazards.append(
+                ctx.hazard(
+                    HazardCode.DATA_LOSS,
+                    Severity.HIGH,
+                    f"narrowing {what} can truncate or reject values",
+                    table=where,
+                )
+            )
+        if change.narrowing or change.unrelated:
+            hazards.append(
+                ctx.hazard(
+                    HazardCode.BACKWARD_INCOMPATIBLE,
+                    Severity.MEDIUM,
+                    f"changing {what} can break code that writes the old values",
+                    table=where,
+                )
+            )
+        clause = f"ALTER COLUMN {ident(new.name)} TYPE {new.type}"
+        if new.collation is not None:
+            clause += f" COLLATE {new.collation}"
+        if change.using:
+            clause += f" USING {ident(new.name)}::{new.type}"
+        return self._step(new, "alter", clause, hazards=tuple(hazards))
+
+    def _set_not_null(self, col: Column, ctx: PlanContext) -> list[Step]:
+        where = (col.schema_, col.table)
+        incompatible = ctx.hazard(
+            HazardCode.BACKWARD_INCOMPATIBLE,
+            Severity.MEDIUM,
+            f"{col.key.display} becomes NOT NULL: code that writes NULL breaks",
+            table=where,
+        )
+        alter = f"ALTER COLUMN {ident(col.name)} SET NOT NULL"
+        if not ctx.use_online_forms(col.schema_, col.table):
+            scan = ctx.hazard(
+                HazardCode.FULL_SCAN_UNDER_LOCK,
+                Severity.MEDIUM,
+                f"SET NOT NULL scans every row of {col.schema_}.{col.table} under ACCESS EXCLUSIVE",
+                table=where,
+            )
+            return [self._step(col, "alter", alter, hazards=(incompatible, scan))]
+        check = ident(_not_null_check_name(col))
+        return [
+            self._step(
+                col,
+                "alter",
+                f"ADD CONSTRAINT {check} CHECK ({ident(col.name)} IS NOT NULL) NOT VALID",
+            ),
+            # Its own transaction, so that the scan holds only SHARE UPDATE EXCLUSIVE.
+            self._step(
+                col,
+                "alter",
+                f"VALIDATE CONSTRAINT {check}",
+                lock="SHARE UPDATE EXCLUSIVE",
+                transactional=False,
+            ),
+            # The validated CHECK proves the column has no NULL: no scan (PG 12+).
+            self._step(col, "alter", alter, hazards=(incompatible,)),
+            self._step(col, "alter", f"DROP CONSTRAINT {check}"),
+        ]
+
+    def _recreate(self, old: Column, new: Column, ctx: PlanContext) -> list[Step]:
+        """A column becomes generated (or its expression changes, before PG 17): drop and add."""
+        where = (new.schema_, new.table)
+        hazards = (
+            ctx.hazard(
+                HazardCode.DATA_LOSS,
+                Severity.MEDIUM,
+                f"drops and re-adds {new.key.display} to change its generated expression "
+                "(computed values are recomputed)",
+                table=where,
+            ),
+            ctx.hazard(
+                HazardCode.TABLE_REWRITE,
+                Severity.MEDIUM,
+                f"adding generated column {new.name} rewrites the table",
+                table=where,
+            ),
+        )
+        steps = [
+            self._step(new, "alter", f"DROP COLUMN {ident(old.name)}", hazards=hazards),
+            self._step(new, "alter", f"ADD COLUMN {column_definition(new)}"),
+        ]
+        if new.storage is not None:
+            steps.append(
+                self._step(
+                    new,
+                    "alter",
+                    f"ALTER COLUMN {ident(new.name)} SET STORAGE {new.storage.upper()}",
+                )
+            )
+        return steps
+
+    def ref(self, obj: Column) -> str:
+        return f"COLUMN {_table(obj)}.{ident(obj.name)}"
+
+    def acl_ref(self, obj: Column) -> tuple[str, str]:
+        return f"TABLE {_table(obj)}", f"({ident(obj.name)})"
+
+    def invalidated_columns(self, old: Column, new: Column) -> set[ObjectKey]:
+        if old.type != new.type or old.collation != new.collation:
+            return {new.key}
+        if old.generated != new.generated and new.generated is not None:
+            return {new.key}
+        return set()
