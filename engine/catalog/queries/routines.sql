@@ -1,7 +1,8 @@
 -- Functions, procedures and aggregates (pg_proc). Left out: extension members, and routines
 -- that another object made for itself (deptype 'i': range and multirange constructors).
 -- pg_get_functiondef rejects aggregates, so their CREATE AGGREGATE is assembled from
--- pg_aggregate, every support function and type schema-qualified.
+-- pg_aggregate, every support function and type schema-qualified. Support functions are named
+-- by scalar subqueries, not eight joins: joining pg_proc eight times cost ~10 s of planning.
 WITH managed_ns AS (
     SELECT n.oid, n.nspname FROM pg_namespace n
     WHERE n.nspname NOT LIKE 'pg\_%%' AND n.nspname <> 'information_schema'
@@ -12,32 +13,28 @@ procs AS (
     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
                       AND d.objid = p.oid AND d.deptype IN ('e', 'i'))
 ),
-fq AS (
-    SELECT p.oid, quote_ident(n.nspname) || '.' || quote_ident(p.proname) AS name
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-),
 aggs AS (
     SELECT a.aggfnoid AS oid,
            'CREATE AGGREGATE ' || quote_ident(p.nspname) || '.' || quote_ident(p.proname)
            || '(' || CASE WHEN p.pronargs = 0 THEN '*' ELSE pg_get_function_arguments(p.oid) END
            || ') (' || concat_ws(', ',
-               'SFUNC = ' || sf.name,
+               'SFUNC = ' || (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fp.proname) FROM pg_proc fp JOIN pg_namespace fn ON fn.oid = fp.pronamespace WHERE fp.oid = a.aggtransfn),
                'STYPE = ' || format_type(a.aggtranstype, NULL),
                CASE WHEN a.aggtransspace <> 0 THEN 'SSPACE = ' || a.aggtransspace END,
-               'FINALFUNC = ' || ff.name,
+               'FINALFUNC = ' || (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fp.proname) FROM pg_proc fp JOIN pg_namespace fn ON fn.oid = fp.pronamespace WHERE fp.oid = a.aggfinalfn),
                CASE WHEN a.aggfinalextra THEN 'FINALFUNC_EXTRA' END,
                CASE WHEN a.aggfinalfn <> 0 THEN 'FINALFUNC_MODIFY = '
                     || CASE a.aggfinalmodify WHEN 'r' THEN 'READ_ONLY' WHEN 's' THEN 'SHAREABLE'
                                              ELSE 'READ_WRITE' END END,
-               'COMBINEFUNC = ' || cf.name,
-               'SERIALFUNC = ' || sz.name,
-               'DESERIALFUNC = ' || dz.name,
+               'COMBINEFUNC = ' || (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fp.proname) FROM pg_proc fp JOIN pg_namespace fn ON fn.oid = fp.pronamespace WHERE fp.oid = a.aggcombinefn),
+               'SERIALFUNC = ' || (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fp.proname) FROM pg_proc fp JOIN pg_namespace fn ON fn.oid = fp.pronamespace WHERE fp.oid = a.aggserialfn),
+               'DESERIALFUNC = ' || (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fp.proname) FROM pg_proc fp JOIN pg_namespace fn ON fn.oid = fp.pronamespace WHERE fp.oid = a.aggdeserialfn),
                'INITCOND = ' || quote_literal(a.agginitval),
-               'MSFUNC = ' || msf.name,
-               'MINVFUNC = ' || mif.name,
+               'MSFUNC = ' || (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fp.proname) FROM pg_proc fp JOIN pg_namespace fn ON fn.oid = fp.pronamespace WHERE fp.oid = a.aggmtransfn),
+               'MINVFUNC = ' || (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fp.proname) FROM pg_proc fp JOIN pg_namespace fn ON fn.oid = fp.pronamespace WHERE fp.oid = a.aggminvtransfn),
                CASE WHEN a.aggmtranstype <> 0 THEN 'MSTYPE = ' || format_type(a.aggmtranstype, NULL) END,
                CASE WHEN a.aggmtransspace <> 0 THEN 'MSSPACE = ' || a.aggmtransspace END,
-               'MFINALFUNC = ' || mff.name,
+               'MFINALFUNC = ' || (SELECT quote_ident(fn.nspname) || '.' || quote_ident(fp.proname) FROM pg_proc fp JOIN pg_namespace fn ON fn.oid = fp.pronamespace WHERE fp.oid = a.aggmfinalfn),
                CASE WHEN a.aggmfinalextra THEN 'MFINALFUNC_EXTRA' END,
                CASE WHEN a.aggmfinalfn <> 0 THEN 'MFINALFUNC_MODIFY = '
                     || CASE a.aggmfinalmodify WHEN 'r' THEN 'READ_ONLY' WHEN 's' THEN 'SHAREABLE'
@@ -52,14 +49,6 @@ aggs AS (
            ) || ')' AS definition
     FROM pg_aggregate a
     JOIN procs p ON p.oid = a.aggfnoid
-    LEFT JOIN fq sf ON sf.oid = a.aggtransfn
-    LEFT JOIN fq ff ON ff.oid = a.aggfinalfn
-    LEFT JOIN fq cf ON cf.oid = a.aggcombinefn
-    LEFT JOIN fq sz ON sz.oid = a.aggserialfn
-    LEFT JOIN fq dz ON dz.oid = a.aggdeserialfn
-    LEFT JOIN fq msf ON msf.oid = a.aggmtransfn
-    LEFT JOIN fq mif ON mif.oid = a.aggminvtransfn
-    LEFT JOIN fq mff ON mff.oid = a.aggmfinalfn
 )
 SELECT json_build_object(
     'routines', (
