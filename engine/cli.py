@@ -1,25 +1,54 @@
 """`pg-flux ...`: the engine's command line. Results go to stdout, logs and errors to stderr.
 
 Exit codes, as diff(1): 0 success and no differences; 1 differences found; 2 any error.
+Settings come from flags, then pgflux.toml (--config, default ./pgflux.toml), then defaults.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
+
+import psycopg
+from pydantic import ValidationError
 
 from engine import dsn as dsnlib
-from engine.catalog import inspect_dsn
+from engine import logs, progress, tracking
+from engine.apply import ApplyOptions, apply_plan
+from engine.catalog import InspectStats, inspect_dsn
+from engine.config import Config, filter_schema, load_config, parse_hazard_codes
 from engine.diff.context import PlanOptions
-from engine.errors import EXIT_DIFFERENCES, EXIT_ERROR, EXIT_OK, PgFluxError, UsageError
-from engine.plan.build import PlanResult, build_plan, production_version
+from engine.dump import recreate_statements, render_dump
+from engine.errors import (
+    EXIT_DIFFERENCES,
+    EXIT_ERROR,
+    EXIT_OK,
+    ConnectionFailed,
+    PgFluxError,
+    UsageError,
+)
+from engine.gen import generate
+from engine.load import parse_schema_dir
+from engine.model.schema import Schema
+from engine.plan.build import (
+    PlanResult,
+    build_plan,
+    inspect_production,
+    load_desired,
+    make_plan,
+    production_version,
+)
 from engine.plan.model import Plan
 from engine.plan.render import render_json, render_sql, render_text
+from engine.pull import tree, write_tree
+from engine.roles import roles_in
 from engine.shadow import Shadow, open_shadow
 
 log = logging.getLogger("engine")
@@ -28,13 +57,14 @@ PLAN_FORMATS = ("text", "sql", "json", "markdown")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, default=None, help="default: ./pgflux.toml")
     parser.add_argument(
         "--dsn",
         default=None,
         help="production connection string (default: $DATABASE_URL, else libpq's PG* variables)",
     )
-    parser.add_argument("--schema-dir", default="schema", type=Path, help="default: schema")
-    parser.add_argument("--tracking-schema", default="_pgflux", help="default: _pgflux")
+    parser.add_argument("--schema-dir", default=None, type=Path, help="default: schema")
+    parser.add_argument("--tracking-schema", default=None, help="default: _pgflux")
     parser.add_argument(
         "--shadow",
         default="embedded",
@@ -49,6 +79,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
     parser.add_argument("--lock-timeout", type=int, default=3000, metavar="MS")
     parser.add_argument("--statement-timeout", type=int, default=0, metavar="MS")
+    parser.add_argument(
+        "--manage-ownership",
+        action="store_true",
+        default=None,
+        help="compare and change owners (default: off, or pgflux.toml's manage_ownership)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +113,57 @@ def build_parser() -> argparse.ArgumentParser:
     drift = sub.add_parser("drift", help="compare the database with schema/; exit 1 on drift")
     _common(drift)
     drift.add_argument("--format", choices=PLAN_FORMATS, default="text")
+    drift.add_argument(
+        "--against-last-apply",
+        action="store_true",
+        help="compare with the target recorded by the last apply instead of schema/",
+    )
     drift.set_defaults(run=cmd_drift)
+
+    migrate = sub.add_parser("migrate", help="apply plans and read the tracking table")
+    msub = migrate.add_subparsers(dest="migrate_command", required=True)
+    apply = msub.add_parser("apply", help="plan and apply, or apply a saved --plan")
+    _common(apply)
+    apply.add_argument("--plan", type=Path, help="a saved plan (plan --format json)")
+    apply.add_argument(
+        "--allow-hazards", default=None, metavar="CODE,...", help="hazard codes to accept"
+    )
+    apply.add_argument(
+        "--dry-run", action="store_true", help="print what would run; change nothing"
+    )
+    apply.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="recorded in the tracking row (commit=..., pr=...); repeatable",
+    )
+    apply.add_argument("--lock-retries", type=int, default=3, metavar="N")
+    apply.add_argument("--retry-backoff", type=float, default=0.5, metavar="SECONDS")
+    apply.set_defaults(run=cmd_apply)
+
+    status = msub.add_parser("status", help="the tracking rows, newest first")
+    _common(status)
+    status.add_argument("--limit", type=int, default=20)
+    status.add_argument("--format", choices=("text", "json"), default="text")
+    status.set_defaults(run=cmd_status)
+
+    dump = sub.add_parser("dump", help="SQL that recreates the live schema in an empty database")
+    _common(dump)
+    dump.add_argument("--out", type=Path, help="write here instead of stdout")
+    dump.set_defaults(run=cmd_dump)
+
+    pull = sub.add_parser("pull", help="write the live schema as a schema/ tree")
+    _common(pull)
+    pull.add_argument("--out", type=Path, required=True, help="the folder to write")
+    pull.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    pull.set_defaults(run=cmd_pull)
+
+    gen = sub.add_parser("gen", help="typed pydantic models of the tables and views")
+    _common(gen)
+    gen.add_argument("--out", type=Path, required=True, help="the Python file to write")
+    gen.add_argument("--check", action="store_true", help="exit 1 when --out is stale")
+    gen.set_defaults(run=cmd_gen)
     return parser
 
 
@@ -86,9 +172,30 @@ def resolve_dsn(value: str | None) -> str:
     return value or os.environ.get("DATABASE_URL", "")
 
 
+def _config(args: argparse.Namespace) -> Config:
+    config: Config = getattr(args, "config_obj", None) or Config()
+    return config
+
+
+def apply_config(args: argparse.Namespace, config: Config) -> None:
+    """Flags win; what a flag leaves unset comes from the config (then its defaults)."""
+    args.config_obj = config
+    if getattr(args, "schema_dir", None) is None:
+        args.schema_dir_explicit = False
+        args.schema_dir = config.schema_dir
+    else:
+        args.schema_dir_explicit = True
+    if getattr(args, "tracking_schema", None) is None:
+        args.tracking_schema = config.tracking_schema
+    if getattr(args, "manage_ownership", None) is None:
+        args.manage_ownership = config.manage_ownership
+
+
 def options_from(args: argparse.Namespace) -> PlanOptions:
     return PlanOptions(
-        lock_timeout_ms=args.lock_timeout, statement_timeout_ms=args.statement_timeout
+        lock_timeout_ms=args.lock_timeout,
+        statement_timeout_ms=args.statement_timeout,
+        manage_ownership=bool(getattr(args, "manage_ownership", False)),
     )
 
 
@@ -101,17 +208,54 @@ def _open_shadow(args: argparse.Namespace, want_major: int | None) -> Shadow:
     )
 
 
-def plan_from_args(args: argparse.Namespace) -> PlanResult:
-    dsn = resolve_dsn(args.dsn)
-    major = production_version(dsn) // 10000
-    with _open_shadow(args, major) as shadow:
+def _plan_in(args: argparse.Namespace, dsn: str, shadow: Shadow) -> PlanResult:
+    config = _config(args)
+    objects = config.objects
+    if not objects.include and not objects.exclude:
         return build_plan(
             args.schema_dir,
             dsn,
             shadow=shadow,
             options=options_from(args),
             tracking_schema=args.tracking_schema,
+            extra_roles=config.shadow_roles,
         )
+    # The same pipeline as build_plan, with both sides narrowed to the configured objects.
+    excluded = (args.tracking_schema,)
+    loaded = parse_schema_dir(args.schema_dir)
+    stats = InspectStats()
+    current = filter_schema(
+        inspect_production(dsn, excluded_schemas=excluded, stats=stats), objects
+    )
+    desired = filter_schema(
+        load_desired(
+            shadow,
+            loaded,
+            roles=set(config.shadow_roles) | roles_in(current),
+            excluded_schemas=excluded,
+        ),
+        objects,
+    )
+    plan = make_plan(
+        current, desired, shadow=shadow, options=options_from(args), excluded_schemas=excluded
+    )
+    return PlanResult(
+        plan=plan,
+        current=current,
+        desired=desired,
+        loaded=loaded,
+        production_version=current.server_version_num,
+        shadow_version=shadow.server_version_num,
+        inspect_statements=stats.statements,
+    )
+
+
+def plan_from_args(args: argparse.Namespace) -> PlanResult:
+    dsn = resolve_dsn(args.dsn)
+    major = production_version(dsn) // 10000
+    title = "Planning: schema/ in the shadow, production inspected, plan verified"
+    with progress.step(title), _open_shadow(args, major) as shadow:
+        return _plan_in(args, dsn, shadow)
 
 
 def render_plan(plan: Plan, fmt: str, result: PlanResult | None = None) -> str:
@@ -140,6 +284,26 @@ def _write(text: str, out: Path | None) -> None:
         out.write_text(text, encoding="utf-8")
 
 
+def _live(args: argparse.Namespace) -> Schema:
+    schema = inspect_production(resolve_dsn(args.dsn), excluded_schemas=(args.tracking_schema,))
+    return filter_schema(schema, _config(args).objects)
+
+
+def readonly_connect(dsn: str) -> psycopg.Connection[Any]:
+    """A connection whose every transaction is READ ONLY (read-only commands use nothing else)."""
+    try:
+        conn = psycopg.connect(dsn, autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise ConnectionFailed(
+            f"could not connect to production: {dsnlib.scrub(str(exc).strip(), dsn)}"
+        ) from exc
+    conn.execute("SET default_transaction_read_only = on")
+    return conn
+
+
+# --------------------------------------------------------------------------- commands
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     result = plan_from_args(args)
     _write(render_plan(result.plan, args.format, result), args.out)
@@ -149,7 +313,36 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_DIFFERENCES if args.exit_code and not result.plan.is_empty else EXIT_OK
 
 
+def _drift_against_last_apply(args: argparse.Namespace) -> int:
+    dsn = resolve_dsn(args.dsn)
+    with readonly_connect(dsn) as conn:
+        last = tracking.last_applied(conn, args.tracking_schema)
+    if last is None:
+        raise UsageError(
+            f"no schema/ folder and no applied migration in {args.tracking_schema}.migrations:"
+            " nothing to compare with",
+            details="pass --schema-dir, or apply once so the tracking table records a target",
+        )
+    fingerprint = _live(args).fingerprint()
+    if fingerprint == last.target_fingerprint:
+        sys.stdout.write(f"No drift: the database matches the target of migration {last.id}.\n")
+        return EXIT_OK
+    sys.stdout.write(
+        f"Drifted since the last apply (migration {last.id}, "
+        f"{last.finished_at:%Y-%m-%d %H:%M:%S %Z}):\n"
+        f"  recorded target {last.target_fingerprint}\n"
+        f"  production now  {fingerprint}\n"
+        "Only fingerprints are recorded; run drift with --schema-dir to list the objects and the"
+        " SQL that reconciles them.\n"
+    )
+    return EXIT_DIFFERENCES
+
+
 def cmd_drift(args: argparse.Namespace) -> int:
+    if args.against_last_apply or (
+        not args.schema_dir_explicit and not Path(args.schema_dir).exists()
+    ):
+        return _drift_against_last_apply(args)
     result = plan_from_args(args)
     if result.plan.is_empty:
         sys.stdout.write("No drift: the database matches schema/.\n")
@@ -189,20 +382,176 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def configure_logging(fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("pg-flux: %(levelname)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
+def _origin(pairs: Sequence[str]) -> dict[str, str]:
+    origin: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--origin {pair!r}: expected KEY=VALUE (commit=abc123, pr=42)")
+        origin[key.strip()] = value
+    return origin
+
+
+def _allowed(args: argparse.Namespace) -> frozenset[Any]:
+    config = _config(args)
+    try:
+        if args.allow_hazards is not None:
+            return frozenset(parse_hazard_codes(args.allow_hazards.split(",")))
+        return frozenset(parse_hazard_codes(list(config.hazards.allow)))
+    except ValueError as exc:
+        raise UsageError(f"--allow-hazards: {exc}") from None
+
+
+def _read_plan(path: Path) -> Plan:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--plan {path}: cannot read: {exc.strerror}") from None
+    try:
+        return Plan.model_validate_json(text)
+    except ValidationError as exc:
+        raise UsageError(
+            f"--plan {path}: not a pgflux.plan/v1 document", details=str(exc)
+        ) from None
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    dsn = resolve_dsn(args.dsn)
+    config = _config(args)
+    locations: dict[str, str] = {}
+    options = ApplyOptions(
+        tracking_schema=args.tracking_schema,
+        allow_hazards=_allowed(args),
+        fail_on=config.hazards.fail_on,
+        lock_retries=max(0, args.lock_retries),
+        retry_backoff_s=max(0.0, args.retry_backoff),
+        origin=_origin(args.origin),
+        dry_run=args.dry_run,
+        object_locations=locations,
+    )
+    if args.plan is not None:
+        saved = _read_plan(args.plan)
+        with progress.step("Applying the saved plan"):
+            result = apply_plan(dsn, saved, options)
+    else:
+
+        def make() -> Plan:
+            planned = plan_from_args(args)
+            if planned.loaded is not None:
+                locations.update({k: str(v) for k, v in planned.loaded.object_locations.items()})
+            return planned.plan
+
+        # Planning shows its own progress; one live display at a time on a terminal.
+        result = apply_plan(dsn, None, options, make_plan=make)
+    if result.outcome == "dry-run":
+        sys.stdout.write(render_text(result.plan))
+    sys.stdout.write(result.message + "\n")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    dsn = resolve_dsn(args.dsn)
+    with readonly_connect(dsn) as conn:
+        rows = tracking.read_migrations(conn, args.tracking_schema, limit=args.limit)
+        last = tracking.last_applied(conn, args.tracking_schema)
+    fingerprint = _live(args).fingerprint()
+    matches = last is not None and last.target_fingerprint == fingerprint
+    if args.format == "json":
+        document = {
+            "production_fingerprint": fingerprint,
+            "last_applied": last.id if last else None,
+            "matches_last_applied": matches,
+            "migrations": [{**r.model_dump(mode="json"), "status": r.shown_status} for r in rows],
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return EXIT_OK
+    if not rows:
+        sys.stdout.write(f"No migrations recorded in {args.tracking_schema}.migrations.\n")
+        return EXIT_OK
+    if last is None:
+        sys.stdout.write("No migration has been applied successfully yet.\n")
+    elif matches:
+        sys.stdout.write(f"Production matches the target of migration {last.id}.\n")
+    else:
+        sys.stdout.write(
+            f"Production has drifted since migration {last.id}"
+            f" (target {last.target_fingerprint}, now {fingerprint}).\n"
+        )
+    for row in rows:
+        applied = sum(1 for s in row.statements if s.get("status") == "applied")
+        finished = f"{row.finished_at:%Y-%m-%d %H:%M:%S}" if row.finished_at else "-"
+        origin = " ".join(f"{k}={v}" for k, v in sorted(row.origin.items()))
+        sys.stdout.write(
+            f"{row.id:>5}  {row.shown_status:<9}  {row.started_at:%Y-%m-%d %H:%M:%S}  "
+            f"{finished:<19}  {row.applied_by}  {applied}/{len(row.statements)} statements"
+            + (f"  {origin}" if origin else "")
+            + "\n"
+        )
+        if row.abandoned:
+            sys.stdout.write(
+                f"       left running by a dead process (backend pid {row.backend_pid})\n"
+            )
+        if row.error:
+            sys.stdout.write(f"       error: {row.error.splitlines()[0]}\n")
+    return EXIT_OK
+
+
+def _recreate(args: argparse.Namespace) -> tuple[Schema, list[Any]]:
+    live = _live(args)
+    title = "Writing the live schema from an empty database"
+    with progress.step(title), _open_shadow(args, live.server_version_num // 10000) as shadow:
+        statements = recreate_statements(
+            live, shadow, options_from(args), excluded_schemas=(args.tracking_schema,)
+        )
+    return live, statements
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    live, statements = _recreate(args)
+    header = f"pg-flux dump of {live.fingerprint()}"
+    _write(render_dump(statements, header=header), args.out)
+    return EXIT_OK
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise UsageError(f"{out} is not empty (use --force to write into it anyway)")
+    live, statements = _recreate(args)
+    files = tree(statements, live)
+    write_tree(out, files, force=args.force)
+    sys.stdout.write(f"Wrote {len(files)} files to {out}.\n")
+    return EXIT_OK
+
+
+def cmd_gen(args: argparse.Namespace) -> int:
+    text = generate(_live(args))
+    out: Path = args.out
+    if args.check:
+        current = out.read_text(encoding="utf-8") if out.exists() else None
+        if current == text:
+            sys.stdout.write(f"{out} is up to date.\n")
+            return EXIT_OK
+        sys.stdout.write(f"{out} is stale: run pg-flux gen --out {out}\n")
+        return EXIT_DIFFERENCES
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    sys.stdout.write(f"Wrote {out}.\n")
+    return EXIT_OK
+
+
+def configure_logging(fmt: str, dsns: Sequence[str] = ()) -> None:
+    logs.configure(fmt, dsns=dsns)
+    progress.set_enabled(fmt != "json")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(getattr(args, "log_format", "text"))
     dsn = resolve_dsn(getattr(args, "dsn", None))
+    configure_logging(getattr(args, "log_format", "text"), [dsn])
     try:
+        apply_config(args, load_config(getattr(args, "config", None)))
         code: int = args.run(args)
         return code
     except PgFluxError as exc:

@@ -1,0 +1,218 @@
+"""The tracking schema: one row per `migrate apply` in `<tracking-schema>.migrations`.
+
+The layout is versioned by `<tracking-schema>.meta` (key `layout_version`) so a later pg-flux can
+migrate it; everything is created with IF NOT EXISTS so a first apply and a rerun are the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from pydantic import BaseModel, ConfigDict
+
+from engine.plan.model import Plan
+
+LAYOUT_VERSION = 1
+
+STATUSES = ("running", "applied", "failed")
+
+
+def advisory_lock_key(tracking_schema: str) -> int:
+    """A signed bigint from sha256("pgflux:" + schema): every pg-flux for one schema agrees."""
+    digest = hashlib.sha256(f"pgflux:{tracking_schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _ddl(schema: str) -> list[sql.Composed]:
+    s = sql.Identifier(schema)
+    return [
+        sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(s),
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.meta (key text PRIMARY KEY, value text NOT NULL)"
+        ).format(s),
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {}.migrations ("
+            " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+            " plan_fingerprint text NOT NULL,"
+            " source_fingerprint text NOT NULL,"
+            " target_fingerprint text NOT NULL,"
+            " statements jsonb NOT NULL DEFAULT '[]',"
+            " hazards jsonb NOT NULL DEFAULT '[]',"
+            " status text NOT NULL CHECK (status IN ('running', 'applied', 'failed')),"
+            " started_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+            " finished_at timestamptz,"
+            " applied_by text NOT NULL DEFAULT current_user,"
+            " backend_pid integer NOT NULL DEFAULT pg_backend_pid(),"
+            " origin jsonb NOT NULL DEFAULT '{{}}',"
+            " error text)"
+        ).format(s),
+        sql.SQL(
+            "INSERT INTO {}.meta (key, value) VALUES ('layout_version', {})"
+            " ON CONFLICT (key) DO NOTHING"
+        ).format(s, sql.Literal(str(LAYOUT_VERSION))),
+    ]
+
+
+def ensure_tracking(conn: psycopg.Connection[Any], schema: str) -> None:
+    """Create the tracking schema and tables if missing (in their own committed transaction)."""
+    with conn.transaction(), conn.cursor() as cur:
+        # Two first applies racing on CREATE ... IF NOT EXISTS can still collide: callers hold
+        # the advisory lock, so only one gets here at a time.
+        for statement in _ddl(schema):
+            cur.execute(statement)
+
+
+def tracking_exists(conn: psycopg.Connection[Any], schema: str) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(format('%%I.migrations', %s::text)) IS NOT NULL", (schema,))
+        row = cur.fetchone()
+    return bool(row and row[0])
+
+
+def statement_records(plan: Plan) -> list[dict[str, Any]]:
+    """The plan's statements as stored: status pending until they run."""
+    return [
+        {
+            "index": i,
+            "sql": s.sql,
+            "object": s.object.model_dump(by_alias=True),
+            "transactional": s.transactional,
+            "status": "pending",
+            "duration_ms": None,
+        }
+        for i, s in enumerate(plan.statements)
+    ]
+
+
+def insert_running(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    plan: Plan,
+    origin: dict[str, str],
+) -> int:
+    """The row for this apply, committed at once so a crash still leaves it behind."""
+    hazards = [
+        {"statement": i, **h.model_dump(mode="json")}
+        for i, s in enumerate(plan.statements)
+        for h in s.hazards
+    ]
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            sql.SQL(
+                "INSERT INTO {}.migrations (plan_fingerprint, source_fingerprint,"
+                " target_fingerprint, statements, hazards, status, origin)"
+                " VALUES (%s, %s, %s, %s, %s, 'running', %s) RETURNING id"
+            ).format(sql.Identifier(schema)),
+            (
+                plan.fingerprint,
+                plan.source_fingerprint,
+                plan.target_fingerprint,
+                json.dumps(statement_records(plan)),
+                json.dumps(hazards),
+                json.dumps(origin),
+            ),
+        )
+        row = cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def record_statement(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    migration_id: int,
+    index: int,
+    status: str,
+    duration_ms: float | None,
+) -> None:
+    """Mark one statement applied/failed with its duration (autocommit: survives a crash)."""
+    patch = json.dumps({"status": status, "duration_ms": duration_ms})
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            sql.SQL(
+                "UPDATE {}.migrations SET statements = jsonb_set(statements, %s,"
+                " statements -> %s::int || %s::jsonb) WHERE id = %s"
+            ).format(sql.Identifier(schema)),
+            ([str(index)], index, patch, migration_id),
+        )
+
+
+def finish(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    migration_id: int,
+    status: str,
+    error: str | None = None,
+) -> None:
+    if status not in STATUSES:
+        raise ValueError(status)
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            sql.SQL(
+                "UPDATE {}.migrations SET status = %s, error = %s,"
+                " finished_at = clock_timestamp() WHERE id = %s"
+            ).format(sql.Identifier(schema)),
+            (status, error, migration_id),
+        )
+
+
+class MigrationRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    plan_fingerprint: str
+    source_fingerprint: str
+    target_fingerprint: str
+    statements: list[dict[str, Any]]
+    hazards: list[dict[str, Any]]
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    applied_by: str
+    backend_pid: int
+    origin: dict[str, Any]
+    error: str | None
+    # A `running` row whose backend is gone: the process died mid-apply.
+    abandoned: bool = False
+
+    @property
+    def shown_status(self) -> str:
+        return "abandoned" if self.abandoned else self.status
+
+
+def read_migrations(
+    conn: psycopg.Connection[Any], schema: str, *, limit: int | None = None
+) -> list[MigrationRow]:
+    """Rows newest first. Needs only SELECT on the table (the read-only role has it)."""
+    if not tracking_exists(conn, schema):
+        return []
+    query = sql.SQL(
+        "SELECT m.id, m.plan_fingerprint, m.source_fingerprint, m.target_fingerprint,"
+        " m.statements, m.hazards, m.status, m.started_at, m.finished_at, m.applied_by,"
+        " m.backend_pid, m.origin, m.error,"
+        # pg_stat_activity lists every backend's pid to any role, so this works read-only.
+        " m.status = 'running' AND NOT EXISTS"
+        "   (SELECT 1 FROM pg_stat_activity a WHERE a.pid = m.backend_pid) AS abandoned"
+        " FROM {}.migrations m ORDER BY m.id DESC"
+    ).format(sql.Identifier(schema))
+    if limit is not None:
+        query = sql.SQL("{} LIMIT {}").format(query, sql.Literal(limit))
+    with conn.cursor() as cur:
+        cur.execute(query)
+        names = [d.name for d in cur.description or ()]
+        return [
+            MigrationRow.model_validate(dict(zip(names, row, strict=True)))
+            for row in cur.fetchall()
+        ]
+
+
+def last_applied(conn: psycopg.Connection[Any], schema: str) -> MigrationRow | None:
+    for row in read_migrations(conn, schema):
+        if row.status == "applied":
+            return row
+    return None
