@@ -1,0 +1,135 @@
+"""`pgflux-ci`: the action's entrypoint, and `pgflux-ci review --dry-run` outside Actions.
+
+With no arguments under GITHUB_ACTIONS the mode and everything else come from the action's
+inputs and the event; deploy and canary live in their own modules and are dispatched to when
+present. Exit codes as pg-flux: 0 success, 1 differences, 2 any error (including refused hazards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from engine import dsn as dsnlib
+from engine.errors import EXIT_ERROR, PgFluxError, UsageError
+from pgflux_ci import review
+from pgflux_ci.context import ActionContext, FailOn, Mode
+from pgflux_ci.workflow_commands import format_command
+
+log = logging.getLogger("pgflux_ci")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pgflux-ci",
+        description="pg-flux for GitHub: pull request review, deploy on merge, drift canary. "
+        "Without arguments inside GitHub Actions, runs the mode given by the action's inputs.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    rv = sub.add_parser("review", help="plan and render the review comment")
+    rv.add_argument("--dry-run", action="store_true", help="no GitHub calls: write the comment")
+    rv.add_argument("--out", type=Path, help="write the comment here (default: stdout)")
+    rv.add_argument("--dsn", default=None, help="production DSN (default: $DATABASE_URL)")
+    rv.add_argument("--schema-dir", default="schema", help="default: schema")
+    rv.add_argument("--shadow", default="embedded", help="embedded, docker or a postgres:// DSN")
+    rv.add_argument("--tracking-schema", default="_pgflux")
+    rv.add_argument("--target", default="default")
+    rv.add_argument("--fail-on", choices=[f.value for f in FailOn], default=FailOn.HIGH.value)
+    return parser
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("pgflux-ci: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
+def _mode_runner(mode: Mode) -> Callable[[ActionContext, TextIO], int]:
+    if mode is Mode.REVIEW:
+        return review.run
+    name = f"pgflux_ci.{mode.value}"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        raise UsageError(f"mode {mode.value} is not available in this pgflux-ci") from None
+    runner: Callable[[ActionContext, TextIO], int] = module.run
+    return runner
+
+
+def run_action(environ: Mapping[str, str], stdout: TextIO) -> int:
+    ctx = ActionContext.from_env(environ)
+    return _mode_runner(ctx.inputs.mode)(ctx, stdout)
+
+
+def run_review_cli(args: argparse.Namespace, stdout: TextIO) -> int:
+    if not args.dry_run:
+        raise UsageError("pgflux-ci review outside GitHub Actions needs --dry-run")
+    dsn = args.dsn or os.environ.get("DATABASE_URL", "")
+    settings = review.ReviewSettings(
+        dsn=dsn,
+        schema_dir=Path(args.schema_dir),
+        schema_dir_input=args.schema_dir,
+        shadow=args.shadow,
+        tracking_schema=args.tracking_schema,
+        target=args.target,
+        fail_on=FailOn(args.fail_on),
+    )
+    return review.run_dry(settings, args.out, stdout)
+
+
+def _secrets(environ: Mapping[str, str], argv: Sequence[str]) -> list[str]:
+    values = [environ.get("INPUT_DATABASE-URL", ""), environ.get("INPUT_SHADOW", "")]
+    values += [environ.get("DATABASE_URL", ""), *argv]
+    found = [s for v in values if v for s in dsnlib.passwords_in(v)]
+    token = environ.get("INPUT_GITHUB-TOKEN", "")
+    return found + ([token] if token else [])
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(secret, dsnlib.REDACTED)
+    return text
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    environ = os.environ if environ is None else environ
+    _configure_logging()
+    in_actions = environ.get("GITHUB_ACTIONS") == "true"
+    secrets = _secrets(environ, argv)
+    try:
+        if not argv:
+            if not in_actions:
+                build_parser().print_help(sys.stderr)
+                return EXIT_ERROR
+            return run_action(environ, sys.stdout)
+        args = build_parser().parse_args(argv)
+        if args.command == "review":
+            return run_review_cli(args, sys.stdout)
+        build_parser().print_help(sys.stderr)
+        return EXIT_ERROR
+    except PgFluxError as exc:
+        message = _scrub(exc.message, secrets)
+        if in_actions:
+            sys.stdout.write(format_command("error", message, {"title": "pgflux-ci"}) + "\n")
+        sys.stderr.write(f"pgflux-ci: error: {message}\n")
+        if exc.details:
+            sys.stderr.write(_scrub(exc.details, secrets).rstrip() + "\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("pgflux-ci: interrupted\n")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
