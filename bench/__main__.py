@@ -1,0 +1,183 @@
+"""`python -m bench --sizes 100,1000,5000`: run the scenarios and rewrite BENCHMARKS.md.
+
+A "production" embedded cluster (durability off) holds the source, target and empty databases,
+loaded with `psql -1 -f` (the floor). Each engine scenario runs in its own process (bench.worker)
+against a shadow it starts itself; migra runs from its own venv on the same pairs. Every plan is
+applied to a copy of its source and compared with the target by `pg_dump --schema-only`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench import report, tools
+from bench.generator import generate
+from engine.execute import execute_statements
+from engine.pgbin import find_postgres_bin
+from engine.plan.model import Plan
+from engine.shadow import EmbeddedCluster, ShadowDatabase
+from engine.shadow.embedded import ADMIN_ROLE, PORT
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    res = tools.run([sys.executable, "-m", "bench.worker", json.dumps(spec)])
+    if res.returncode != 0:
+        return {"error": (res.stderr.strip().splitlines() or ["?"])[-1][:300]}
+    result: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
+    return result
+
+
+def converges(
+    cluster: EmbeddedCluster, source: ShadowDatabase, target_dump: str, apply: Any
+) -> tuple[bool, str]:
+    """Apply (a callable taking a dsn) to a copy of `source`; compare its dump with the target's."""
+    with cluster.database(template=source.name) as copy:
+        try:
+            problem = apply(copy.admin_dsn)
+        except (psycopg.Error, RuntimeError) as exc:
+            return False, f"failed to apply: {str(exc).strip().splitlines()[0][:200]}"
+        if problem:
+            return False, problem
+        dump = tools.pg_dump(cluster.pgbin, copy.admin_dsn)
+    if dump == target_dump:
+        return True, ""
+    have, want = set(dump.splitlines()), set(target_dump.splitlines())
+    missing = sorted(want - have)
+    sample = f"; e.g. missing `{missing[0][:80]}`" if missing else ""
+    return False, f"dump differs: {len(missing)} lines missing, {len(have - want)} extra{sample}"
+
+
+def apply_engine(plan_path: Path) -> Any:
+    def apply(dsn: str) -> str:
+        plan = Plan.model_validate_json(plan_path.read_text(encoding="utf-8"))
+        with psycopg.connect(dsn) as conn:
+            execute_statements(conn, plan.statements)
+        return ""
+
+    return apply
+
+
+def apply_sql(cluster: EmbeddedCluster, sql: str, path: Path) -> Any:
+    def apply(dsn: str) -> str:
+        path.write_text(sql, encoding="utf-8")
+        res = tools.psql_file(cluster.pgbin, dsn, path)
+        if res.returncode != 0:
+            return f"failed to apply: {res.stderr.strip().splitlines()[-1][:200]}"
+        return ""
+
+    return apply
+
+
+def run_size(
+    cluster: EmbeddedCluster, n: int, work: Path, seed: int, profile: bool
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"tables": n}
+    base = generate(n, seed)
+    changed = base.mutate(1)
+    out["columns"] = base.column_count
+    out["mutations"] = len(changed.mutations)
+    base_dir, changed_dir = work / "base" / "schema", work / "changed" / "schema"
+    (work / "base.sql").write_text(base.write(base_dir), encoding="utf-8")
+    (work / "changed.sql").write_text(changed.write(changed_dir), encoding="utf-8")
+    url = {}
+    src, dst, empty = (cluster.create_database() for _ in range(3))
+    for name, db in (("src", src), ("dst", dst), ("empty", empty)):
+        url[name] = tools.migra_url(cluster.sockdir, PORT, ADMIN_ROLE, db.name)
+    load = tools.psql_file(cluster.pgbin, src.admin_dsn, work / "base.sql")
+    if load.returncode != 0:
+        raise RuntimeError(f"psql load failed: {load.stderr[-500:]}")
+    out["psql_load"] = load.seconds
+    load2 = tools.psql_file(cluster.pgbin, dst.admin_dsn, work / "changed.sql")
+    if load2.returncode != 0:
+        raise RuntimeError(f"psql load of the changed schema failed: {load2.stderr[-500:]}")
+    dumps = {
+        "src": tools.pg_dump(cluster.pgbin, src.admin_dsn),
+        "dst": tools.pg_dump(cluster.pgbin, dst.admin_dsn),
+    }
+    prod_host = str(cluster.sockdir)
+
+    def hosts(result: dict[str, Any]) -> None:
+        sent = result.pop("sent", {})
+        shadow_host = result.pop("shadow_host", "")
+        result["sent_production"] = sent.get(prod_host, 0)
+        result["sent_shadow"] = sent.get(shadow_host, 0)
+
+    scenarios = (
+        ("pr", src, changed_dir, "dst"),
+        ("full", empty, base_dir, "src"),
+    )
+    for name, current, schema_dir, target_name in scenarios:
+        plan_out = work / f"{name}.plan.json"
+        spec = {
+            "scenario": "plan",
+            "schema_dir": str(schema_dir),
+            "current_dsn": current.admin_dsn,
+            "plan_out": str(plan_out),
+            "profile_out": str(work / f"{name}.profile.txt") if profile and name == "pr" else "",
+        }
+        result = worker(spec)
+        if "error" not in result:
+            hosts(result)
+            ok, why = converges(cluster, current, dumps[target_name], apply_engine(plan_out))
+            result["converges"], result["why"] = ok, why
+        out[f"engine_{name}"] = result
+        src_url = url["src"] if name == "pr" else url["empty"]
+        m = tools.migra(src_url, url[target_name])
+        mres: dict[str, Any] = {"seconds": m.seconds, "returncode": m.returncode}
+        if m.returncode in (0, 2):
+            ok, why = converges(
+                cluster, current, dumps[target_name], apply_sql(cluster, m.stdout, work / "m.sql")
+            )
+            mres["converges"], mres["why"] = ok, why
+        else:
+            mres["converges"], mres["why"] = False, m.stderr.strip()[-200:]
+        out[f"migra_{name}"] = mres
+    out["inspect"] = worker({"scenario": "inspect", "current_dsn": src.admin_dsn})
+    for db in (src, dst, empty):
+        cluster.drop_database(db)
+    if profile:
+        prof = work / "pr.profile.txt"
+        out["profile"] = prof.read_text(encoding="utf-8") if prof.exists() else ""
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--sizes", default="100,1000", help="table counts, comma-separated")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile-size", type=int, default=1000, help="pyinstrument this size")
+    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    migra_version = tools.ensure_migra()
+    pgbin = find_postgres_bin()
+    results: list[dict[str, Any]] = []
+    with EmbeddedCluster(pgbin, superuser_loader=True) as cluster:
+        for n in sizes:
+            with tempfile.TemporaryDirectory(prefix=f"pgflux-bench-{n}-") as tmp:
+                print(f"bench: {n} tables ...", file=sys.stderr, flush=True)
+                results.append(run_size(cluster, n, Path(tmp), args.seed, n == args.profile_size))
+                print(json.dumps(results[-1], default=str)[:2000], file=sys.stderr, flush=True)
+    results_dir = ROOT / "bench" / "results"
+    results_dir.mkdir(exist_ok=True)
+    (results_dir / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
+    Path(args.output).write_text(
+        report.render(results, command=command, pgbin=pgbin, migra_version=migra_version),
+        encoding="utf-8",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

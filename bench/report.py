@@ -1,0 +1,178 @@
+"""BENCHMARKS.md from the measurements: tables, machine, versions, date, command, profile."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.pgbin import PgBin
+
+NOTES = Path(__file__).resolve().parent / "notes.md"
+PHASES = (
+    "shadow start",
+    "parse schema/",
+    "inspect current",
+    "load desired",
+    "inspect desired",
+    "diff + plan",
+    "verify",
+    "render",
+    "shadow stop",
+)
+
+
+def _s(value: Any) -> str:
+    return f"{value:.2f} s" if isinstance(value, int | float) else "—"
+
+
+def _machine() -> list[str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(ln.split()[1])
+            for ln in Path("/proc/meminfo").read_text().splitlines()
+            if ln.startswith("MemTotal")
+        )
+        mem = f"{mem_kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration):
+        mem = "?"
+    return [f"- nproc: {os.cpu_count()} ({cpu})", f"- memory: {mem}"]
+
+
+def _commit() -> str:
+    res = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return res.stdout.strip() or "?"
+
+
+def _conv(result: dict[str, Any]) -> str:
+    if "converges" not in result:
+        return "error: " + str(result.get("error", "?"))
+    return "yes" if result["converges"] else f"**no** ({result.get('why', '')})"
+
+
+def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_version: str) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `" + command + "` (bench/__main__.py); raw numbers in "
+        "bench/results/latest.json. Do not edit by hand: edit bench/notes.md (included below).",
+        "",
+        "## Summary",
+        "",
+        "| tables | columns | psql -1 -f load | raw catalog queries | pg-flux inspect | "
+        "pg-flux engine only, PR | pg-flux end to end, PR | migra, PR | "
+        "pg-flux end to end, empty -> full | migra, empty -> full |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        pr, full = r.get("engine_pr", {}), r.get("engine_full", {})
+        mpr, mfull = r.get("migra_pr", {}), r.get("migra_full", {})
+        ins = r.get("inspect", {})
+        lines.append(
+            f"| {r['tables']:,} | {r['columns']:,} | {_s(r.get('psql_load'))} | "
+            f"{_s(ins.get('raw_queries'))} | {_s(ins.get('inspect'))} | "
+            f"{_s(pr.get('engine_only'))} | {_s(pr.get('total'))} | {_s(mpr.get('seconds'))} | "
+            f"{_s(full.get('total'))} | {_s(mfull.get('seconds'))} |"
+        )
+    lines += [
+        "",
+        "Engine only = inspect current + inspect desired + diff and plan (the issue's target).",
+        "End to end = everything `pg-flux plan` does, including shadow start, load and verify.",
+        "",
+        "## Correctness: does each tool's output, applied to a copy of the source, converge?",
+        "",
+        "Oracle: `pg_dump --schema-only` of the copy after applying equals that of the target.",
+        "",
+        "| tables | pg-flux, PR | migra, PR | pg-flux, empty -> full | migra, empty -> full |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['tables']:,} | {_conv(r.get('engine_pr', {}))} | {_conv(r.get('migra_pr', {}))}"
+            f" | {_conv(r.get('engine_full', {}))} | {_conv(r.get('migra_full', {}))} |"
+        )
+    lines += ["", "## pg-flux phases (wall time)", ""]
+    header = "| tables | scenario | " + " | ".join(PHASES) + " | total |"
+    lines += [header, "|" + "---|" * (len(PHASES) + 3)]
+    for r in results:
+        for name in ("pr", "full"):
+            res = r.get(f"engine_{name}", {})
+            ph = res.get("phases", {})
+            cells = " | ".join(_s(ph.get(p)) for p in PHASES)
+            lines.append(f"| {r['tables']:,} | {name} | {cells} | {_s(res.get('total'))} |")
+    lines += [
+        "",
+        "## Statements sent and memory",
+        "",
+        "Inspection statements come from InspectStats; statements sent count every psycopg "
+        "execute per server (production = the database being planned against, shadow = the "
+        "embedded shadow: load, inspection, verification). Peak RSS is the engine process's "
+        "ru_maxrss; children is the largest process it waited for (the shadow postmaster).",
+        "",
+        "| tables | scenario | plan statements | inspect statements (current / desired) | "
+        "sent to production | sent to shadow | peak RSS engine | peak RSS children | "
+        "verified |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for name in ("pr", "full"):
+            res = r.get(f"engine_{name}", {})
+            ins = res.get("inspect_statements", {})
+            lines.append(
+                f"| {r['tables']:,} | {name} | {res.get('plan_statements', '—')} | "
+                f"{ins.get('current', '—')} / {ins.get('desired', '—')} | "
+                f"{res.get('sent_production', '—')} | {res.get('sent_shadow', '—')} | "
+                f"{res.get('rss_self_mb', 0):.0f} MB | {res.get('rss_children_mb', 0):.0f} MB | "
+                f"{res.get('verified', '—')} |"
+            )
+        ins = r.get("inspect", {})
+        lines.append(
+            f"| {r['tables']:,} | inspect alone | — | {ins.get('inspect_statements', '—')} | — | "
+            f"— | {ins.get('rss_self_mb', 0):.0f} MB | — | — |"
+        )
+    errors = [
+        f"- {r['tables']:,} {name}: {err}"
+        for r in results
+        for name in ("pr", "full")
+        for err in r.get(f"engine_{name}", {}).get("verification_errors", [])
+    ]
+    if errors:
+        lines += ["", "Verification errors reported by pg-flux (first lines):", "", *errors]
+    lines += [
+        "",
+        "## Machine and versions",
+        "",
+        *_machine(),
+        f"- PostgreSQL {pgbin.version} ({pgbin.bindir}), embedded cluster, fsync/"
+        "synchronous_commit/full_page_writes off",
+        f"- Python {platform.python_version()}, pg-flux commit {_commit()}",
+        f"- migra {migra_version} in bench/.migra-venv with "
+        "psycopg2-binary, sqlbag and SQLAlchemy<2 (SQLAlchemy 2 breaks sqlbag)",
+        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- command: `{command}`",
+        "",
+    ]
+    profiled = [r for r in results if r.get("profile")]
+    if profiled:
+        top = profiled[0]["profile"].splitlines()
+        lines += [
+            f"## Profile (pyinstrument, PR-sized plan at {profiled[0]['tables']:,} tables)",
+            "",
+            "```",
+            *top[:60],
+            "```",
+            "",
+        ]
+    if NOTES.exists():
+        lines += [NOTES.read_text(encoding="utf-8").strip(), ""]
+    return "\n".join(lines)

@@ -1,0 +1,178 @@
+"""One engine scenario in its own process, so that its peak RSS is its own.
+
+Usage: python -m bench.worker '<json spec>'; prints one JSON object (the measurements) on stdout.
+Spec keys: scenario ("plan" | "inspect"), schema_dir, current_dsn, plan_out, profile_out.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from engine.catalog import InspectStats, inspect_dsn
+from engine.catalog.runner import available_families, query_text
+from engine.diff.context import PlanOptions
+from engine.load import load_into, parse_schema_dir
+from engine.plan.model import Plan, statements_fingerprint
+from engine.plan.planner import plan_statements
+from engine.plan.render import render_sql, render_text
+from engine.roles import roles_in
+from engine.shadow import open_shadow
+from engine.verify import verify_plan
+
+# Statements sent, by server socket dir (host): the parent maps hosts to "production" / "shadow".
+SENT: Counter[str] = Counter()
+
+
+def _count_statements() -> None:
+    """Count every statement psycopg sends (Connection.execute goes through Cursor.execute)."""
+    original = psycopg.Cursor.execute
+
+    def execute(self: psycopg.Cursor[Any], *args: Any, **kwargs: Any) -> Any:
+        SENT[str(self.connection.info.host)] += 1
+        return original(self, *args, **kwargs)
+
+    psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+
+
+class Phases:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def _rss_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
+    """`pg-flux plan` step by step: shadow, parse, load, inspect both, plan, verify, render."""
+    phase = Phases()
+    options = PlanOptions()
+    excluded = ("_pgflux",)
+    cur_stats, des_stats = InspectStats(), InspectStats()
+    total_start = time.perf_counter()
+    with phase("shadow start"):
+        shadow = open_shadow("embedded")
+    shadow_host = str(shadow.sockdir) if hasattr(shadow, "sockdir") else ""
+    try:
+        with phase("parse schema/"):
+            loaded = parse_schema_dir(Path(spec["schema_dir"]))
+        with phase("inspect current"):
+            current = inspect_dsn(spec["current_dsn"], excluded_schemas=excluded, stats=cur_stats)
+        shadow.ensure_roles(roles_in(current) | loaded.roles)
+        with shadow.database() as target:
+            with phase("load desired"):
+                load_into(target.dsn, loaded)
+            with phase("inspect desired"):
+                desired = inspect_dsn(target.admin_dsn, excluded_schemas=excluded, stats=des_stats)
+        with phase("diff + plan"):
+            statements = plan_statements(current, desired, options)
+        with phase("verify"):
+            problems = (
+                verify_plan(shadow, current, desired, statements, options) if statements else []
+            )
+        with phase("render"):
+            source, target_fp = current.fingerprint(), desired.fingerprint()
+            plan = Plan(
+                fingerprint=statements_fingerprint(statements, source, target_fp),
+                source_fingerprint=source,
+                target_fingerprint=target_fp,
+                verified=not problems,
+                postgres_version=current.server_version_num,
+                statements=tuple(statements),
+                verification_errors=tuple(problems),
+                unmanaged=tuple(sorted(str(u) for u in current.unmanaged)),
+            )
+            render_text(plan)
+            render_sql(plan)
+    finally:
+        with phase("shadow stop"):
+            shadow.close()
+    total = time.perf_counter() - total_start
+    Path(spec["plan_out"]).write_text(plan.model_dump_json(by_alias=True), encoding="utf-8")
+    engine_only = sum(
+        phase.seconds[p] for p in ("inspect current", "inspect desired", "diff + plan")
+    )
+    return {
+        "phases": phase.seconds,
+        "total": total,
+        "engine_only": engine_only,
+        "inspect_statements": {"current": cur_stats.statements, "desired": des_stats.statements},
+        "sent": dict(SENT),
+        "shadow_host": shadow_host,
+        "plan_statements": len(statements),
+        "verified": not problems,
+        "verification_errors": list(problems[:5]),
+    }
+
+
+def run_inspect(spec: dict[str, Any]) -> dict[str, Any]:
+    """Inspection alone, and its floor: the raw catalog queries without building the model."""
+    dsn = spec["current_dsn"]
+    with psycopg.connect(dsn) as conn:
+        version = conn.info.server_version
+        families = available_families()
+        texts = [query_text(f, version).encode() for f in families]
+        params = {"excluded_schemas": ["_pgflux"]}
+        start = time.perf_counter()
+        size = 0
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            for sql in texts:
+                cur.execute(sql, params)
+                row = cur.fetchone()
+                size += len(str(row[0])) if row and row[0] else 0
+        raw = time.perf_counter() - start
+    stats = InspectStats()
+    start = time.perf_counter()
+    schema = inspect_dsn(dsn, stats=stats)
+    inspect = time.perf_counter() - start
+    return {
+        "raw_queries": raw,
+        "raw_json_bytes": size,
+        "inspect": inspect,
+        "inspect_statements": stats.statements,
+        "objects": len(schema.by_key()),
+    }
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(argv[0])
+    _count_statements()
+    profiler = None
+    if spec.get("profile_out"):
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.005)
+        profiler.start()
+    result = run_plan(spec) if spec["scenario"] == "plan" else run_inspect(spec)
+    if profiler is not None:
+        profiler.stop()
+        Path(spec["profile_out"]).write_text(
+            profiler.output_text(unicode=False, color=False, show_all=False), encoding="utf-8"
+        )
+    result["rss_self_mb"] = _rss_mb(resource.RUSAGE_SELF)
+    result["rss_children_mb"] = _rss_mb(resource.RUSAGE_CHILDREN)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
