@@ -291,8 +291,8 @@ CASES = [
     ),
     (
         "matview_over_view_recreated_with_view",
-        T
-        + "CREATE VIEW v AS SELECT id, name FROM t; CREATE MATERIALIZED VIEW m AS SELECT id FROM v;",
+        T + "CREATE VIEW v AS SELECT id, name FROM t;"
+        "CREATE MATERIALIZED VIEW m AS SELECT id FROM v;",
         T + "CREATE VIEW v AS SELECT id FROM t; CREATE MATERIALIZED VIEW m AS SELECT id FROM v;",
         {"BACKWARD_INCOMPATIBLE", "BLOCKS_READS_WRITES"},
         ["DROP MATERIALIZED VIEW public.m", "DROP VIEW public.v"],
