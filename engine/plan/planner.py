@@ -215,7 +215,9 @@ def order_steps(
         after = list(after)
         for b in before:
             for a in after:
-                if a != b:
+                # Steps of one object are already chained in order; a sub-object without steps
+                # of its own stands for its table, which must not tie the table's steps in a cycle.
+                if a != b and steps[a].key != steps[b].key:
                     edges[b].add(a)
 
     for indices in by_key.values():
