@@ -438,11 +438,13 @@ class DomainHandler(Handler[DomainType]):
                 )
         for con in new.constraints:
             prior = before.get(con.name)
-            kept = prior is not None and prior.definition == con.definition
-            if kept and prior is not None and (prior.validated or not con.validated):
-                if con.validated and not prior.validated:
+            if prior is not None and prior.definition == con.definition:
+                if prior.validated == con.validated:
+                    continue
+                if con.validated:
                     steps.append(self._validate(new, con, ctx))
-                continue
+                    continue
+                # valid -> NOT VALID: dropped above, added again below without validation
             # Added NOT VALID (no scan under lock), then validated when the model wants it.
             steps.append(
                 Step(

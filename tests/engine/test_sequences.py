@@ -1,0 +1,268 @@
+"""Sequences: inspect, converge every option, OWNED BY ordering, identity sequences left out."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.catalog import inspect_dsn
+from engine.model.sequences import OwnedBy
+from engine.plan.planner import plan_statements
+from engine.shadow import ShadowDatabase
+from tests.engine.convergence import MakeDb, assert_converges, load
+
+DEFAULTS = (
+    "AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1 NO CYCLE"
+)
+
+# (id, before, after, exact SQL, exact hazard codes)
+CASES = [
+    (
+        "create",
+        "",
+        "CREATE SEQUENCE s;",
+        [f"CREATE SEQUENCE public.s {DEFAULTS}"],
+        set(),
+    ),
+    (
+        "create-every-option",
+        "",
+        "CREATE SEQUENCE s AS integer INCREMENT BY -2 MINVALUE -100 MAXVALUE -1"
+        " START WITH -5 CACHE 10 CYCLE;",
+        [
+            "CREATE SEQUENCE public.s AS integer INCREMENT BY -2 MINVALUE -100 MAXVALUE -1 "
+            "START WITH -5 CACHE 10 CYCLE"
+        ],
+        set(),
+    ),
+    (
+        "create-quoted-in-schema",
+        "CREATE SCHEMA app;",
+        'CREATE SCHEMA app; CREATE SEQUENCE app."Order Numbers";',
+        [f'CREATE SEQUENCE app."Order Numbers" {DEFAULTS}'],
+        set(),
+    ),
+    (
+        "drop",
+        "CREATE SEQUENCE s;",
+        "",
+        ["DROP SEQUENCE IF EXISTS public.s"],
+        {"DATA_LOSS"},
+    ),
+    (
+        "data-type",
+        "CREATE SEQUENCE s AS integer;",
+        "CREATE SEQUENCE s AS bigint MAXVALUE 2147483647;",
+        ["ALTER SEQUENCE public.s AS bigint"],
+        set(),
+    ),
+    (
+        "data-type-widens-max",
+        "CREATE SEQUENCE s AS integer;",
+        "CREATE SEQUENCE s AS bigint;",
+        ["ALTER SEQUENCE public.s AS bigint MAXVALUE 9223372036854775807"],
+        set(),
+    ),
+    (
+        "data-type-narrows",
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s AS smallint;",
+        ["ALTER SEQUENCE public.s AS smallint MAXVALUE 32767"],
+        {"BACKWARD_INCOMPATIBLE"},
+    ),
+    (
+        "increment",
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s INCREMENT BY 10;",
+        ["ALTER SEQUENCE public.s INCREMENT BY 10"],
+        set(),
+    ),
+    (
+        "min-value-lowered",
+        "CREATE SEQUENCE s MINVALUE 5;",
+        "CREATE SEQUENCE s MINVALUE 1 START 5;",
+        ["ALTER SEQUENCE public.s MINVALUE 1"],
+        set(),
+    ),
+    (
+        "max-value-lowered",
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s MAXVALUE 1000;",
+        ["ALTER SEQUENCE public.s MAXVALUE 1000"],
+        {"BACKWARD_INCOMPATIBLE"},
+    ),
+    (
+        "start",
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s START WITH 100;",
+        ["ALTER SEQUENCE public.s START WITH 100"],
+        set(),
+    ),
+    (
+        "cache",
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s CACHE 20;",
+        ["ALTER SEQUENCE public.s CACHE 20"],
+        set(),
+    ),
+    (
+        "cycle-on",
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s CYCLE;",
+        ["ALTER SEQUENCE public.s CYCLE"],
+        set(),
+    ),
+    (
+        "cycle-off",
+        "CREATE SEQUENCE s CYCLE;",
+        "CREATE SEQUENCE s NO CYCLE;",
+        ["ALTER SEQUENCE public.s NO CYCLE"],
+        set(),
+    ),
+    (
+        "several-options-one-statement",
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s INCREMENT 3 CACHE 5 CYCLE;",
+        ["ALTER SEQUENCE public.s INCREMENT BY 3 CACHE 5 CYCLE"],
+        set(),
+    ),
+    (
+        "comment",
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s; COMMENT ON SEQUENCE s IS 'ids';",
+        ["COMMENT ON SEQUENCE public.s IS 'ids'"],
+        set(),
+    ),
+    (
+        "grant",
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s; GRANT USAGE ON SEQUENCE s TO PUBLIC;",
+        ["GRANT USAGE ON SEQUENCE public.s TO PUBLIC"],
+        {"AUTHZ_CHANGE"},
+    ),
+    (
+        "owned-by-with-new-table",
+        "",
+        "CREATE TABLE t (id bigint); CREATE SEQUENCE s OWNED BY t.id;",
+        [
+            f"CREATE SEQUENCE public.s {DEFAULTS}",
+            "CREATE TABLE public.t (id bigint)",
+            "ALTER SEQUENCE public.s OWNED BY public.t.id",
+        ],
+        set(),
+    ),
+    (
+        "owned-by-set",
+        "CREATE TABLE t (id bigint); CREATE SEQUENCE s;",
+        "CREATE TABLE t (id bigint); CREATE SEQUENCE s OWNED BY t.id;",
+        ["ALTER SEQUENCE public.s OWNED BY public.t.id"],
+        set(),
+    ),
+    (
+        "owned-by-none",
+        "CREATE TABLE t (id bigint); CREATE SEQUENCE s OWNED BY t.id;",
+        "CREATE TABLE t (id bigint); CREATE SEQUENCE s;",
+        ["ALTER SEQUENCE public.s OWNED BY NONE"],
+        set(),
+    ),
+    (
+        "owned-by-other-column",
+        "CREATE TABLE t (a bigint, b bigint); CREATE SEQUENCE s OWNED BY t.a;",
+        "CREATE TABLE t (a bigint, b bigint); CREATE SEQUENCE s OWNED BY t.b;",
+        ["ALTER SEQUENCE public.s OWNED BY public.t.b"],
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "sql", "hazards"),
+    [pytest.param(*case[1:], id=case[0]) for case in CASES],
+)
+def test_sequence_converges(
+    make_db: MakeDb, before: str, after: str, sql: list[str], hazards: set[str]
+) -> None:
+    result = assert_converges(make_db, before, after)
+    assert result.sql == sql
+    assert result.hazard_codes == hazards
+
+
+def test_sequence_state_is_not_compared(make_db: MakeDb) -> None:
+    a, b = make_db(), make_db()
+    load(a.admin_dsn, "CREATE SEQUENCE s; SELECT nextval('s'), nextval('s');")
+    load(b.admin_dsn, "CREATE SEQUENCE s;")
+    assert plan_statements(inspect_dsn(a.admin_dsn), inspect_dsn(b.admin_dsn)) == []
+
+
+def test_alter_keeps_sequence_state(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db,
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s INCREMENT BY 2 START WITH 7;",
+        data="SELECT setval('s', 41);",
+    )
+    assert result.sql == ["ALTER SEQUENCE public.s INCREMENT BY 2 START WITH 7"]
+
+
+def test_serial_column_sequence_converges(make_db: MakeDb) -> None:
+    result = assert_converges(make_db, "", "CREATE TABLE t (id serial, name text);")
+    seq_steps = [s for s in result.sql if "t_id_seq" in s and "SEQUENCE" in s]
+    assert seq_steps[0].startswith("CREATE SEQUENCE public.t_id_seq AS integer")
+    assert seq_steps[-1] == "ALTER SEQUENCE public.t_id_seq OWNED BY public.t.id"
+    create_table = next(i for i, s in enumerate(result.sql) if s.startswith("CREATE TABLE"))
+    assert result.sql.index(seq_steps[0]) < create_table < result.sql.index(seq_steps[-1])
+
+
+def test_drop_table_with_owned_sequence(make_db: MakeDb) -> None:
+    result = assert_converges(make_db, "CREATE TABLE t (id serial, name text);", "")
+    assert "DROP SEQUENCE IF EXISTS public.t_id_seq" in result.sql
+    assert "DATA_LOSS" in result.hazards_of("DROP SEQUENCE")
+
+
+SAME_SCHEMA = [
+    ("int-spellings", "CREATE SEQUENCE s AS int4;", "CREATE SEQUENCE public.s AS integer;"),
+    (
+        "defaults-spelled-out",
+        "CREATE SEQUENCE s;",
+        "create sequence S as BIGINT increment by 1 minvalue 1 no maxvalue"
+        " start 1 cache 1 no cycle;",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [pytest.param(*case[1:], id=case[0]) for case in SAME_SCHEMA]
+)
+def test_same_sequence_spelled_differently_plans_nothing(
+    make_db: MakeDb, first: str, second: str
+) -> None:
+    a, b = make_db(), make_db()
+    load(a.admin_dsn, first)
+    load(b.admin_dsn, second)
+    assert plan_statements(inspect_dsn(a.admin_dsn), inspect_dsn(b.admin_dsn)) == []
+
+
+def test_inspect_sequences(db: ShadowDatabase) -> None:
+    load(
+        db.admin_dsn,
+        """
+        CREATE SEQUENCE s AS integer INCREMENT 5 MINVALUE 0 MAXVALUE 1000 START 10 CACHE 3 CYCLE;
+        CREATE TABLE t (id serial, ident bigint GENERATED ALWAYS AS IDENTITY);
+        SELECT nextval('s');
+        """,
+    )
+    schema = inspect_dsn(db.admin_dsn)
+    by_name = {s.name: s for s in schema.sequences}
+    # the identity column's sequence belongs to its column
+    assert set(by_name) == {"s", "t_id_seq"}
+    s = by_name["s"]
+    assert (s.data_type, s.increment, s.min_value, s.max_value, s.start, s.cache, s.cycle) == (
+        "integer",
+        5,
+        0,
+        1000,
+        10,
+        3,
+        True,
+    )
+    assert s.owned_by is None
+    assert by_name["t_id_seq"].owned_by == OwnedBy(table="t", column="id")
