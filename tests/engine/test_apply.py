@@ -36,7 +36,8 @@ def test_apply_records_tracking_row_and_converges(
     assert row["id"] == result.migration_id
     assert row["status"] == "applied"
     assert row["origin"] == {"commit": "abc123", "pr": "7"}
-    assert row["error"] is None and row["finished"] is not None
+    assert row["error"] is None
+    assert row["finished"] is not None
     assert [s["sql"] for s in row["statements"]] == [s.sql for s in plan.statements]
     assert all(s["status"] == "applied" for s in row["statements"])
     assert all(isinstance(s["duration_ms"], float) for s in row["statements"])
@@ -198,9 +199,11 @@ def test_lock_timeout_retries_then_names_the_blocker(
         blocker.rollback()
     message = caught.value.message
     assert "lock_timeout after 3 attempts" in message
-    assert f"pid {blocker_pid}" in message and "SELECT * FROM t" in message
+    assert f"pid {blocker_pid}" in message
+    assert "SELECT * FROM t" in message
     [row] = migrations(prod.admin_dsn)
-    assert row["status"] == "failed" and "lock_timeout" in row["error"]
+    assert row["status"] == "failed"
+    assert "lock_timeout" in row["error"]
     # Without the blocker the same plan applies.
     assert apply_plan(prod.admin_dsn, plan, ApplyOptions()).outcome == "applied"
 
