@@ -183,12 +183,19 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
         commands.set_output("plan-path", plan_name)
     else:
         commands.set_output("plan-path", "")
-    client = GitHubClient(token, runner.api_url, ctx.repository)
-    comment = client.upsert_pr_comment(pr.number, review_marker(inputs.target), outcome.body)
-    commands.append_summary(outcome.summary)
-    labels = set(pr.label_names) | client.pr_labels(pr.number)
-
     plan = outcome.plan
+    top = plan.max_severity if plan is not None else None
+    changed = plan is not None and not plan.is_empty
+    # Summary and outputs first: they still help when GitHub's API fails below.
+    commands.append_summary(outcome.summary)
+    commands.set_output("has-changes", "true" if changed else "false")
+    commands.set_output("hazards", str(len(plan.hazards) if plan is not None else 0))
+    commands.set_output("max-severity", top.value if top is not None else "none")
+    commands.set_output("plan-fingerprint", plan.fingerprint if plan is not None else "")
+
+    client = GitHubClient(token, runner.api_url, ctx.repository)
+    # Labels as they are now (one may have been added after the event was sent).
+    labels = client.pr_labels(pr.number)
     if outcome.load_error is not None:
         _annotate(
             commands, [load_error_annotation(outcome.load_error, schema_dir=inputs.schema_dir)]
@@ -203,12 +210,7 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
                 fail_rank=None if inputs.allow_label in labels else fail_rank(inputs.fail_on),
             ),
         )
-    top = plan.max_severity if plan is not None else None
-    changed = plan is not None and not plan.is_empty
-    commands.set_output("has-changes", "true" if changed else "false")
-    commands.set_output("hazards", str(len(plan.hazards) if plan is not None else 0))
-    commands.set_output("max-severity", top.value if top is not None else "none")
-    commands.set_output("plan-fingerprint", plan.fingerprint if plan is not None else "")
+    comment = client.upsert_pr_comment(pr.number, review_marker(inputs.target), outcome.body)
     commands.set_output("comment-url", comment.url)
 
     code, why = exit_status(outcome, inputs.fail_on, labels, inputs.allow_label)
