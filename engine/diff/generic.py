@@ -143,6 +143,8 @@ def acl_steps(
             sql = f"{prefix}REVOKE {priv.privilege}{columns} ON {ref} FROM {_grantee(priv.grantee)}"
         steps.append(_authz_step(key, sql, f"revokes {priv.privilege} from {priv.grantee}", ctx))
     for priv in sorted(new - old, key=lambda p: (p.grantee, p.privilege)):
+        if not priv.grantable and priv.model_copy(update={"grantable": True}) in old:
+            continue  # the REVOKE GRANT OPTION FOR above keeps the privilege itself
         option = " WITH GRANT OPTION" if priv.grantable else ""
         sql = (
             f"{prefix}GRANT {priv.privilege}{columns} ON {ref} TO {_grantee(priv.grantee)}{option}"
