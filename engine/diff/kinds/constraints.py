@@ -32,10 +32,11 @@ def _add_sql(obj: Constraint, *, not_valid: bool) -> str:
     return f"ALTER TABLE {_table(obj)} ADD CONSTRAINT {ident(obj.name)} {obj.definition}{suffix}"
 
 
-def _validate_step(obj: Constraint) -> Step:
+def _validate_step(obj: Constraint, *, adding: bool = False) -> Step:
+    # Part of adding the constraint: a "create" step, ordered with the other creates.
     return Step(
         key=obj.key,
-        action="alter",
+        action="create" if adding else "alter",
         sql=f"ALTER TABLE {_table(obj)} VALIDATE CONSTRAINT {ident(obj.name)}",
         # Scans the table, but SHARE UPDATE EXCLUSIVE lets reads and writes go on.
         lock="SHARE UPDATE EXCLUSIVE",
@@ -65,7 +66,7 @@ class ConstraintHandler(Handler[Constraint]):
                 )
             ]
             if obj.validated:
-                steps.append(_validate_step(obj))
+                steps.append(_validate_step(obj, adding=True))
             return steps
         if obj.type in _KEYWORDS and not obj.on_partitioned and obj.index_definition:
             return self._using_index(obj, ctx)
