@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from engine.sqltext import ident, qualname
 
@@ -132,6 +132,28 @@ class Granted(Model):
     """
 
     acl: tuple[Privilege, ...] = ()
+
+    @field_validator("acl")
+    @classmethod
+    def _fold_grantors(cls, value: tuple[Privilege, ...]) -> tuple[Privilege, ...]:
+        return fold_acl(value)
+
+
+def fold_acl(acl: Iterable[Privilege]) -> tuple[Privilege, ...]:
+    """One entry per (grantee, privilege), sorted; grantable if any grantor gave the option.
+
+    aclexplode lists a privilege once per grantor; grantors are not compared, so the same grant
+    received from two roles must equal the same grant received once.
+    """
+    merged: dict[tuple[str, str], bool] = {}
+    for p in acl:
+        merged[(p.grantee, p.privilege)] = (
+            merged.get((p.grantee, p.privilege), False) or p.grantable
+        )
+    return tuple(
+        Privilege(grantee=g, privilege=priv, grantable=opt)
+        for (g, priv), opt in sorted(merged.items())
+    )
 
 
 class TableScoped(Model):
