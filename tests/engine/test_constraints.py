@@ -486,3 +486,97 @@ def test_nulls_not_distinct_needs_15(make_db: MakeDb, pg_major: int) -> None:
         ],
     )
     assert result.hazard_codes == {"INDEX_DROPPED", "INDEX_BUILD", "NON_TRANSACTIONAL"}
+
+
+PT = (
+    "CREATE TABLE pt (id int NOT NULL, pid int) PARTITION BY RANGE (id);"
+    "CREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);"
+)
+PT_DATA = "INSERT INTO pt VALUES (1, 1), (2, 2);"
+MORE: list[tuple[str, str, str, str, set[str], list[str]]] = [
+    (
+        "pk_on_partitioned_table_is_plain",
+        PT,
+        PT + "ALTER TABLE pt ADD CONSTRAINT pt_pkey PRIMARY KEY (id);",
+        PT_DATA,
+        {"FULL_SCAN_UNDER_LOCK", "BLOCKS_READS_WRITES"},
+        ["ALTER TABLE public.pt ADD CONSTRAINT pt_pkey PRIMARY KEY (id)"],
+    ),
+    (
+        "fk_on_partitioned_table_is_plain",
+        PT + P + PK,
+        PT + P + PK + "ALTER TABLE pt ADD CONSTRAINT pt_pid_fkey FOREIGN KEY (pid) REFERENCES p;",
+        "INSERT INTO p VALUES (1, 'a', 1), (2, 'b', 2);" + PT_DATA,
+        {"FULL_SCAN_UNDER_LOCK", "BLOCKS_WRITES"},
+        ["ALTER TABLE public.pt ADD CONSTRAINT pt_pid_fkey FOREIGN KEY (pid) REFERENCES p(id)"],
+    ),
+    (
+        "check_on_partitioned_table_online",
+        PT,
+        PT + "ALTER TABLE pt ADD CONSTRAINT pt_pid_check CHECK (pid > 0);",
+        PT_DATA,
+        set(),
+        [
+            "ALTER TABLE public.pt ADD CONSTRAINT pt_pid_check CHECK ((pid > 0)) NOT VALID",
+            "ALTER TABLE public.pt VALIDATE CONSTRAINT pt_pid_check",
+        ],
+    ),
+    (
+        "pk_on_nullable_column",
+        "CREATE TABLE p (id int, code text);",
+        "CREATE TABLE p (id int, code text); ALTER TABLE p ADD CONSTRAINT p_pkey PRIMARY KEY (id);",
+        "INSERT INTO p VALUES (1, 'a');",
+        {"INDEX_BUILD"} | NT,
+        ["ALTER TABLE public.p ADD CONSTRAINT p_pkey PRIMARY KEY USING INDEX p_pkey"],
+    ),
+    (
+        "unique_index_becomes_constraint",
+        BASE + "CREATE UNIQUE INDEX p_code_key ON p (code);",
+        BASE + "ALTER TABLE p ADD CONSTRAINT p_code_key UNIQUE (code);",
+        DATA,
+        {"INDEX_BUILD"} | NT,
+        [
+            "DROP INDEX CONCURRENTLY public.p_code_key",
+            "CREATE UNIQUE INDEX CONCURRENTLY p_code_key ON public.p (code)",
+        ],
+    ),
+    (
+        "check_renamed_is_drop_and_add",
+        BASE + "ALTER TABLE p ADD CONSTRAINT n_pos CHECK (n > 0);",
+        BASE + "ALTER TABLE p ADD CONSTRAINT n_positive CHECK (n > 0);",
+        DATA,
+        set(),
+        [
+            "ALTER TABLE public.p DROP CONSTRAINT n_pos",
+            "ALTER TABLE public.p ADD CONSTRAINT n_positive CHECK ((n > 0)) NOT VALID",
+            "ALTER TABLE public.p VALIDATE CONSTRAINT n_positive",
+        ],
+    ),
+    (
+        "fk_to_other_schema",
+        "CREATE SCHEMA ref; CREATE TABLE ref.p (id int PRIMARY KEY);" + C,
+        "CREATE SCHEMA ref; CREATE TABLE ref.p (id int PRIMARY KEY);"
+        + C
+        + "ALTER TABLE c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES ref.p;",
+        "INSERT INTO ref.p VALUES (1), (2);" + "INSERT INTO c VALUES (1, 1, 1);",
+        set(),
+        [
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES ref.p(id) "
+            "NOT VALID",
+            "ALTER TABLE public.c VALIDATE CONSTRAINT c_pid_fkey",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "data", "hazards", "sql"),
+    [pytest.param(*case[1:], id=case[0]) for case in MORE],
+)
+def test_more_constraints_converge(
+    make_db: MakeDb, before: str, after: str, data: str, hazards: set[str], sql: list[str]
+) -> None:
+    result = assert_converges(make_db, before, after, data=data)
+    _, codes = of_kind(result, "constraint")
+    assert codes == hazards, result.sql
+    assert_in_order(result.sql, sql)

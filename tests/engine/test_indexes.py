@@ -278,3 +278,80 @@ def test_inspect_indexes(db: ShadowDatabase) -> None:
 def test_no_false_positives(make_db: MakeDb, spelling_a: str, spelling_b: str) -> None:
     result = assert_converges(make_db, T + spelling_a, T + spelling_b)
     assert result.statements == []
+
+
+PT = (
+    "CREATE TABLE pt (id int, k int) PARTITION BY RANGE (id);"
+    "CREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);"
+)
+SUB = (
+    "CREATE TABLE pt (id int, k int) PARTITION BY RANGE (id);"
+    "CREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100) PARTITION BY RANGE (k);"
+    "CREATE TABLE pt1a PARTITION OF pt1 FOR VALUES FROM (0) TO (100);"
+)
+PT_DATA = "INSERT INTO pt VALUES (1, 1), (2, 2);"
+MORE: list[tuple[str, str, str, str, set[str], list[str]]] = [
+    (
+        "partitioned_drop_is_plain",
+        PT + "CREATE INDEX pt_k_idx ON pt (k);",
+        PT,
+        PT_DATA,
+        {"INDEX_DROPPED"},
+        ["DROP INDEX public.pt_k_idx"],
+    ),
+    (
+        "subpartitioned_build_is_plain",
+        SUB,
+        SUB + "CREATE INDEX pt_k_idx ON pt (k);",
+        PT_DATA,
+        {"BLOCKS_WRITES"},
+        ["CREATE INDEX pt_k_idx ON public.pt (k)"],
+    ),
+    (
+        "partitioned_definition_change",
+        PT + "CREATE INDEX pt_k_idx ON pt (k);",
+        PT + "CREATE INDEX pt_k_idx ON pt (k, id);",
+        PT_DATA,
+        {"INDEX_DROPPED", "INDEX_BUILD", "NON_TRANSACTIONAL"},
+        [
+            "DROP INDEX public.pt_k_idx",
+            "CREATE INDEX pt_k_idx ON ONLY public.pt (k, id)",
+            "CREATE INDEX CONCURRENTLY pt1_k_id_idx ON public.pt1 (k, id)",
+            "ALTER INDEX public.pt_k_idx ATTACH PARTITION public.pt1_k_id_idx",
+        ],
+    ),
+    (
+        "quoted_names_other_schema",
+        'CREATE SCHEMA "My App"; CREATE TABLE "My App"."Items" ("Id" int);',
+        'CREATE SCHEMA "My App"; CREATE TABLE "My App"."Items" ("Id" int);'
+        'CREATE INDEX "Items by Id" ON "My App"."Items" ("Id");'
+        'COMMENT ON INDEX "My App"."Items by Id" IS \'x\';',
+        'INSERT INTO "My App"."Items" VALUES (1);',
+        BUILD,
+        [
+            'CREATE INDEX CONCURRENTLY "Items by Id" ON "My App"."Items" ("Id")',
+            'COMMENT ON INDEX "My App"."Items by Id" IS \'x\'',
+        ],
+    ),
+    (
+        "drop_with_table",
+        T + "CREATE INDEX t_b_idx ON t (b);",
+        "",
+        DATA,
+        set(),
+        ["DROP TABLE public.t"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "data", "hazards", "sql"),
+    [pytest.param(*case[1:], id=case[0]) for case in MORE],
+)
+def test_more_indexes_converge(
+    make_db: MakeDb, before: str, after: str, data: str, hazards: set[str], sql: list[str]
+) -> None:
+    result = assert_converges(make_db, before, after, data=data)
+    statements, codes = of_kind(result, "index")
+    assert codes == hazards, statements
+    assert_in_order(result.sql, sql)

@@ -56,7 +56,9 @@ class ConstraintHandler(Handler[Constraint]):
             return [Step(key=obj.key, action="create", sql=sql, lock=lock)]
         if not ctx.use_online_forms(obj.schema_, obj.table):
             return [self._plain(obj, ctx, lock)]
-        if obj.type in ("check", "foreign_key"):
+        # PostgreSQL before 18 refuses a NOT VALID foreign key on a partitioned table.
+        fk_on_partitioned = obj.type == "foreign_key" and obj.on_partitioned
+        if obj.type in ("check", "foreign_key") and not fk_on_partitioned:
             steps = [
                 Step(
                     key=obj.key,
