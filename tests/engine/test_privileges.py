@@ -331,3 +331,22 @@ def test_inspect_default_privileges(db: ShadowDatabase) -> None:
         Privilege(grantee=OWNER, privilege="EXECUTE"),
         Privilege(grantee="PUBLIC", privilege="EXECUTE"),
     }
+
+
+def test_same_grant_from_two_grantors_is_one_grant(make_db: MakeDb) -> None:
+    a, b = make_db(), make_db()
+    base = ROLES + f"CREATE SCHEMA app; GRANT USAGE ON SCHEMA app TO {R1} WITH GRANT OPTION;"
+    load(
+        a.admin_dsn,
+        base + f"GRANT USAGE ON SCHEMA app TO {R2};"
+        f"SET ROLE {R1}; GRANT USAGE ON SCHEMA app TO {R2}; RESET ROLE;",
+    )
+    load(b.admin_dsn, base + f"GRANT USAGE ON SCHEMA app TO {R2};")
+    current, desired = inspect_dsn(a.admin_dsn), inspect_dsn(b.admin_dsn)
+    (app,) = [s for s in current.schemas if s.name == "app"]
+    assert app.acl == (
+        Privilege(grantee=R1, privilege="USAGE", grantable=True),
+        Privilege(grantee=R2, privilege="USAGE"),
+    )
+    assert plan_statements(current, desired) == []
+    assert current.fingerprint() == desired.fingerprint()
