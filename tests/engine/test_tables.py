@@ -5,19 +5,484 @@ from __future__ import annotations
 import pytest
 
 from engine.catalog import inspect_dsn
+from engine.diff.context import PlanOptions
+from engine.errors import PlanError
+from engine.model.tables import Option, Table, TableRef
+from engine.plan.planner import plan_statements
 from engine.shadow import ShadowDatabase
 from tests.engine.convergence import MakeDb, assert_converges, load
 
 T = "CREATE TABLE t (id integer NOT NULL, name text);"
+ROWS = "INSERT INTO t SELECT g, 'n' || g FROM generate_series(1, 50) g;"
+NONE: set[str] = set()
+RW = {"TABLE_REWRITE", "BLOCKS_READS_WRITES"}
 
 
-def test_create_table(make_db: MakeDb) -> None:
-    result = assert_converges(make_db, "", T)
-    assert result.sql == ["CREATE TABLE public.t (\n    id integer NOT NULL,\n    name text\n)"]
-    assert result.hazard_codes == set()
+def _table(schema: ShadowDatabase | str, name: str = "t") -> Table:
+    dsn = schema if isinstance(schema, str) else schema.admin_dsn
+    tables = {(t.schema_, t.name): t for t in inspect_dsn(dsn).tables}
+    return tables[("public", name)]
 
 
-def test_drop_table(make_db: MakeDb) -> None:
-    result = assert_converges(make_db, T, "")
-    assert result.sql == ["DROP TABLE public.t"]
-    assert result.hazard_codes == {"DATA_LOSS", "BACKWARD_INCOMPATIBLE"}
+# --- create / drop ------------------------------------------------------------------------------
+
+CREATE_CASES = [
+    pytest.param(T, NONE, "CREATE TABLE public.t (", id="plain"),
+    pytest.param("CREATE TABLE t ();", NONE, "CREATE TABLE public.t ()", id="no-columns"),
+    pytest.param(
+        "CREATE UNLOGGED TABLE t (id int);", NONE, "CREATE UNLOGGED TABLE public.t", id="unlogged"
+    ),
+    pytest.param(
+        "CREATE TABLE t (id int) WITH (autovacuum_enabled = false, fillfactor = 70);",
+        NONE,
+        "WITH (autovacuum_enabled='false', fillfactor='70')",
+        id="storage-params",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id int, body text) WITH (toast.autovacuum_enabled = false);",
+        NONE,
+        "WITH (toast.autovacuum_enabled='false')",
+        id="toast-param",
+    ),
+    pytest.param(
+        T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY;",
+        {"AUTHZ_CHANGE"},
+        "ENABLE ROW LEVEL SECURITY",
+        id="rls-enabled",
+    ),
+    pytest.param(
+        T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;",
+        {"AUTHZ_CHANGE"},
+        "FORCE ROW LEVEL SECURITY",
+        id="rls-forced",
+    ),
+    pytest.param(
+        T + "ALTER TABLE t FORCE ROW LEVEL SECURITY;",
+        {"AUTHZ_CHANGE"},
+        "FORCE ROW LEVEL SECURITY",
+        id="rls-forced-not-enabled",
+    ),
+    pytest.param(
+        T + "ALTER TABLE t REPLICA IDENTITY FULL;", NONE, "REPLICA IDENTITY FULL", id="replica-full"
+    ),
+    pytest.param(
+        T + "ALTER TABLE t REPLICA IDENTITY NOTHING;",
+        NONE,
+        "REPLICA IDENTITY NOTHING",
+        id="replica-nothing",
+    ),
+    pytest.param(
+        T + "COMMENT ON TABLE t IS 'people''s table';",
+        NONE,
+        "COMMENT ON TABLE public.t IS 'people''s table'",
+        id="comment",
+    ),
+    pytest.param(
+        T + "GRANT SELECT ON t TO PUBLIC;",
+        {"AUTHZ_CHANGE"},
+        "GRANT SELECT ON TABLE public.t TO PUBLIC",
+        id="grant",
+    ),
+    pytest.param(
+        'CREATE TABLE "Order Lines" ("Line No" int, "user" text);',
+        NONE,
+        'CREATE TABLE public."Order Lines" (\n    "Line No" integer,\n    "user" text\n)',
+        id="quoted-names",
+    ),
+    pytest.param(
+        "CREATE SCHEMA app; CREATE TABLE app.t (id int);",
+        NONE,
+        "CREATE TABLE app.t",
+        id="other-schema",
+    ),
+    pytest.param(
+        "CREATE TABLE p (id int); CREATE TABLE c (extra text) INHERITS (p);",
+        NONE,
+        "INHERITS (public.p)",
+        id="inherits",
+    ),
+    pytest.param(
+        "CREATE TABLE p1 (a int); CREATE TABLE p2 (b int); CREATE TABLE c () INHERITS (p2, p1);",
+        NONE,
+        "INHERITS (public.p2, public.p1)",
+        id="inherits-two-ordered",
+    ),
+]
+
+
+@pytest.mark.parametrize(("after", "hazards", "fragment"), CREATE_CASES)
+def test_create(make_db: MakeDb, after: str, hazards: set[str], fragment: str) -> None:
+    result = assert_converges(make_db, "", after)
+    assert result.hazard_codes == hazards
+    assert any(fragment in sql for sql in result.sql), result.sql
+
+
+@pytest.mark.parametrize(("before", "hazards", "fragment"), CREATE_CASES)
+def test_drop(make_db: MakeDb, before: str, hazards: set[str], fragment: str) -> None:
+    result = assert_converges(make_db, before, "")
+    tables = [s for s in result.statements if s.sql.startswith("DROP TABLE")]
+    assert len(tables) == len(result.current.tables)
+    assert [s.sql for s in result.statements if s not in tables] == (
+        ["DROP SCHEMA app"] if "SCHEMA app" in before else []
+    )
+    for statement in tables:
+        severities = {h.code.value: h.severity.value for h in statement.hazards}
+        assert severities == {"DATA_LOSS": "critical", "BACKWARD_INCOMPATIBLE": "high"}
+
+
+def test_drop_inheritance_child_before_parent(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db, "CREATE TABLE p (id int); CREATE TABLE c () INHERITS (p);", ""
+    )
+    assert result.sql == ["DROP TABLE public.c", "DROP TABLE public.p"]
+
+
+def test_drop_with_rows_mentions_size(make_db: MakeDb) -> None:
+    result = assert_converges(make_db, T, "", data=ROWS + "ANALYZE t;")
+    (message,) = [h.message for h in result.statements[0].hazards if h.code.value == "DATA_LOSS"]
+    assert "~50 rows" in message
+
+
+# --- alter --------------------------------------------------------------------------------------
+
+ALTER_CASES = [
+    pytest.param(
+        T,
+        "CREATE UNLOGGED TABLE t (id integer NOT NULL, name text);",
+        RW,
+        ["ALTER TABLE public.t SET UNLOGGED"],
+        id="set-unlogged",
+    ),
+    pytest.param(
+        "CREATE UNLOGGED TABLE t (id integer NOT NULL, name text);",
+        T,
+        RW,
+        ["ALTER TABLE public.t SET LOGGED"],
+        id="set-logged",
+    ),
+    pytest.param(
+        T,
+        "CREATE TABLE t (id integer NOT NULL, name text) WITH (fillfactor = 80);",
+        NONE,
+        ["ALTER TABLE public.t SET (fillfactor='80')"],
+        id="add-param",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id integer NOT NULL, name text) WITH (fillfactor = 80);",
+        "CREATE TABLE t (id integer NOT NULL, name text) WITH (fillfactor = 60);",
+        NONE,
+        ["ALTER TABLE public.t SET (fillfactor='60')"],
+        id="change-param",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id integer NOT NULL, name text) WITH (fillfactor = 80);",
+        T,
+        NONE,
+        ["ALTER TABLE public.t RESET (fillfactor)"],
+        id="reset-param",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id integer NOT NULL, name text) WITH (fillfactor = 80);",
+        "CREATE TABLE t (id integer NOT NULL, name text) WITH (toast.autovacuum_enabled = false);",
+        NONE,
+        [
+            "ALTER TABLE public.t RESET (fillfactor)",
+            "ALTER TABLE public.t SET (toast.autovacuum_enabled='false')",
+        ],
+        id="swap-params",
+    ),
+    pytest.param(
+        T,
+        T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY;",
+        {"AUTHZ_CHANGE"},
+        ["ALTER TABLE public.t ENABLE ROW LEVEL SECURITY"],
+        id="enable-rls",
+    ),
+    pytest.param(
+        T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY;",
+        T,
+        {"AUTHZ_CHANGE"},
+        ["ALTER TABLE public.t DISABLE ROW LEVEL SECURITY"],
+        id="disable-rls",
+    ),
+    pytest.param(
+        T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY;",
+        T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;",
+        {"AUTHZ_CHANGE"},
+        ["ALTER TABLE public.t FORCE ROW LEVEL SECURITY"],
+        id="force-rls",
+    ),
+    pytest.param(
+        T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;",
+        T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY;",
+        {"AUTHZ_CHANGE"},
+        ["ALTER TABLE public.t NO FORCE ROW LEVEL SECURITY"],
+        id="no-force-rls",
+    ),
+    pytest.param(
+        T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;",
+        T,
+        {"AUTHZ_CHANGE"},
+        [
+            "ALTER TABLE public.t DISABLE ROW LEVEL SECURITY",
+            "ALTER TABLE public.t NO FORCE ROW LEVEL SECURITY",
+        ],
+        id="rls-all-off",
+    ),
+    pytest.param(
+        T,
+        T + "ALTER TABLE t REPLICA IDENTITY FULL;",
+        NONE,
+        ["ALTER TABLE public.t REPLICA IDENTITY FULL"],
+        id="replica-full",
+    ),
+    pytest.param(
+        T + "ALTER TABLE t REPLICA IDENTITY FULL;",
+        T + "ALTER TABLE t REPLICA IDENTITY NOTHING;",
+        NONE,
+        ["ALTER TABLE public.t REPLICA IDENTITY NOTHING"],
+        id="replica-nothing",
+    ),
+    pytest.param(
+        T + "ALTER TABLE t REPLICA IDENTITY FULL;",
+        T,
+        NONE,
+        ["ALTER TABLE public.t REPLICA IDENTITY DEFAULT"],
+        id="replica-default",
+    ),
+    pytest.param(
+        T,
+        T + "COMMENT ON TABLE t IS 'x';",
+        NONE,
+        ["COMMENT ON TABLE public.t IS 'x'"],
+        id="add-comment",
+    ),
+    pytest.param(
+        T + "COMMENT ON TABLE t IS 'x';",
+        T,
+        NONE,
+        ["COMMENT ON TABLE public.t IS NULL"],
+        id="drop-comment",
+    ),
+    pytest.param(
+        T,
+        T + "GRANT SELECT, INSERT ON t TO PUBLIC;",
+        {"AUTHZ_CHANGE"},
+        [
+            "GRANT INSERT ON TABLE public.t TO PUBLIC",
+            "GRANT SELECT ON TABLE public.t TO PUBLIC",
+        ],
+        id="grant",
+    ),
+    pytest.param(
+        T + "GRANT SELECT, INSERT ON t TO PUBLIC;",
+        T + "GRANT SELECT ON t TO PUBLIC;",
+        {"AUTHZ_CHANGE"},
+        ["REVOKE INSERT ON TABLE public.t FROM PUBLIC"],
+        id="revoke",
+    ),
+    pytest.param(
+        "CREATE TABLE p (id int); CREATE TABLE c (id int, x text);",
+        "CREATE TABLE p (id int); CREATE TABLE c (id int, x text) INHERITS (p);",
+        NONE,
+        ["ALTER TABLE public.c INHERIT public.p"],
+        id="inherit",
+    ),
+    pytest.param(
+        "CREATE TABLE p (id int); CREATE TABLE c (id int, x text) INHERITS (p);",
+        "CREATE TABLE p (id int); CREATE TABLE c (id int, x text);",
+        {"BACKWARD_INCOMPATIBLE"},
+        ["ALTER TABLE public.c NO INHERIT public.p"],
+        id="no-inherit",
+    ),
+    pytest.param(
+        "CREATE TABLE p (id int); CREATE TABLE c () INHERITS (p);",
+        "CREATE TABLE p (id int); CREATE TABLE c (id int);",
+        {"BACKWARD_INCOMPATIBLE"},
+        ["ALTER TABLE public.c NO INHERIT public.p"],
+        id="no-inherit-keeps-inherited-column",
+    ),
+    pytest.param(
+        "CREATE TABLE p1 (a int); CREATE TABLE p2 (a int); "
+        "CREATE TABLE c (a int) INHERITS (p1, p2);",
+        "CREATE TABLE p1 (a int); CREATE TABLE p2 (a int); "
+        "CREATE TABLE c (a int) INHERITS (p2, p1);",
+        {"BACKWARD_INCOMPATIBLE"},
+        [
+            "ALTER TABLE public.c NO INHERIT public.p1",
+            "ALTER TABLE public.c NO INHERIT public.p2",
+            "ALTER TABLE public.c INHERIT public.p2",
+            "ALTER TABLE public.c INHERIT public.p1",
+        ],
+        id="reorder-parents",
+    ),
+    pytest.param(
+        "CREATE TABLE p (id int); CREATE TABLE c (id int) INHERITS (p);",
+        "CREATE TABLE p (id int); CREATE TABLE p2 (id int); "
+        "CREATE TABLE c (id int) INHERITS (p, p2);",
+        NONE,
+        ["CREATE TABLE public.p2 (\n    id integer\n)", "ALTER TABLE public.c INHERIT public.p2"],
+        id="inherit-new-table",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "hazards", "sql"), ALTER_CASES)
+def test_alter(make_db: MakeDb, before: str, after: str, hazards: set[str], sql: list[str]) -> None:
+    result = assert_converges(make_db, before, after)
+    assert result.sql == sql
+    assert result.hazard_codes == hazards
+
+
+def test_set_logged_with_rows(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db,
+        "CREATE UNLOGGED TABLE t (id integer NOT NULL, name text);",
+        T,
+        data=ROWS,
+    )
+    assert result.sql == ["ALTER TABLE public.t SET LOGGED"]
+    assert result.statements[0].lock == "ACCESS EXCLUSIVE"
+
+
+def test_light_params_take_share_update_exclusive(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db, T, "CREATE TABLE t (id integer NOT NULL, name text) WITH (fillfactor = 80);"
+    )
+    assert result.statements[0].lock == "SHARE UPDATE EXCLUSIVE"
+
+
+# --- refused changes ------------------------------------------------------------------------------
+
+REFUSED = [
+    pytest.param(
+        "CREATE TABLE t (id int);",
+        "CREATE TABLE t (id int) PARTITION BY RANGE (id);",
+        "changes from regular to partitioned",
+        id="regular-to-partitioned",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id int) PARTITION BY RANGE (id);",
+        "CREATE TABLE t (id int) PARTITION BY LIST (id);",
+        "partition key",
+        id="partition-key",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id int, k int) PARTITION BY RANGE (id);",
+        "CREATE TABLE t (id int, k int) PARTITION BY RANGE (k);",
+        "partition key",
+        id="partition-column",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "message"), REFUSED)
+def test_refused(make_db: MakeDb, before: str, after: str, message: str) -> None:
+    a, b = make_db(), make_db()
+    load(a.admin_dsn, before)
+    load(b.admin_dsn, after)
+    with pytest.raises(PlanError, match=message):
+        plan_statements(inspect_dsn(a.admin_dsn), inspect_dsn(b.admin_dsn))
+
+
+# --- inspection -----------------------------------------------------------------------------------
+
+
+def test_inspect_table_attributes(db: ShadowDatabase) -> None:
+    load(
+        db.admin_dsn,
+        "CREATE UNLOGGED TABLE t (id int) WITH (fillfactor = 70, autovacuum_enabled = off);"
+        "ALTER TABLE t ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY,"
+        " REPLICA IDENTITY FULL;"
+        "COMMENT ON TABLE t IS 'c'; GRANT SELECT ON t TO PUBLIC;"
+        "INSERT INTO t SELECT generate_series(1, 10); ANALYZE t;",
+    )
+    t = _table(db)
+    assert t.table_kind == "regular"
+    assert t.persistence == "unlogged"
+    assert t.options == (
+        Option(name="autovacuum_enabled", value="off"),
+        Option(name="fillfactor", value="70"),
+    )
+    assert (t.rls_enabled, t.rls_forced) == (True, True)
+    assert t.replica_identity == "full"
+    assert t.comment == "c"
+    assert [(p.grantee, p.privilege) for p in t.acl] == [("PUBLIC", "SELECT")]
+    assert t.stats is not None and t.stats.rows == 10 and t.stats.bytes > 0
+    assert "stats" not in t.compared()
+
+
+def test_inspect_never_analyzed_has_unknown_rows(db: ShadowDatabase) -> None:
+    load(db.admin_dsn, T)
+    t = _table(db)
+    assert t.stats is not None and t.stats.rows is None
+
+
+def test_inspect_inheritance_order(db: ShadowDatabase) -> None:
+    load(
+        db.admin_dsn,
+        "CREATE TABLE p1 (a int); CREATE TABLE p2 (b int); CREATE TABLE c () INHERITS (p2, p1);",
+    )
+    c = _table(db, "c")
+    assert c.inherits == (
+        TableRef(schema_="public", name="p2"),
+        TableRef(schema_="public", name="p1"),
+    )
+    schema = inspect_dsn(db.admin_dsn)
+    assert [col.name for col in schema.columns if col.table == "c"] == []
+
+
+def test_inspect_acl_ignores_owner(make_db: MakeDb) -> None:
+    # the table's owner differs between A (superuser) and B (non-superuser owner): equal ACLs
+    a, b = make_db(), make_db()
+    load(a.admin_dsn, T)
+    load(b.dsn, T)
+    assert _table(a.admin_dsn).acl == _table(b.dsn).acl == ()
+
+
+# --- no false positives ---------------------------------------------------------------------------
+
+SAME = [
+    pytest.param(
+        "create table T (ID INT4 not null, Name TEXT);",
+        "CREATE TABLE public.t (id integer NOT NULL, name text);",
+        id="keyword-case-and-schema",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id int) WITH (fillfactor=70);",
+        "CREATE   TABLE t(\n  id   integer\n)  WITH ( FILLFACTOR = 70 );",
+        id="whitespace-and-params",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id int); ALTER TABLE t REPLICA IDENTITY DEFAULT;",
+        "CREATE TABLE t (id int);",
+        id="explicit-default-replica-identity",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id int); GRANT ALL ON t TO PUBLIC; REVOKE ALL ON t FROM PUBLIC;",
+        "CREATE TABLE t (id int);",
+        id="revoked-grant-equals-default-acl",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;"
+        "ALTER TABLE t DISABLE ROW LEVEL SECURITY;",
+        "CREATE TABLE t (id int);",
+        id="rls-toggled-back",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), SAME)
+def test_no_false_positive(make_db: MakeDb, before: str, after: str) -> None:
+    result = assert_converges(make_db, before, after)
+    assert result.sql == []
+
+
+def test_offline_options_do_not_change_table_ddl(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db,
+        T,
+        T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY;",
+        options=PlanOptions(online=False),
+    )
+    assert result.sql == ["ALTER TABLE public.t ENABLE ROW LEVEL SECURITY"]

@@ -42,10 +42,15 @@ SELECT json_build_object(
                          FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent
                          JOIN pg_namespace pn ON pn.oid = pc.relnamespace
                          WHERE i.inhrelid = t.oid AND NOT t.relispartition),
-            'options', (SELECT coalesce(json_agg(json_build_object('name', o.option_name,
-                                                                   'value', o.option_value)
-                                                 ORDER BY o.option_name), '[]'::json)
-                        FROM pg_options_to_table(t.reloptions) o),
+            -- the toast table keeps the toast.* parameters in its own reloptions
+            'options', (SELECT coalesce(json_agg(json_build_object('name', o.name, 'value', o.value)
+                                                 ORDER BY o.name), '[]'::json)
+                        FROM (SELECT option_name AS name, option_value AS value
+                              FROM pg_options_to_table(t.reloptions)
+                              UNION ALL
+                              SELECT 'toast.' || option_name, option_value
+                              FROM pg_class tc, pg_options_to_table(tc.reloptions)
+                              WHERE tc.oid = t.reltoastrelid) o),
             'replica_identity', CASE t.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
                                                     WHEN 'i' THEN 'index' ELSE 'default' END,
             'replica_identity_index', (SELECT ic.relname FROM pg_index x

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from engine.diff.context import PlanContext
 from engine.diff.handler import Action, Handler, Step, register
 from engine.model.base import ObjectKey
-from engine.model.tables import Column, IdentityOptions
+from engine.model.tables import Column, IdentityOptions, Table
 from engine.plan.model import Hazard, HazardCode, LockMode, Severity
 from engine.sqltext import ident, qualname
 
@@ -146,6 +146,28 @@ def _not_null_check_name(col: Column) -> str:
     return f"pgflux_nn_{col.name}"[:63]
 
 
+def _inherited_names(ctx: PlanContext, schema: str, table: str, *, desired: bool) -> set[str]:
+    """Names of the columns `table` gets from its partition parent or inheritance parents."""
+    objects = ctx.desired_objects if desired else ctx.current_objects
+    names: set[str] = set()
+    seen: set[ObjectKey] = set()
+    work = [ObjectKey(kind="table", schema_=schema, name=table)]
+    while work:
+        obj = objects.get(work.pop())
+        if not isinstance(obj, Table):
+            continue
+        parents = list(obj.inherits) + ([obj.partition_of] if obj.partition_of else [])
+        for parent in parents:
+            if parent.key in seen:
+                continue
+            seen.add(parent.key)
+            names.update(
+                c.name for c in ctx.columns_of(parent.schema_, parent.name, desired=desired)
+            )
+            work.append(parent.key)
+    return names
+
+
 @register
 class ColumnHandler(Handler[Column]):
     kind = "column"
@@ -174,7 +196,13 @@ class ColumnHandler(Handler[Column]):
     def create(self, obj: Column, ctx: PlanContext) -> list[Step]:
         steps: list[Step] = []
         where = (obj.schema_, obj.table)
-        if not ctx.table_is_new(obj.schema_, obj.table):
+        table_existed = not ctx.table_is_new(obj.schema_, obj.table)
+        if table_existed and obj.name in _inherited_names(
+            ctx, obj.schema_, obj.table, desired=False
+        ):
+            # DETACH PARTITION / NO INHERIT leaves the inherited column in place, now local.
+            table_existed = False
+        if table_existed:
             hazards: list[Hazard] = []
             if obj.not_null and obj.default is None and obj.identity is None and not obj.generated:
                 hazards.append(
@@ -219,6 +247,8 @@ class ColumnHandler(Handler[Column]):
         return steps
 
     def drop(self, obj: Column, ctx: PlanContext) -> list[Step]:
+        if obj.name in _inherited_names(ctx, obj.schema_, obj.table, desired=True):
+            return []  # ATTACH PARTITION merges it with the parent's column
         where = (obj.schema_, obj.table)
         hazards = (
             ctx.hazard(
