@@ -580,3 +580,88 @@ def test_more_constraints_converge(
     _, codes = of_kind(result, "constraint")
     assert codes == hazards, result.sql
     assert_in_order(result.sql, sql)
+
+
+def test_online_steps_carry_locks_and_transactions(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db,
+        BASE,
+        BASE + PK + FK + ";" + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0);",
+        data="INSERT INTO p VALUES (1, 'a', 1); INSERT INTO c VALUES (1, 1, 1);",
+    )
+    by_sql = {s.sql: (s.lock, s.transactional) for s in result.statements}
+    assert by_sql["CREATE UNIQUE INDEX CONCURRENTLY p_pkey ON public.p (id)"] == (
+        "SHARE UPDATE EXCLUSIVE",
+        False,
+    )
+    assert by_sql["ALTER TABLE public.p ADD CONSTRAINT p_pkey PRIMARY KEY USING INDEX p_pkey"] == (
+        "ACCESS EXCLUSIVE",
+        True,
+    )
+    fk_add = next(s for s in result.statements if "FOREIGN KEY" in s.sql)
+    assert fk_add.lock == "SHARE ROW EXCLUSIVE"
+    check_add = next(s for s in result.statements if "CHECK" in s.sql)
+    assert check_add.lock == "ACCESS EXCLUSIVE"
+    validates = [s for s in result.statements if "VALIDATE" in s.sql]
+    assert {s.lock for s in validates} == {"SHARE UPDATE EXCLUSIVE"}
+    assert len(validates) == 2
+    # The foreign key is added after the key it references.
+    assert result.sql.index(fk_add.sql) > result.sql.index(
+        "ALTER TABLE public.p ADD CONSTRAINT p_pkey PRIMARY KEY USING INDEX p_pkey"
+    )
+
+
+GIST = "CREATE TABLE bk (room int, during int4range);"
+EXTRA: list[tuple[str, str, str, str, set[str], list[str]]] = [
+    (
+        "exclusion_gist_range",
+        GIST,
+        GIST + "ALTER TABLE bk ADD CONSTRAINT bk_no_overlap EXCLUDE USING gist (during WITH &&);",
+        "INSERT INTO bk VALUES (1, int4range(1, 5));",
+        {"FULL_SCAN_UNDER_LOCK", "BLOCKS_READS_WRITES"},
+        ["ALTER TABLE public.bk ADD CONSTRAINT bk_no_overlap EXCLUDE USING gist (during WITH &&)"],
+    ),
+    (
+        "exclusion_changed",
+        GIST + "ALTER TABLE bk ADD CONSTRAINT bk_x EXCLUDE USING gist (during WITH &&);",
+        GIST + "ALTER TABLE bk ADD CONSTRAINT bk_x EXCLUDE USING gist (during WITH &&) DEFERRABLE;",
+        "INSERT INTO bk VALUES (1, int4range(1, 5));",
+        {"INDEX_DROPPED", "FULL_SCAN_UNDER_LOCK", "BLOCKS_READS_WRITES"},
+        [
+            "ALTER TABLE public.bk DROP CONSTRAINT bk_x",
+            "ALTER TABLE public.bk ADD CONSTRAINT bk_x EXCLUDE USING gist (during WITH &&) "
+            "DEFERRABLE",
+        ],
+    ),
+    (
+        "column_retype_keeps_constraints",
+        BASE + PK + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0);",
+        "CREATE TABLE p (id bigint NOT NULL, code text, n int);"
+        + C
+        + PK
+        + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0);",
+        DATA,
+        set(),
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "data", "hazards", "sql"),
+    [pytest.param(*case[1:], id=case[0]) for case in EXTRA],
+)
+def test_extra_constraints_converge(
+    make_db: MakeDb, before: str, after: str, data: str, hazards: set[str], sql: list[str]
+) -> None:
+    result = assert_converges(make_db, before, after, data=data)
+    statements, codes = of_kind(result, "constraint")
+    assert codes == hazards, result.sql
+    assert_in_order(result.sql, sql)
+    if not sql:
+        assert statements == []
+
+
+def test_domain_constraints_are_not_table_constraints(db: ShadowDatabase) -> None:
+    load(db.admin_dsn, "CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE TABLE d (x pos);")
+    assert inspect_dsn(db.admin_dsn).constraints == ()

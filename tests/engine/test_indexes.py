@@ -355,3 +355,25 @@ def test_more_indexes_converge(
     statements, codes = of_kind(result, "index")
     assert codes == hazards, statements
     assert_in_order(result.sql, sql)
+
+
+def test_column_retype_keeps_index(make_db: MakeDb) -> None:
+    # ALTER COLUMN TYPE rebuilds the index itself: no index statement of ours.
+    after = T.replace("b int", "b bigint")
+    result = assert_converges(
+        make_db, T + "CREATE INDEX t_b_idx ON t (b);", after + "CREATE INDEX t_b_idx ON t (b);"
+    )
+    assert of_kind(result, "index") == ([], set())
+    assert result.statements
+
+
+def test_matview_rebuilt_takes_its_index_along(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db,
+        "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS x; CREATE INDEX mv_x ON mv (x);",
+        "CREATE MATERIALIZED VIEW mv AS SELECT 2 AS x; CREATE INDEX mv_x ON mv (x);",
+    )
+    statements, codes = of_kind(result, "index")
+    # Dropped with the view, built again plainly on the new (not yet live) view.
+    assert statements == ["CREATE INDEX mv_x ON public.mv (x)"]
+    assert codes == set()
