@@ -80,6 +80,15 @@ CASES = [
         ["DROP FUNCTION public.split(a integer, OUT lo integer)", "OUT low integer"],
     ),
     (
+        "two_out_params_renamed_recreates",
+        "CREATE FUNCTION split(a integer, OUT lo integer, OUT hi integer) LANGUAGE sql"
+        " AS $$ SELECT a, a $$;",
+        "CREATE FUNCTION split(a integer, OUT low integer, OUT high integer) LANGUAGE sql"
+        " AS $$ SELECT a, a $$;",
+        BREAKS,
+        ["DROP FUNCTION public.split(", "OUT low integer, OUT high integer"],
+    ),
+    (
         "defaults_create",
         "",
         "CREATE FUNCTION d(a integer, b text DEFAULT 'x') RETURNS text LANGUAGE sql"
@@ -265,14 +274,14 @@ CASES = [
         [REPLACE],
     ),
     # procedures
-    ("procedure_create", "", PROC, set(), ["CREATE OR REPLACE PROCEDURE public.p(a integer)"]),
-    ("procedure_drop", PROC, "", BREAKS, ["DROP PROCEDURE public.p(a integer)"]),
+    ("procedure_create", "", PROC, set(), ["CREATE OR REPLACE PROCEDURE public.p(IN a integer)"]),
+    ("procedure_drop", PROC, "", BREAKS, ["DROP PROCEDURE public.p(IN a integer)"]),
     (
         "procedure_replace",
         PROC,
         PROC.replace("PERFORM a", "PERFORM a + 1"),
         UNTRACKED,
-        ["CREATE OR REPLACE PROCEDURE public.p(a integer)"],
+        ["CREATE OR REPLACE PROCEDURE public.p(IN a integer)"],
     ),
     (
         "procedure_inout",
@@ -286,14 +295,14 @@ CASES = [
         PROC,
         PROC + "COMMENT ON PROCEDURE p(integer) IS 'proc';",
         set(),
-        ["COMMENT ON PROCEDURE public.p(a integer) IS 'proc'"],
+        ["COMMENT ON PROCEDURE public.p(IN a integer) IS 'proc'"],
     ),
     (
         "function_becomes_procedure",
         "CREATE FUNCTION p(a integer) RETURNS void LANGUAGE sql AS $$ SELECT $$;",
         PROC,
         BREAKS,
-        ["DROP FUNCTION public.p(a integer)", "CREATE OR REPLACE PROCEDURE public.p(a integer)"],
+        ["DROP FUNCTION public.p(a integer)", "CREATE OR REPLACE PROCEDURE public.p(IN a integer)"],
     ),
     # aggregates
     ("aggregate_create", "", AGG, set(), ["CREATE AGGREGATE public.s(integer)"]),

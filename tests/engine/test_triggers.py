@@ -357,3 +357,16 @@ def test_partition_clones_are_not_objects(db: ShadowDatabase) -> None:
         "CREATE TRIGGER tr AFTER INSERT ON pt FOR EACH ROW EXECUTE FUNCTION trg();",
     )
     assert [t.key.display for t in inspect_dsn(db.admin_dsn).triggers] == ["public.pt.tr"]
+
+
+def test_trigger_rebuilt_around_column_type_change(make_db: MakeDb) -> None:
+    trigger = TRG.replace("INSERT", "UPDATE").replace(
+        "FOR EACH ROW", "FOR EACH ROW WHEN (OLD.qty IS DISTINCT FROM NEW.qty)"
+    )
+    result = assert_converges(
+        make_db, T + trigger, T.replace("qty integer", "qty bigint") + trigger
+    )
+    text = "\n".join(result.sql)
+    assert (
+        text.index("DROP TRIGGER tr") < text.index("TYPE bigint") < text.index("CREATE TRIGGER tr")
+    )

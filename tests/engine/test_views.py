@@ -405,3 +405,51 @@ def test_inspect_matview(db: ShadowDatabase) -> None:
 def test_extension_views_are_not_managed(db: ShadowDatabase) -> None:
     load(db.admin_dsn, "CREATE EXTENSION pg_stat_statements")
     assert inspect_dsn(db.admin_dsn).views == ()
+
+
+# Dependents of a column whose type changes are dropped before the ALTER and created after it.
+RETYPE = [
+    (
+        "view",
+        "CREATE VIEW v AS SELECT id, qty FROM t;",
+        ["DROP VIEW public.v", "TYPE bigint", "CREATE VIEW public.v"],
+    ),
+    (
+        "view_chain",
+        "CREATE VIEW v AS SELECT id, qty FROM t; CREATE VIEW w AS SELECT qty FROM v;",
+        [
+            "DROP VIEW public.w",
+            "DROP VIEW public.v",
+            "TYPE bigint",
+            "CREATE VIEW public.v",
+            "CREATE VIEW public.w",
+        ],
+    ),
+    (
+        "matview",
+        "CREATE MATERIALIZED VIEW m AS SELECT id, qty FROM t;",
+        ["DROP MATERIALIZED VIEW public.m", "TYPE bigint", "CREATE MATERIALIZED VIEW public.m"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("dependents", "fragments"), [pytest.param(d, f, id=i) for i, d, f in RETYPE]
+)
+def test_dependents_rebuilt_around_column_type_change(
+    make_db: MakeDb, dependents: str, fragments: list[str]
+) -> None:
+    result = assert_converges(
+        make_db,
+        T + dependents,
+        T.replace("qty integer", "qty bigint") + dependents,
+        data="INSERT INTO t VALUES (1, 'a', 2);",
+    )
+    text = "\n".join(result.sql)
+    positions = []
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in plan:\n{text}"
+        positions.append(text.index(fragment))
+    assert positions == sorted(positions), f"plan out of the expected order:\n{text}"
+    # the view drops recreate it unchanged: only the type change and repopulation are hazards
+    assert result.hazards_of("DROP VIEW") == set()

@@ -1,11 +1,11 @@
 """Functions, procedures and aggregates.
 
 A changed function or procedure is replaced in place (CREATE OR REPLACE, from the desired
-pg_get_functiondef) when PostgreSQL allows it: same result type, same input parameter names,
-no parameter default removed. Otherwise it is dropped and created again, and the planner
-rebuilds its dependents. Aggregates are always recreated. A different argument list is a
-different object (the key carries the identity arguments): the old one is dropped, the new one
-created.
+pg_get_functiondef) when PostgreSQL allows it: same result type, same parameter names and
+modes (OUT parameters make the result's row type), no parameter default removed. Otherwise it
+is dropped and created again, and the planner rebuilds its dependents. Aggregates are always
+recreated. A different argument list is a different object (the key carries the identity
+arguments): the old one is dropped, the new one created.
 
 Ordering: routines come before tables by default, and after what pg_depend says they use. An
 SQL function with a BEGIN ATOMIC body records the tables it reads, so it is created after them;
@@ -33,6 +33,8 @@ def _replaceable(old: Routine, new: Routine) -> bool:
     return (
         old.routine_kind == new.routine_kind != "aggregate"
         and old.result == new.result
+        # names and modes of every parameter: OUT parameters define the result's row type
+        and old.signature == new.signature
         and old.input_names == new.input_names
         and new.default_count >= old.default_count
     )
