@@ -246,7 +246,16 @@ def order_steps(
         for referenced in referenced_keys:
             if referenced == dependent:
                 continue
-            add([i for i in anchor(referenced) if steps[i].action != "drop"], dependent_steps)
+            # A step that itself `requires` the dependent (ALTER SEQUENCE ... OWNED BY a column
+            # whose default calls nextval on it) comes after the dependent, not before it.
+            add(
+                [
+                    i
+                    for i in anchor(referenced)
+                    if steps[i].action != "drop" and dependent not in steps[i].requires
+                ],
+                dependent_steps,
+            )
 
     for index, step in enumerate(steps):
         for required in step.requires:
