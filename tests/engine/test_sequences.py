@@ -52,21 +52,21 @@ CASES = [
         "data-type",
         "CREATE SEQUENCE s AS integer;",
         "CREATE SEQUENCE s AS bigint MAXVALUE 2147483647;",
-        ["ALTER SEQUENCE public.s AS bigint"],
+        ["ALTER SEQUENCE public.s AS bigint MINVALUE 1 MAXVALUE 2147483647"],
         set(),
     ),
     (
         "data-type-widens-max",
         "CREATE SEQUENCE s AS integer;",
         "CREATE SEQUENCE s AS bigint;",
-        ["ALTER SEQUENCE public.s AS bigint MAXVALUE 9223372036854775807"],
+        ["ALTER SEQUENCE public.s AS bigint MINVALUE 1 MAXVALUE 9223372036854775807"],
         set(),
     ),
     (
         "data-type-narrows",
         "CREATE SEQUENCE s;",
         "CREATE SEQUENCE s AS smallint;",
-        ["ALTER SEQUENCE public.s AS smallint MAXVALUE 32767"],
+        ["ALTER SEQUENCE public.s AS smallint MINVALUE 1 MAXVALUE 32767"],
         {"BACKWARD_INCOMPATIBLE"},
     ),
     (
@@ -145,7 +145,7 @@ CASES = [
         "CREATE TABLE t (id bigint); CREATE SEQUENCE s OWNED BY t.id;",
         [
             f"CREATE SEQUENCE public.s {DEFAULTS}",
-            "CREATE TABLE public.t (id bigint)",
+            "CREATE TABLE public.t (\n    id bigint\n)",
             "ALTER SEQUENCE public.s OWNED BY public.t.id",
         ],
         set(),

@@ -66,13 +66,15 @@ class SequenceHandler(Handler[Sequence]):
 
     def alter(self, old: Sequence, new: Sequence, ctx: PlanContext) -> list[Step] | None:
         clauses: list[str] = []
-        if old.data_type != new.data_type:
+        retyped = old.data_type != new.data_type
+        if retyped:
             clauses.append(f"AS {new.data_type}")
         if old.increment != new.increment:
             clauses.append(f"INCREMENT BY {new.increment}")
-        if old.min_value != new.min_value:
+        # AS <type> moves bounds that were the old type's defaults: spell them out after it.
+        if retyped or old.min_value != new.min_value:
             clauses.append(f"MINVALUE {new.min_value}")
-        if old.max_value != new.max_value:
+        if retyped or old.max_value != new.max_value:
             clauses.append(f"MAXVALUE {new.max_value}")
         if old.start != new.start:
             # START WITH only sets what RESTART goes back to; the current value is data.
