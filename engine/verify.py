@@ -45,6 +45,21 @@ def schema_differences(actual: Schema, expected: Schema) -> list[str]:
     return lines
 
 
+def _as_rebuildable(schema: Schema) -> Schema:
+    """An INVALID index (a failed concurrent build) cannot be rebuilt as such in the shadow: the
+    rebuild is compared with it as valid; the plan's own DROP + CREATE then runs on that copy."""
+    if all(index.valid for index in schema.indexes):
+        return schema
+    return schema.model_copy(
+        update={
+            "indexes": tuple(
+                index if index.valid else index.model_copy(update={"valid": True})
+                for index in schema.indexes
+            )
+        }
+    )
+
+
 def verify_plan(
     shadow: Shadow,
     current: Schema,
@@ -66,7 +81,8 @@ def verify_plan(
             return [f"could not rebuild the current schema in the shadow: {exc}".strip()]
         rebuilt = inspect_dsn(scratch.admin_dsn, excluded_schemas=excluded_schemas)
         gaps = schema_differences(
-            normalise_schema(rebuilt, options), normalise_schema(current, options)
+            normalise_schema(rebuilt, options),
+            normalise_schema(_as_rebuildable(current), options),
         )
         if gaps:
             return [
