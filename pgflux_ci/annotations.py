@@ -85,6 +85,10 @@ def locate(obj: ObjectRef, locations: Mapping[str, SourceLocation]) -> SourceLoc
     return None
 
 
+def _short(sql: str, limit: int = 500) -> str:
+    return sql if len(sql) <= limit else sql[:limit] + " …"
+
+
 def hazard_level(severity: Severity, fail_rank: int | None) -> AnnotationLevel:
     """error when the hazard fails the check (`fail_rank` = lowest failing rank), else warning."""
     if fail_rank is not None and severity.rank >= fail_rank:
@@ -107,7 +111,7 @@ def hazard_annotations(
                 Annotation(
                     level=hazard_level(hazard.severity, fail_rank),
                     title=f"pg-flux {hazard.code.value} ({hazard.severity.value})",
-                    message=f"statement {number}: {hazard.message}\n{statement.sql}",
+                    message=f"statement {number}: {hazard.message}\n{_short(statement.sql)}",
                     file=None if where is None else repo_path(where.file, schema_dir),
                     line=None if where is None else where.line,
                     col=None if where is None else where.column,

@@ -20,7 +20,7 @@ from engine import dsn as dsnlib
 from engine.errors import EXIT_ERROR, PgFluxError, UsageError
 from pgflux_ci import review
 from pgflux_ci.context import ActionContext, FailOn, Mode
-from pgflux_ci.workflow_commands import format_command
+from pgflux_ci.workflow_commands import WorkflowCommands, format_command
 
 log = logging.getLogger("pgflux_ci")
 
@@ -107,6 +107,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     _configure_logging()
     in_actions = environ.get("GITHUB_ACTIONS") == "true"
     secrets = _secrets(environ, argv)
+    if in_actions:
+        # Before anything else can print: the runner then hides them in every later log line.
+        masks = WorkflowCommands(sys.stdout)
+        for secret in secrets:
+            masks.add_mask(secret)
     try:
         if not argv:
             if not in_actions:

@@ -16,7 +16,7 @@ import pytest
 from engine import dsn as dsnlib
 from engine.shadow import ShadowDatabase
 from pgflux_ci.report import parse_plan_marker
-from tests.fakes.github_api import FakeGitHub
+from tests.fakes.github_api import FakeGitHub, Fault
 from tests.fakes.runner_env import FAKE_TOKEN, github_env, load_payload
 
 ENTRYPOINT = str(Path(sys.executable).parent / "pgflux-ci")
@@ -180,3 +180,23 @@ def test_secrets_never_reach_output(pr: PullRequestRun) -> None:
     assert all(FAKE_TOKEN not in line for line in outside_masks)
     assert FAKE_TOKEN not in run.stderr
     assert all(FAKE_TOKEN not in body for body in pr.comments())
+
+
+def test_502_after_the_comment_landed_posts_no_duplicate(pr: PullRequestRun) -> None:
+    pr.fake.inject("POST", r"/issues/\d+/comments$", Fault.status_after_apply(502))
+    run = pr.push({"app.sql": "CREATE SCHEMA app;\n"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(pr.comments()) == 1
+    assert pr.outputs()["comment-url"]
+
+
+def test_github_failure_still_leaves_summary_and_outputs(pr: PullRequestRun) -> None:
+    pr.fake.inject("POST", r"/issues/\d+/comments$", Fault.error(422))
+    run = pr.push({"app.sql": "CREATE SCHEMA app;\n"})
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert pr.comments() == []
+    assert "CREATE SCHEMA app" in pr.summary_file.read_text(encoding="utf-8")
+    assert pr.outputs()["has-changes"] == "true"
+    assert "comment-url" not in pr.outputs()
+    assert "::error title=pgflux-ci::GitHub" in run.stdout
+    assert FAKE_TOKEN not in run.stderr
