@@ -453,3 +453,17 @@ def test_dependents_rebuilt_around_column_type_change(
     assert positions == sorted(positions), f"plan out of the expected order:\n{text}"
     # the view drops recreate it unchanged: only the type change and repopulation are hazards
     assert result.hazards_of("DROP VIEW") == set()
+
+
+def test_matview_recreate_rebuilds_its_index(make_db: MakeDb) -> None:
+    index = "CREATE INDEX m_id ON m (id);"
+    result = assert_converges(
+        make_db,
+        T + "CREATE MATERIALIZED VIEW m AS SELECT id FROM t;" + index,
+        T + "CREATE MATERIALIZED VIEW m AS SELECT id FROM t WHERE qty > 0;" + index,
+        data="INSERT INTO t VALUES (1, 'a', 2);",
+    )
+    text = "\n".join(result.sql)
+    assert text.index("DROP MATERIALIZED VIEW") < text.index("CREATE MATERIALIZED VIEW")
+    assert text.index("CREATE MATERIALIZED VIEW") < text.index("m_id ON public.m")
+    assert result.hazards_of("MATERIALIZED VIEW") == {"BLOCKS_READS_WRITES"}
