@@ -97,16 +97,25 @@ def check_runnable(plan: Plan) -> None:
         )
 
 
-def lock_database(conn: psycopg.Connection[Any], tracking_schema: str) -> None:
-    """Wait for the session advisory lock; released when the session ends, however it ends."""
+def lock_database(
+    conn: psycopg.Connection[Any], tracking_schema: str, *, poll_s: float = 0.2
+) -> None:
+    """Wait for the session advisory lock; released when the session ends, however it ends.
+
+    Waiting polls pg_try_advisory_lock instead of blocking in pg_advisory_lock: a backend
+    blocked inside a statement holds a snapshot, and the holder's CREATE INDEX CONCURRENTLY
+    waits for every older snapshot, so a blocking wait would deadlock with it.
+    """
     key = tracking.advisory_lock_key(tracking_schema)
-    with conn.cursor() as cur:
-        cur.execute("SELECT pg_try_advisory_lock(%s)", (key,))
-        row = cur.fetchone()
+    announced = False
+    while True:
+        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
         if row and row[0]:
             return
-        event(log, "lock.wait", "another pg-flux apply holds the lock; waiting", lock_key=key)
-        cur.execute("SELECT pg_advisory_lock(%s)", (key,))
+        if not announced:
+            event(log, "lock.wait", "another pg-flux apply holds the lock; waiting", lock_key=key)
+            announced = True
+        time.sleep(poll_s)
 
 
 def _inspect(conn: psycopg.Connection[Any], excluded: Sequence[str]) -> Schema:
@@ -393,9 +402,10 @@ def apply_plan(
                 runner.run_group(group)
             except (psycopg.Error, _LockExhausted) as exc:
                 cause, details = _describe_failure(exc, options.lock_retries)
-                _record_failure(conn, options.tracking_schema, migration_id, group, runner.current)
                 error = f"{cause}\n{details}" if details else cause
-                tracking.finish(conn, options.tracking_schema, migration_id, "failed", error)
+                _record_failed_run(
+                    conn, dsn, options.tracking_schema, migration_id, group, runner.current, error
+                )
                 what = (
                     "the transaction rolled back; earlier groups stay applied"
                     if group.transactional
@@ -410,6 +420,28 @@ def apply_plan(
         message = f"migration {migration_id}: applied {len(plan.statements)} statements"
         event(log, "apply.end", message, migration_id=migration_id)
         return ApplyResult("applied", plan, migration_id=migration_id, message=message)
+
+
+def _record_failed_run(
+    conn: psycopg.Connection[Any],
+    dsn: str,
+    schema: str,
+    migration_id: int,
+    group: StatementGroup,
+    failed_index: int | None,
+    error: str,
+) -> None:
+    """Record the failure; if our backend was killed, on a fresh connection (best effort)."""
+    if conn.broken or conn.closed:
+        try:
+            with psycopg.connect(dsn, autocommit=True) as fresh:
+                _record_failure(fresh, schema, migration_id, group, failed_index)
+                tracking.finish(fresh, schema, migration_id, "failed", error)
+        except psycopg.Error as exc:
+            log.warning("could not record the failure in %s.migrations: %s", schema, exc)
+        return
+    _record_failure(conn, schema, migration_id, group, failed_index)
+    tracking.finish(conn, schema, migration_id, "failed", error)
 
 
 def _record_failure(
