@@ -126,10 +126,12 @@ def exit_status(
         return EXIT_ERROR, "the plan did not verify in the shadow database: do not apply it"
     failing = failing_hazards(plan, fail_on)
     if failing and allow_label not in labels:
-        return EXIT_ERROR, (
-            f"{failing} hazard(s) at or above fail-on={fail_on.value}; "
+        accept = (
             f"add the label {allow_label!r} to the pull request to accept them"
+            if allow_label
+            else "raise --fail-on to accept them"
         )
+        return EXIT_ERROR, f"{failing} hazard(s) at or above fail-on={fail_on.value}; {accept}"
     return EXIT_OK, None
 
 

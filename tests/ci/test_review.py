@@ -348,3 +348,28 @@ def test_dry_run_writes_the_comment(db: ShadowDatabase, tmp_path: Path, run_sql:
     code, body, err = dry_run(db, tmp_path, "CREATE SCHEMA app;\n", "--fail-on", "none")
     assert code == 0, err
     assert "DATA_LOSS" in body
+
+
+def test_dry_run_with_tables_draws_their_foreign_keys(
+    db: ShadowDatabase, tmp_path: Path, run_sql: Any
+) -> None:
+    run_sql(db.admin_dsn, "CREATE SCHEMA app; CREATE TABLE app.orders (id int PRIMARY KEY)")
+    sql = (
+        "CREATE SCHEMA app;\n"
+        "CREATE TABLE app.customers (id int PRIMARY KEY);\n"
+        "CREATE TABLE app.orders (id int PRIMARY KEY,"
+        " customer_id int REFERENCES app.customers (id));\n"
+        "COMMENT ON TABLE app.orders IS 'hi @octocat <img src=x> ``` |';\n"
+    )
+    code, body, err = dry_run(db, tmp_path, sql)
+    assert code == 0, err
+    assert "CREATE TABLE app.customers" in body
+    assert "app_customers ||--o{ app_orders" in body
+    assert "````sql\nCOMMENT ON TABLE app.orders IS 'hi @octocat <img src=x> ``` |'\n````" in body
+
+
+def test_dry_run_refusal_names_the_flag(db: ShadowDatabase, tmp_path: Path, run_sql: Any) -> None:
+    run_sql(db.admin_dsn, "CREATE SCHEMA legacy")
+    code, _, err = dry_run(db, tmp_path, "CREATE SCHEMA app;\n")
+    assert code == 2
+    assert "raise --fail-on" in err
