@@ -23,6 +23,12 @@ class ViewColumn(Model):
     name: str
     type: str  # format_type(atttypid, atttypmod)
     collation: str | None = None  # qualified collation name, None for non-collatable types
+    comment: str | None = None  # COMMENT ON COLUMN view.column
+
+    @property
+    def shape(self) -> tuple[str, str, str | None]:
+        """What CREATE OR REPLACE VIEW must keep for an existing column."""
+        return (self.name, self.type, self.collation)
 
 
 class View(SchemaObject, Commented, Owned, Granted):

@@ -138,6 +138,49 @@ CASES = [
         ["COMMENT ON VIEW public.v IS 'ids'"],
     ),
     (
+        "column_comment_added",
+        T + "CREATE VIEW v AS SELECT id, name FROM t;",
+        T + "CREATE VIEW v AS SELECT id, name FROM t; COMMENT ON COLUMN v.name IS 'who';",
+        set(),
+        ["COMMENT ON COLUMN public.v.name IS 'who'"],
+    ),
+    (
+        "column_comment_removed",
+        T + "CREATE VIEW v AS SELECT id, name FROM t; COMMENT ON COLUMN v.name IS 'who';",
+        T + "CREATE VIEW v AS SELECT id, name FROM t;",
+        set(),
+        ["COMMENT ON COLUMN public.v.name IS NULL"],
+    ),
+    (
+        "create_with_column_comment",
+        T,
+        T + "CREATE VIEW v AS SELECT id, name FROM t; COMMENT ON COLUMN v.id IS 'key';",
+        set(),
+        ["CREATE VIEW public.v", "COMMENT ON COLUMN public.v.id IS 'key'"],
+    ),
+    (
+        "replace_keeps_column_comment",
+        T + "CREATE VIEW v AS SELECT id FROM t; COMMENT ON COLUMN v.id IS 'key';",
+        T + "CREATE VIEW v AS SELECT id, qty FROM t; COMMENT ON COLUMN v.id IS 'key';"
+        "COMMENT ON COLUMN v.qty IS 'how many';",
+        set(),
+        ["CREATE OR REPLACE VIEW public.v", "COMMENT ON COLUMN public.v.qty IS 'how many'"],
+    ),
+    (
+        "recreate_restores_column_comment",
+        T + "CREATE VIEW v AS SELECT id, qty FROM t; COMMENT ON COLUMN v.id IS 'key';",
+        T + "CREATE VIEW v AS SELECT qty, id FROM t; COMMENT ON COLUMN v.id IS 'key';",
+        set(),
+        ["DROP VIEW public.v", "CREATE VIEW public.v", "COMMENT ON COLUMN public.v.id IS 'key'"],
+    ),
+    (
+        "matview_column_comment",
+        T + "CREATE MATERIALIZED VIEW m AS SELECT id FROM t;",
+        T + "CREATE MATERIALIZED VIEW m AS SELECT id FROM t; COMMENT ON COLUMN m.id IS 'k';",
+        set(),
+        ["COMMENT ON COLUMN public.m.id IS 'k'"],
+    ),
+    (
         "grant",
         T + "CREATE VIEW v AS SELECT id FROM t;",
         T + "CREATE VIEW v AS SELECT id FROM t; GRANT SELECT ON v TO PUBLIC;",
@@ -370,13 +413,14 @@ def test_inspect_view(db: ShadowDatabase) -> None:
     load(
         db.admin_dsn,
         T + 'CREATE VIEW v WITH (security_barrier) AS SELECT id, name COLLATE "C" AS name FROM t'
-        " WITH LOCAL CHECK OPTION; COMMENT ON VIEW v IS 'v!'; GRANT SELECT ON v TO PUBLIC;",
+        " WITH LOCAL CHECK OPTION; COMMENT ON VIEW v IS 'v!'; GRANT SELECT ON v TO PUBLIC;"
+        " COMMENT ON COLUMN v.id IS 'the key';",
     )
     (view,) = inspect_dsn(db.admin_dsn).views
     assert view.key.display == "public.v"
     assert view.definition == 'SELECT t.id,\n    t.name COLLATE "C" AS name\n   FROM t'
     assert view.columns == (
-        ViewColumn(name="id", type="integer"),
+        ViewColumn(name="id", type="integer", comment="the key"),
         ViewColumn(name="name", type="text", collation='pg_catalog."C"'),
     )
     assert (view.check_option, view.security_barrier, view.security_invoker) == (

@@ -15,7 +15,8 @@ rels AS (
                        'type', format_type(a.atttypid, a.atttypmod),
                        'collation', (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
                                      FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
-                                     WHERE co.oid = a.attcollation))
+                                     WHERE co.oid = a.attcollation),
+                       'comment', col_description(c.oid, a.attnum))
                        ORDER BY a.attnum), '[]'::json)
             FROM pg_attribute a
             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,

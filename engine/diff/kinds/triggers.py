@@ -41,8 +41,7 @@ def _relation(obj: Trigger) -> str:
 
 
 def _enable_step(obj: Trigger, ctx: PlanContext) -> Step:
-    verb = "ALTER VIEW" if obj.on_view else "ALTER TABLE"
-    sql = f"{verb} {_relation(obj)} {_ENABLE[obj.enabled]} TRIGGER {ident(obj.name)}"
+    sql = f"ALTER TABLE {_relation(obj)} {_ENABLE[obj.enabled]} TRIGGER {ident(obj.name)}"
     return Step(key=obj.key, action="alter", sql=sql, lock="SHARE ROW EXCLUSIVE")
 
 

@@ -11,9 +11,33 @@ from __future__ import annotations
 
 from engine.diff.context import PlanContext
 from engine.diff.handler import Handler, Step, register
-from engine.model.views import MaterializedView, View
+from engine.model.views import MaterializedView, View, ViewColumn
 from engine.plan.model import Hazard, HazardCode, Severity
-from engine.sqltext import qualname
+from engine.sqltext import ident, literal, qualname
+
+Relation = View | MaterializedView
+
+
+def _shape(columns: tuple[ViewColumn, ...]) -> tuple[tuple[str, str, str | None], ...]:
+    return tuple(c.shape for c in columns)
+
+
+def _column_comments(obj: Relation, before: tuple[ViewColumn, ...] = ()) -> list[Step]:
+    """COMMENT ON COLUMN for every column whose comment differs from `before`."""
+    old = {c.name: c.comment for c in before}
+    steps = []
+    for column in obj.columns:
+        if column.comment != old.get(column.name):
+            target = f"{qualname(obj.schema_, obj.name)}.{ident(column.name)}"
+            steps.append(
+                Step(
+                    key=obj.key,
+                    action="alter",
+                    sql=f"COMMENT ON COLUMN {target} IS {literal(column.comment)}",
+                    lock="SHARE UPDATE EXCLUSIVE",
+                )
+            )
+    return steps
 
 
 def _with(options: dict[str, str]) -> str:
@@ -36,7 +60,8 @@ class ViewHandler(Handler[View]):
     rebuilt_on_column_change = True
 
     def create(self, obj: View, ctx: PlanContext) -> list[Step]:
-        return [Step(key=obj.key, action="create", sql=_view_sql(obj, replace=False))]
+        create = Step(key=obj.key, action="create", sql=_view_sql(obj, replace=False))
+        return [create, *_column_comments(obj)]
 
     def drop(self, obj: View, ctx: PlanContext) -> list[Step]:
         desired = ctx.desired_objects.get(obj.key)
@@ -63,12 +88,15 @@ class ViewHandler(Handler[View]):
         return [Step(key=obj.key, action="drop", sql=sql, hazards=hazards)]
 
     def alter(self, old: View, new: View, ctx: PlanContext) -> list[Step] | None:
-        if old.definition != new.definition or old.columns != new.columns:
-            if new.columns[: len(old.columns)] != old.columns:
+        comments = _column_comments(new, old.columns)
+        old_shape, new_shape = _shape(old.columns), _shape(new.columns)
+        if old.definition != new.definition or old_shape != new_shape:
+            if new_shape[: len(old_shape)] != old_shape:
                 return None  # a column removed, renamed, retyped or moved: drop and create
-            return [Step(key=new.key, action="alter", sql=_view_sql(new, replace=True))]
+            # CREATE OR REPLACE sets the options too, and keeps the existing columns' comments.
+            return [Step(key=new.key, action="alter", sql=_view_sql(new, replace=True)), *comments]
         before, after = old.options(), new.options()
-        steps: list[Step] = []
+        steps: list[Step] = comments
         name = qualname(new.schema_, new.name)
         reset = sorted(set(before) - set(after))
         if reset:
@@ -101,7 +129,7 @@ class MaterializedViewHandler(Handler[MaterializedView]):
             f"CREATE MATERIALIZED VIEW {qualname(obj.schema_, obj.name)}{storage} AS\n"
             f"{obj.definition}\n{data}"
         )
-        return [Step(key=obj.key, action="create", sql=sql)]
+        return [Step(key=obj.key, action="create", sql=sql), *_column_comments(obj)]
 
     def drop(self, obj: MaterializedView, ctx: PlanContext) -> list[Step]:
         name = obj.key.display
@@ -125,10 +153,10 @@ class MaterializedViewHandler(Handler[MaterializedView]):
     def alter(
         self, old: MaterializedView, new: MaterializedView, ctx: PlanContext
     ) -> list[Step] | None:
-        if old.definition != new.definition or old.columns != new.columns:
+        if old.definition != new.definition or _shape(old.columns) != _shape(new.columns):
             return None
         name = qualname(new.schema_, new.name)
-        steps: list[Step] = []
+        steps: list[Step] = _column_comments(new, old.columns)
         before = dict(o.split("=", 1) for o in old.storage)
         after = dict(o.split("=", 1) for o in new.storage)
         reset = sorted(set(before) - set(after))
