@@ -200,3 +200,21 @@ def test_github_failure_still_leaves_summary_and_outputs(pr: PullRequestRun) -> 
     assert "comment-url" not in pr.outputs()
     assert "::error title=pgflux-ci::GitHub" in run.stdout
     assert FAKE_TOKEN not in run.stderr
+
+
+def test_hazard_annotation_points_at_the_defining_file(pr: PullRequestRun, run_sql: Any) -> None:
+    run_sql(
+        pr.db.admin_dsn,
+        "CREATE SCHEMA app; CREATE TABLE app.orders (id int, note text);"
+        " INSERT INTO app.orders SELECT g, 'x' FROM generate_series(1, 100) g",
+    )
+    files = {
+        "a_schema.sql": "CREATE SCHEMA app;\n",
+        "orders.sql": "-- orders\n\nCREATE TABLE app.orders (id int, note varchar(9));\n",
+    }
+    run = pr.push(files)
+    assert run.returncode == 2, run.stdout + run.stderr
+    hazards = [line for line in run.stdout.splitlines() if "title=pg-flux DATA_LOSS" in line]
+    assert hazards, run.stdout
+    assert hazards[0].startswith("::error file=schema/orders.sql,line=3,")
+    assert "note" in hazards[0]
