@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -29,8 +31,17 @@ from engine.shadow.embedded import ADMIN_ROLE, PORT
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def worker(spec: dict[str, Any]) -> dict[str, Any]:
-    res = tools.run([sys.executable, "-m", "bench.worker", json.dumps(spec)])
+def worker(spec: dict[str, Any], admin_dsn: str, timeout: float) -> dict[str, Any]:
+    try:
+        res = tools.run([sys.executable, "-m", "bench.worker", json.dumps(spec)], timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # The killed worker's query may still run on the production cluster: stop it.
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+        return {"error": f"timed out after {timeout:.0f} s (--worker-timeout)"}
     if res.returncode != 0:
         return {"error": (res.stderr.strip().splitlines() or ["?"])[-1][:300]}
     result: dict[str, Any] = json.loads(res.stdout.strip().splitlines()[-1])
@@ -79,10 +90,16 @@ def apply_sql(cluster: EmbeddedCluster, sql: str, path: Path) -> Any:
 
 
 def run_size(
-    cluster: EmbeddedCluster, n: int, work: Path, seed: int, profile: bool
+    cluster: EmbeddedCluster,
+    n: int,
+    work: Path,
+    seed: int,
+    profile: bool,
+    id_style: str,
+    timeout: float,
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {"tables": n}
-    base = generate(n, seed)
+    out: dict[str, Any] = {"tables": n, "load_average": os.getloadavg()[0]}
+    base = generate(n, seed, id_style)
     changed = base.mutate(1)
     out["columns"] = base.column_count
     out["mutations"] = len(changed.mutations)
@@ -107,7 +124,7 @@ def run_size(
     prod_host = str(cluster.sockdir)
 
     def hosts(result: dict[str, Any]) -> None:
-        sent = result.pop("sent", {})
+        sent = result.pop("sent", None) or {}
         shadow_host = result.pop("shadow_host", "")
         result["sent_production"] = sent.get(prod_host, 0)
         result["sent_shadow"] = sent.get(shadow_host, 0)
@@ -125,9 +142,9 @@ def run_size(
             "plan_out": str(plan_out),
             "profile_out": str(work / f"{name}.profile.txt") if profile and name == "pr" else "",
         }
-        result = worker(spec)
+        result = worker(spec, src.admin_dsn, timeout)
+        hosts(result)
         if "error" not in result:
-            hosts(result)
             ok, why = converges(cluster, current, dumps[target_name], apply_engine(plan_out))
             result["converges"], result["why"] = ok, why
         out[f"engine_{name}"] = result
@@ -142,7 +159,9 @@ def run_size(
         else:
             mres["converges"], mres["why"] = False, m.stderr.strip()[-200:]
         out[f"migra_{name}"] = mres
-    out["inspect"] = worker({"scenario": "inspect", "current_dsn": src.admin_dsn})
+    out["inspect"] = worker(
+        {"scenario": "inspect", "current_dsn": src.admin_dsn}, src.admin_dsn, timeout
+    )
     for db in (src, dst, empty):
         cluster.drop_database(db)
     if profile:
@@ -155,7 +174,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--sizes", default="100,1000", help="table counts, comma-separated")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--id-style",
+        choices=("mixed", "serial", "identity"),
+        default="mixed",
+        help="primary key columns: bigserial and identity mixed (default), or only one kind",
+    )
     parser.add_argument("--profile-size", type=int, default=1000, help="pyinstrument this size")
+    parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=1800,
+        help="seconds one pg-flux scenario may take before it is recorded as timed out",
+    )
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -166,7 +197,17 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             with tempfile.TemporaryDirectory(prefix=f"pgflux-bench-{n}-") as tmp:
                 print(f"bench: {n} tables ...", file=sys.stderr, flush=True)
-                results.append(run_size(cluster, n, Path(tmp), args.seed, n == args.profile_size))
+                results.append(
+                    run_size(
+                        cluster,
+                        n,
+                        Path(tmp),
+                        args.seed,
+                        n == args.profile_size,
+                        args.id_style,
+                        args.worker_timeout,
+                    )
+                )
                 print(json.dumps(results[-1], default=str)[:2000], file=sys.stderr, flush=True)
     results_dir = ROOT / "bench" / "results"
     results_dir.mkdir(exist_ok=True)

@@ -148,6 +148,7 @@ class GeneratedSchema:
     tables: list[Table]
     views: list[View]
     next_table: int
+    id_style: str = "mixed"  # "mixed" (bigserial and identity), "serial" or "identity"
     mutations: list[str] = field(default_factory=list)
 
     # -- rendering --------------------------------------------------------------------------
@@ -300,7 +301,7 @@ def _make_table(gen: GeneratedSchema, rng: random.Random, i: int) -> Table:
     schema = SCHEMAS[i % len(SCHEMAS)]
     name = f"{NOUNS[i % len(NOUNS)]}_{i:05d}"
     status_enum = q(schema, "status")
-    serial_id = i % 2 == 1
+    serial_id = {"serial": True, "identity": False}.get(gen.id_style, i % 2 == 1)
     cols = [
         Column("id", "bigserial" if serial_id else "bigint GENERATED ALWAYS AS IDENTITY"),
         Column("name", "text", not_null=True),
@@ -340,7 +341,9 @@ def _make_table(gen: GeneratedSchema, rng: random.Random, i: int) -> Table:
     return t
 
 
-def generate(n_tables: int, seed: int = 1) -> GeneratedSchema:
+def generate(n_tables: int, seed: int = 1, id_style: str = "mixed") -> GeneratedSchema:
+    if id_style not in ("mixed", "serial", "identity"):
+        raise ValueError(f"id_style {id_style!r}: expected mixed, serial or identity")
     rng = random.Random(f"generate:{seed}:{n_tables}")
     gen = GeneratedSchema(
         n_tables=n_tables,
@@ -351,6 +354,7 @@ def generate(n_tables: int, seed: int = 1) -> GeneratedSchema:
         tables=[],
         views=[],
         next_table=n_tables,
+        id_style=id_style,
     )
     for s in SCHEMAS:
         gen.enums[(s, "status")] = list(STATUSES)

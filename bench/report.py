@@ -44,7 +44,13 @@ def _machine() -> list[str]:
         mem = f"{mem_kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
         mem = "?"
-    return [f"- nproc: {os.cpu_count()} ({cpu})", f"- memory: {mem}"]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return [
+        f"- nproc: {os.cpu_count()} ({cpu})",
+        f"- memory: {mem}",
+        f"- load average when the report was written (1, 5, 15 min): {load} — the machine is "
+        "shared, so compare tools within one run rather than across runs",
+    ]
 
 
 def _commit() -> str:
@@ -69,17 +75,18 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         "",
         "## Summary",
         "",
-        "| tables | columns | psql -1 -f load | raw catalog queries | pg-flux inspect | "
+        "| tables | columns | load avg | psql -1 -f load | raw catalog queries | pg-flux inspect | "
         "pg-flux engine only, PR | pg-flux end to end, PR | migra, PR | "
         "pg-flux end to end, empty -> full | migra, empty -> full |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         pr, full = r.get("engine_pr", {}), r.get("engine_full", {})
         mpr, mfull = r.get("migra_pr", {}), r.get("migra_full", {})
         ins = r.get("inspect", {})
         lines.append(
-            f"| {r['tables']:,} | {r['columns']:,} | {_s(r.get('psql_load'))} | "
+            f"| {r['tables']:,} | {r['columns']:,} | {r.get('load_average', 0):.1f} | "
+            f"{_s(r.get('psql_load'))} | "
             f"{_s(ins.get('raw_queries'))} | {_s(ins.get('inspect'))} | "
             f"{_s(pr.get('engine_only'))} | {_s(pr.get('total'))} | {_s(mpr.get('seconds'))} | "
             f"{_s(full.get('total'))} | {_s(mfull.get('seconds'))} |"

@@ -31,6 +31,7 @@ from engine.verify import verify_plan
 
 # Statements sent, by server socket dir (host): the parent maps hosts to "production" / "shadow".
 SENT: Counter[str] = Counter()
+SHADOW_HOST: list[str] = []  # the shadow's socket dir, once it started
 
 
 def _count_statements() -> None:
@@ -45,6 +46,8 @@ def _count_statements() -> None:
 
 
 class Phases:
+    """Wall time per named phase; a phase that raised still records its time."""
+
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
 
@@ -61,16 +64,19 @@ def _rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
+PHASES = Phases()
+
+
 def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
     """`pg-flux plan` step by step: shadow, parse, load, inspect both, plan, verify, render."""
-    phase = Phases()
+    phase = PHASES
     options = PlanOptions()
     excluded = ("_pgflux",)
     cur_stats, des_stats = InspectStats(), InspectStats()
     total_start = time.perf_counter()
     with phase("shadow start"):
         shadow = open_shadow("embedded")
-    shadow_host = str(shadow.sockdir) if hasattr(shadow, "sockdir") else ""
+    SHADOW_HOST.append(str(getattr(shadow, "sockdir", "")))
     try:
         with phase("parse schema/"):
             loaded = parse_schema_dir(Path(spec["schema_dir"]))
@@ -116,7 +122,6 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
         "engine_only": engine_only,
         "inspect_statements": {"current": cur_stats.statements, "desired": des_stats.statements},
         "sent": dict(SENT),
-        "shadow_host": shadow_host,
         "plan_statements": len(statements),
         "verified": not problems,
         "verification_errors": list(problems[:5]),
@@ -162,7 +167,14 @@ def main(argv: list[str]) -> int:
 
         profiler = Profiler(interval=0.005)
         profiler.start()
-    result = run_plan(spec) if spec["scenario"] == "plan" else run_inspect(spec)
+    try:
+        result = run_plan(spec) if spec["scenario"] == "plan" else run_inspect(spec)
+    except Exception as exc:  # report it with whatever phases ran: the engine may be mid-work
+        result = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
+        result["phases"] = dict(PHASES.seconds)
+        result["sent"] = dict(SENT)
+    if SHADOW_HOST:
+        result["shadow_host"] = SHADOW_HOST[0]
     if profiler is not None:
         profiler.stop()
         Path(spec["profile_out"]).write_text(

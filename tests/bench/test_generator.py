@@ -104,3 +104,19 @@ def test_generated_sql_loads_through_the_engine_loader(
 def test_migra_url_puts_the_socket_in_the_query() -> None:
     url = migra_url(Path("/tmp/x y/sock"), 5432, "admin", "db1")
     assert url == "postgresql://admin@/db1?host=/tmp/x%20y/sock&port=5432"
+
+
+@pytest.mark.parametrize(
+    ("id_style", "serial", "identity"),
+    [("serial", True, False), ("identity", False, True), ("mixed", True, True)],
+    ids=["serial", "identity", "mixed"],
+)
+def test_id_style(id_style: str, serial: bool, identity: bool) -> None:
+    sql = generate(N, id_style=id_style).sql
+    assert ("bigserial" in sql) is serial
+    assert ("GENERATED ALWAYS AS IDENTITY" in sql) is identity
+
+
+def test_unknown_id_style_is_refused() -> None:
+    with pytest.raises(ValueError, match="id_style"):
+        generate(N, id_style="uuid")
