@@ -214,6 +214,40 @@ CASES = [
 ]
 
 
+CASES += [
+    pytest.param(
+        MAKE_ROLE + S + "CREATE FOREIGN TABLE ft (id integer) SERVER srv;",
+        MAKE_ROLE
+        + S
+        + f"CREATE FOREIGN TABLE ft (id integer) SERVER srv; GRANT SELECT ON ft TO {ROLE};",
+        [f"GRANT SELECT ON TABLE public.ft TO {ROLE}"],
+        {"AUTHZ_CHANGE"},
+        id="foreign-table-grant",
+    ),
+    pytest.param(
+        MAKE_ROLE + W + f"GRANT USAGE ON FOREIGN DATA WRAPPER dummy TO {ROLE};",
+        MAKE_ROLE + W,
+        [f"REVOKE USAGE ON FOREIGN DATA WRAPPER dummy FROM {ROLE}"],
+        {"AUTHZ_CHANGE"},
+        id="fdw-revoke-usage",
+    ),
+    pytest.param(
+        S,
+        S + "GRANT USAGE ON FOREIGN SERVER srv TO PUBLIC;",
+        ["GRANT USAGE ON FOREIGN SERVER srv TO PUBLIC"],
+        {"AUTHZ_CHANGE"},
+        id="server-grant-public",
+    ),
+    pytest.param(
+        "CREATE FOREIGN DATA WRAPPER \"Odd Wrapper\" OPTIONS (\"Key\" 'it''s');",
+        'CREATE FOREIGN DATA WRAPPER "Odd Wrapper" OPTIONS ("Key" \'its\');',
+        ['ALTER FOREIGN DATA WRAPPER "Odd Wrapper" OPTIONS (SET "Key" \'its\')'],
+        set(),
+        id="quoted-names-and-values",
+    ),
+]
+
+
 @pytest.mark.parametrize(("before", "after", "sql", "hazards"), CASES)
 def test_foreign_converges(
     make_db: MakeDb, before: str, after: str, sql: list[str], hazards: set[str]

@@ -149,6 +149,25 @@ CASES = [
 ]
 
 
+QT = 'CREATE SCHEMA "Sec"; CREATE TABLE "Sec".t (id integer);'
+CASES += [
+    pytest.param(
+        QT,
+        QT + 'CREATE POLICY "Own Rows" ON "Sec".t USING (true);',
+        ['CREATE POLICY "Own Rows" ON "Sec".t USING (true)'],
+        {("AUTHZ_CHANGE", "medium")},
+        id="quoted-names",
+    ),
+    pytest.param(
+        T + f"{P} TO {R1} USING (id > 0); CREATE POLICY q ON t FOR SELECT USING (true);",
+        T + f"{P} TO {R2} USING (id > 0);",
+        ["DROP POLICY q ON public.t", f"{AP} TO {R2}"],
+        {("AUTHZ_CHANGE", "medium"), ("AUTHZ_CHANGE", "high")},
+        id="alter-one-drop-another",
+    ),
+]
+
+
 @pytest.mark.parametrize(("before", "after", "sql", "hazards"), CASES)
 def test_policy_converges(
     make_db: MakeDb,

@@ -21,9 +21,10 @@ SUFFIX = uuid.uuid4().hex[:8]
 R1 = f"reader_{SUFFIX}"
 R2 = f"writer_{SUFFIX}"
 OWNER = f"owner_{SUFFIX}"
+MIXED = f'"Mixed Case {SUFFIX}"'  # a role name that must be quoted
 ROLES = "".join(
     f"DO $$ BEGIN CREATE ROLE {r} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
-    for r in (R1, R2, OWNER)
+    for r in (R1, R2, OWNER, MIXED)
 )
 T = ROLES + "CREATE TABLE t (id int, secret text);"
 F = ROLES + "CREATE FUNCTION f(a integer) RETURNS integer LANGUAGE sql AS $$ SELECT a $$;"
@@ -149,6 +150,53 @@ GRANTS = [
         T + f"CREATE VIEW v AS SELECT id FROM t; GRANT SELECT ON v TO {R1};",
         [f"GRANT SELECT ON TABLE public.v TO {R1}"],
         id="view-grant",
+    ),
+]
+
+
+GRANTS += [
+    pytest.param(
+        T + "CREATE MATERIALIZED VIEW m AS SELECT id FROM t;",
+        T + f"CREATE MATERIALIZED VIEW m AS SELECT id FROM t; GRANT SELECT ON m TO {R1};",
+        [f"GRANT SELECT ON TABLE public.m TO {R1}"],
+        id="matview-grant",
+    ),
+    pytest.param(
+        ROLES + "CREATE DOMAIN pos AS integer CHECK (VALUE > 0);",
+        ROLES + "CREATE DOMAIN pos AS integer CHECK (VALUE > 0);"
+        "REVOKE USAGE ON DOMAIN pos FROM PUBLIC;",
+        ["REVOKE USAGE ON DOMAIN public.pos FROM PUBLIC"],
+        id="domain-revoke-public",
+    ),
+    pytest.param(
+        ROLES + f"CREATE SEQUENCE s; GRANT SELECT, UPDATE ON SEQUENCE s TO {R1} WITH GRANT OPTION;",
+        ROLES + "CREATE SEQUENCE s;",
+        [
+            f"REVOKE SELECT ON SEQUENCE public.s FROM {R1}",
+            f"REVOKE UPDATE ON SEQUENCE public.s FROM {R1}",
+        ],
+        id="sequence-revoke-with-option",
+    ),
+    pytest.param(
+        T,
+        T + f"GRANT SELECT (id) ON t TO {R1} WITH GRANT OPTION;",
+        [f"GRANT SELECT(id) ON TABLE public.t TO {R1} WITH GRANT OPTION"],
+        id="column-grant-with-option",
+    ),
+    pytest.param(
+        T,
+        T + f"GRANT SELECT ON t TO {MIXED};",
+        [f"GRANT SELECT ON TABLE public.t TO {MIXED}"],
+        id="quoted-role",
+    ),
+    pytest.param(
+        T,
+        T + "GRANT ALL ON t TO PUBLIC;",
+        [
+            f"GRANT {p} ON TABLE public.t TO PUBLIC"
+            for p in ("DELETE", "INSERT", "REFERENCES", "SELECT", "TRIGGER", "TRUNCATE", "UPDATE")
+        ],
+        id="grant-all-expands",
     ),
 ]
 
@@ -296,6 +344,48 @@ DEFAULTS = [
         ROLES + f"{ADP} REVOKE TRUNCATE ON TABLES FROM {OWNER};",
         [f"{ADP} REVOKE TRUNCATE ON TABLES FROM {OWNER}"],
         id="revoke-from-the-role-itself",
+    ),
+]
+
+
+DEFAULTS += [
+    pytest.param(
+        ROLES + "CREATE SCHEMA app;",
+        ROLES + f"CREATE SCHEMA app; {ADP} IN SCHEMA app GRANT USAGE ON SEQUENCES TO {R1};",
+        [f"{ADP} IN SCHEMA app GRANT USAGE ON SEQUENCES TO {R1}"],
+        id="in-schema-sequences",
+    ),
+    pytest.param(
+        ROLES + "CREATE SCHEMA app;",
+        ROLES + f"CREATE SCHEMA app; {ADP} IN SCHEMA app GRANT EXECUTE ON FUNCTIONS TO {R1};",
+        [f"{ADP} IN SCHEMA app GRANT EXECUTE ON FUNCTIONS TO {R1}"],
+        id="in-schema-functions",
+    ),
+    pytest.param(
+        ROLES + "CREATE SCHEMA app;",
+        ROLES + f"CREATE SCHEMA app; {ADP} IN SCHEMA app GRANT USAGE ON TYPES TO {R1};",
+        [f"{ADP} IN SCHEMA app GRANT USAGE ON TYPES TO {R1}"],
+        id="in-schema-types",
+    ),
+    pytest.param(
+        ROLES + f"{ADP} GRANT SELECT ON TABLES TO {R1};",
+        ROLES + f"{ADP} GRANT SELECT ON TABLES TO {R2}, {MIXED};",
+        [
+            f"{ADP} REVOKE SELECT ON TABLES FROM {R1}",
+            f"{ADP} GRANT SELECT ON TABLES TO {MIXED}",
+            f"{ADP} GRANT SELECT ON TABLES TO {R2}",
+        ],
+        id="change-grantees",
+    ),
+    pytest.param(
+        ROLES,
+        ROLES + f"ALTER DEFAULT PRIVILEGES FOR ROLE {R1} GRANT SELECT ON TABLES TO {R2};"
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {R2} GRANT SELECT ON TABLES TO {R1};",
+        [
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {R1} GRANT SELECT ON TABLES TO {R2}",
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {R2} GRANT SELECT ON TABLES TO {R1}",
+        ],
+        id="two-roles",
     ),
 ]
 
