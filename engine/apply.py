@@ -136,7 +136,7 @@ def _mismatch(
         lines += [f"  {line}" for line in schema_differences(live, expected_source)[:MAX_LISTED]]
     fingerprint = live.fingerprint()
     for row in tracking.read_migrations(conn, options.tracking_schema):
-        if row.status == "applied" and row.target_fingerprint == fingerprint:
+        if row.status == "applied" and tracking.reached_fingerprint(row) == fingerprint:
             lines.append(
                 f"production is now the target of migration {row.id}, applied"
                 f" {row.finished_at:%Y-%m-%d %H:%M:%S %Z} by {row.applied_by}"
@@ -149,6 +149,21 @@ def _mismatch(
         "production changed since the plan was made: its fingerprint is "
         f"{live.fingerprint()}, the plan expects {plan.source_fingerprint}; plan again",
         details=details or None,
+    )
+
+
+def _already_applied(
+    conn: psycopg.Connection[Any], schema: str, plan: Plan, fingerprint: str
+) -> bool:
+    """Production is the plan's target: by fingerprint, or as a recorded apply of that target
+    left it (the target's fingerprint carries the shadow's owners when ownership is not managed)."""
+    if fingerprint == plan.target_fingerprint:
+        return True
+    return any(
+        row.status == "applied"
+        and row.target_fingerprint == plan.target_fingerprint
+        and tracking.reached_fingerprint(row) == fingerprint
+        for row in tracking.read_migrations(conn, schema)
     )
 
 
@@ -373,7 +388,7 @@ def apply_plan(
             check_hazards(plan, options)
         live = _inspect(conn, excluded)
         fingerprint = live.fingerprint()
-        if fingerprint == plan.target_fingerprint or plan.is_empty:
+        if _already_applied(conn, options.tracking_schema, plan, fingerprint) or plan.is_empty:
             if plan.is_empty and fingerprint != plan.source_fingerprint:
                 raise _mismatch(conn, options, plan, live, expected_source)
             message = "nothing to do: production already matches the plan's target"
@@ -416,7 +431,10 @@ def apply_plan(
                     f"migration {migration_id} failed: {cause}",
                     details=(details + "\n" if details else "") + what,
                 ) from None
-        tracking.finish(conn, options.tracking_schema, migration_id, "applied")
+        reached = _inspect(conn, excluded).fingerprint()
+        tracking.finish(
+            conn, options.tracking_schema, migration_id, "applied", result_fingerprint=reached
+        )
         message = f"migration {migration_id}: applied {len(plan.statements)} statements"
         event(log, "apply.end", message, migration_id=migration_id)
         return ApplyResult("applied", plan, migration_id=migration_id, message=message)

@@ -324,13 +324,13 @@ def _drift_against_last_apply(args: argparse.Namespace) -> int:
             details="pass --schema-dir, or apply once so the tracking table records a target",
         )
     fingerprint = _live(args).fingerprint()
-    if fingerprint == last.target_fingerprint:
+    if fingerprint == tracking.reached_fingerprint(last):
         sys.stdout.write(f"No drift: the database matches the target of migration {last.id}.\n")
         return EXIT_OK
     sys.stdout.write(
         f"Drifted since the last apply (migration {last.id}, "
         f"{last.finished_at:%Y-%m-%d %H:%M:%S %Z}):\n"
-        f"  recorded target {last.target_fingerprint}\n"
+        f"  recorded after  {tracking.reached_fingerprint(last)}\n"
         f"  production now  {fingerprint}\n"
         "Only fingerprints are recorded; run drift with --schema-dir to list the objects and the"
         " SQL that reconciles them.\n"
@@ -455,7 +455,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         rows = tracking.read_migrations(conn, args.tracking_schema, limit=args.limit)
         last = tracking.last_applied(conn, args.tracking_schema)
     fingerprint = _live(args).fingerprint()
-    matches = last is not None and last.target_fingerprint == fingerprint
+    matches = last is not None and tracking.reached_fingerprint(last) == fingerprint
     if args.format == "json":
         document = {
             "production_fingerprint": fingerprint,
@@ -475,7 +475,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(
             f"Production has drifted since migration {last.id}"
-            f" (target {last.target_fingerprint}, now {fingerprint}).\n"
+            f" (then {tracking.reached_fingerprint(last)}, now {fingerprint}).\n"
         )
     for row in rows:
         applied = sum(1 for s in row.statements if s.get("status") == "applied")

@@ -41,6 +41,9 @@ def _ddl(schema: str) -> list[sql.Composed]:
             " plan_fingerprint text NOT NULL,"
             " source_fingerprint text NOT NULL,"
             " target_fingerprint text NOT NULL,"
+            # What production's fingerprint was right after a successful apply: the target's
+            # can differ from it (owners are not compared unless managed).
+            " result_fingerprint text,"
             " statements jsonb NOT NULL DEFAULT '[]',"
             " hazards jsonb NOT NULL DEFAULT '[]',"
             " status text NOT NULL CHECK (status IN ('running', 'applied', 'failed')),"
@@ -148,16 +151,18 @@ def finish(
     migration_id: int,
     status: str,
     error: str | None = None,
+    *,
+    result_fingerprint: str | None = None,
 ) -> None:
     if status not in STATUSES:
         raise ValueError(status)
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(
             sql.SQL(
-                "UPDATE {}.migrations SET status = %s, error = %s,"
+                "UPDATE {}.migrations SET status = %s, error = %s, result_fingerprint = %s,"
                 " finished_at = clock_timestamp() WHERE id = %s"
             ).format(sql.Identifier(schema)),
-            (status, error, migration_id),
+            (status, error, result_fingerprint, migration_id),
         )
 
 
@@ -168,6 +173,7 @@ class MigrationRow(BaseModel):
     plan_fingerprint: str
     source_fingerprint: str
     target_fingerprint: str
+    result_fingerprint: str | None
     statements: list[dict[str, Any]]
     hazards: list[dict[str, Any]]
     status: str
@@ -193,6 +199,7 @@ def read_migrations(
         return []
     query = sql.SQL(
         "SELECT m.id, m.plan_fingerprint, m.source_fingerprint, m.target_fingerprint,"
+        " m.result_fingerprint,"
         " m.statements, m.hazards, m.status, m.started_at, m.finished_at, m.applied_by,"
         " m.backend_pid, m.origin, m.error,"
         # pg_stat_activity lists every backend's pid to any role, so this works read-only.
@@ -209,6 +216,11 @@ def read_migrations(
             MigrationRow.model_validate(dict(zip(names, row, strict=True)))
             for row in cur.fetchall()
         ]
+
+
+def reached_fingerprint(row: MigrationRow) -> str:
+    """The fingerprint production had after this (applied) migration."""
+    return row.result_fingerprint or row.target_fingerprint
 
 
 def last_applied(conn: psycopg.Connection[Any], schema: str) -> MigrationRow | None:
