@@ -216,6 +216,36 @@ def test_enum_remove_value_rewrites_columns(make_db: MakeDb) -> None:
     }
 
 
+def test_enum_remove_value_with_column_dropped_in_same_plan(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db,
+        "CREATE TYPE mood AS ENUM ('a', 'b', 'c');" + ENUM_TABLE,
+        "CREATE TYPE mood AS ENUM ('a', 'b'); CREATE TABLE t (id int, ms mood[]);",
+    )
+    assert not [s for s in result.sql if "ALTER COLUMN m " in s]
+    assert result.sql.index("ALTER TABLE public.t DROP COLUMN m") < result.sql.index(
+        "ALTER TYPE public.mood RENAME TO mood__pgflux_old"
+    )
+
+
+def test_enum_reorder_in_other_schema_with_quoted_names(make_db: MakeDb) -> None:
+    ddl = 'CREATE TABLE app."Orders" ("State" app."Order State");'
+    result = assert_converges(
+        make_db,
+        """CREATE SCHEMA app; CREATE TYPE app."Order State" AS ENUM ('new', 'paid');""" + ddl,
+        """CREATE SCHEMA app; CREATE TYPE app."Order State" AS ENUM ('paid', 'new');""" + ddl,
+        data="""INSERT INTO app."Orders" VALUES ('paid'), ('new');""",
+    )
+    assert result.sql == [
+        'ALTER TYPE app."Order State" RENAME TO "Order State__pgflux_old"',
+        """CREATE TYPE app."Order State" AS ENUM ('paid', 'new')""",
+        'ALTER TABLE app."Orders" ALTER COLUMN "State" TYPE app."Order State" '
+        'USING "State"::text::app."Order State"',
+        'DROP TYPE app."Order State__pgflux_old"',
+    ]
+    assert result.hazard_codes == {"TABLE_REWRITE"}
+
+
 def test_enum_remove_value_rebuilds_view_on_column(make_db: MakeDb) -> None:
     view = "CREATE VIEW v AS SELECT id, m FROM t;"
     result = assert_converges(
@@ -329,6 +359,39 @@ COMPOSITE_CASES = [
         "CREATE TYPE public.pair AS (a int); COMMENT ON TYPE public.pair IS 'two';",
         ["COMMENT ON TYPE public.pair IS 'two'"],
         set(),
+    ),
+]
+
+
+COMPOSITE_CASES += [
+    (
+        "nested-composite-created-in-dependency-order",
+        "",
+        "CREATE TYPE z_inner AS (x int); CREATE TYPE a_outer AS (i z_inner, n int);",
+        [
+            "CREATE TYPE public.z_inner AS (x integer)",
+            "CREATE TYPE public.a_outer AS (i z_inner, n integer)",
+        ],
+        set(),
+    ),
+    (
+        "composite-of-enum-and-domain",
+        "",
+        "CREATE TYPE z_mood AS ENUM ('a'); CREATE DOMAIN z_pos AS int CHECK (VALUE > 0);"
+        " CREATE TYPE a_rec AS (m z_mood, p z_pos, ms z_mood[]);",
+        [
+            "CREATE TYPE public.z_mood AS ENUM ('a')",
+            "CREATE DOMAIN public.z_pos AS integer CONSTRAINT z_pos_check CHECK ((VALUE > 0))",
+            "CREATE TYPE public.a_rec AS (m z_mood, p z_pos, ms z_mood[])",
+        ],
+        set(),
+    ),
+    (
+        "drop-nested-composites-in-reverse-order",
+        "CREATE TYPE z_inner AS (x int); CREATE TYPE a_outer AS (i z_inner);",
+        "",
+        ["DROP TYPE public.a_outer", "DROP TYPE public.z_inner"],
+        {"DATA_LOSS", "BACKWARD_INCOMPATIBLE"},
     ),
 ]
 

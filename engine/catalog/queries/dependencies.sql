@@ -47,6 +47,12 @@ keys AS (
     FROM rel r JOIN pg_type t ON t.typrelid = r.oid JOIN base_type_key b ON b.oid = t.oid
     WHERE r.relkind = 'c'
     UNION ALL
+    -- a composite's attributes stand for the composite (their types must exist before it)
+    SELECT 'pg_class'::regclass::oid, r.oid, a.attnum, b.key
+    FROM rel r JOIN pg_type t ON t.typrelid = r.oid JOIN base_type_key b ON b.oid = t.oid
+    JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE r.relkind = 'c'
+    UNION ALL
     -- table columns are objects; a view's columns stand for the view
     SELECT 'pg_class'::regclass::oid, r.oid, a.attnum,
            CASE WHEN r.kind = 'table'
