@@ -615,6 +615,67 @@ DOMAIN_CASES = [
 ]
 
 
+DOMAIN_CASES += [
+    (
+        "domain-over-domain-in-dependency-order",
+        "",
+        "CREATE DOMAIN z_base AS int; CREATE DOMAIN a_top AS z_base CHECK (VALUE < 10);",
+        [
+            "CREATE DOMAIN public.z_base AS integer",
+            "CREATE DOMAIN public.a_top AS z_base"
+            " CONSTRAINT a_top_check CHECK (((VALUE)::integer < 10))",
+        ],
+        set(),
+    ),
+    (
+        "domain-over-enum",
+        "",
+        "CREATE TYPE mood AS ENUM ('a', 'b'); CREATE DOMAIN good AS mood DEFAULT 'a'"
+        " CHECK (VALUE <> 'b');",
+        [
+            "CREATE TYPE public.mood AS ENUM ('a', 'b')",
+            "CREATE DOMAIN public.good AS mood DEFAULT 'a'::mood"
+            " CONSTRAINT good_check CHECK ((VALUE <> 'b'::mood))",
+        ],
+        set(),
+    ),
+    (
+        "several-changes-at-once",
+        "CREATE DOMAIN d AS int DEFAULT 1 CONSTRAINT lo CHECK (VALUE > 0);",
+        "CREATE DOMAIN d AS int NOT NULL CONSTRAINT hi CHECK (VALUE < 100);",
+        [
+            "ALTER DOMAIN public.d DROP DEFAULT",
+            "ALTER DOMAIN public.d DROP CONSTRAINT lo",
+            "ALTER DOMAIN public.d ADD CONSTRAINT hi CHECK ((VALUE < 100)) NOT VALID",
+            "ALTER DOMAIN public.d VALIDATE CONSTRAINT hi",
+            "ALTER DOMAIN public.d SET NOT NULL",
+        ],
+        {"FULL_SCAN_UNDER_LOCK", "BACKWARD_INCOMPATIBLE"},
+    ),
+    (
+        "other-schema-quoted",
+        "CREATE SCHEMA app;",
+        'CREATE SCHEMA app; CREATE DOMAIN app."Email Address" AS text'
+        " CONSTRAINT \"has at\" CHECK (VALUE LIKE '%@%');",
+        [
+            'CREATE DOMAIN app."Email Address" AS text'
+            " CONSTRAINT \"has at\" CHECK ((VALUE ~~ '%@%'::text))"
+        ],
+        set(),
+    ),
+    (
+        "add-check-with-rows",
+        "CREATE DOMAIN d AS int; CREATE TABLE t (x d); INSERT INTO t VALUES (5);",
+        "CREATE DOMAIN d AS int CONSTRAINT c CHECK (VALUE > 0); CREATE TABLE t (x d);",
+        [
+            "ALTER DOMAIN public.d ADD CONSTRAINT c CHECK ((VALUE > 0)) NOT VALID",
+            "ALTER DOMAIN public.d VALIDATE CONSTRAINT c",
+        ],
+        {"FULL_SCAN_UNDER_LOCK"},
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("before", "after", "sql", "hazards"),
     [pytest.param(*case[1:], id=case[0]) for case in DOMAIN_CASES],
@@ -625,6 +686,14 @@ def test_domain_converges(
     result = assert_converges(make_db, before, after)
     assert result.sql == sql
     assert result.hazard_codes == hazards
+
+
+def test_range_change_used_by_column_is_refused(make_db: MakeDb) -> None:
+    a, b = make_db(), make_db()
+    load(a.admin_dsn, "CREATE TYPE r AS RANGE (subtype = int4); CREATE TABLE t (x r);")
+    load(b.admin_dsn, "CREATE TYPE r AS RANGE (subtype = int8); CREATE TABLE t (x r);")
+    with pytest.raises(PlanError, match=r"depends on range public\.r"):
+        plan_statements(inspect_dsn(a.admin_dsn), inspect_dsn(b.admin_dsn))
 
 
 def test_domain_base_type_change_used_by_column_is_refused(make_db: MakeDb) -> None:
@@ -764,6 +833,25 @@ SAME_SCHEMA = [
         "CREATE DOMAIN public.d AS numeric CHECK (VALUE > 0 AND VALUE < 10);",
         "CREATE DOMAIN public.d AS numeric CONSTRAINT d_check CHECK ((value >"
         " 0) and (value < 10));",
+    ),
+]
+
+
+SAME_SCHEMA += [
+    (
+        "domain-default-literal-spellings",
+        "CREATE DOMAIN d AS int DEFAULT 5;",
+        "CREATE DOMAIN d AS integer DEFAULT '5';",
+    ),
+    (
+        "enum-labels-with-quotes-and-spaces",
+        "CREATE TYPE e AS ENUM ('it''s', 'two words', '');",
+        "CREATE TYPE public.e AS ENUM ( 'it''s' , 'two words' , '' );",
+    ),
+    (
+        "numeric-typmod-spellings",
+        "CREATE TYPE p AS (a numeric(10,2), b timestamp(3));",
+        "CREATE TYPE p AS (a decimal(10, 2), b timestamp(3) without time zone);",
     ),
 ]
 
