@@ -107,7 +107,9 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     """
 
     kind: ClassVar[str] = "column"
-    not_compared: ClassVar[frozenset[str]] = frozenset({"position", "default_volatile"})
+    not_compared: ClassVar[frozenset[str]] = frozenset(
+        {"position", "default_volatile", "type_storage"}
+    )
     name: str
     position: int
     type: str  # format_type(atttypid, atttypmod)
@@ -119,6 +121,7 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     identity_options: IdentityOptions | None = None
     generated: str | None = None  # the STORED expression
     storage: Storage | None = None
+    type_storage: Storage = "extended"  # the type's default (typstorage), derived from `type`
     compression: str | None = None  # pglz / lz4
     fdw_options: tuple[Option, ...] = ()
 

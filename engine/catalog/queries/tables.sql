@@ -110,6 +110,8 @@ SELECT json_build_object(
             'storage', CASE WHEN c.attstorage <> c.typstorage THEN
                            CASE c.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
                                              WHEN 'm' THEN 'main' ELSE 'extended' END END,
+            'type_storage', CASE c.typstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
+                                              WHEN 'm' THEN 'main' ELSE 'extended' END,
             'compression', CASE c.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
             'fdw_options', (SELECT coalesce(json_agg(json_build_object('name', o.option_name,
                                                                        'value', o.option_value)

@@ -97,8 +97,12 @@ def classify_type_change(old: str, new: str) -> TypeChange:
     """Mirror ATColumnChangeRequiresRewrite for the common binary-coercible cases."""
     ob, om = _split_type(old)
     nb, nm = _split_type(new)
+    if ob.endswith("[]") and nb.endswith("[]"):
+        inner = classify_type_change(old[:-2], new[:-2])
+        # an array's elements are coerced one by one: always a rewrite
+        return TypeChange(True, inner.narrowing, inner.unrelated, inner.using)
     if ob.endswith("[]") or nb.endswith("[]"):
-        return TypeChange(True, False, ob != nb, ob != nb)
+        return TypeChange(True, False, True, True)
     if ob == nb:
         if ob in ("character varying", "bit varying") or ob in _PRECISION_TYPES:
             if not nm or (om and nm[0] >= om[0]):
@@ -275,7 +279,7 @@ class ColumnHandler(Handler[Column]):
         if old.generated is not None and new.generated is None:
             # PG 13+: keeps the computed values as plain data
             steps.append(self._step(new, "alter", f"{alter} DROP EXPRESSION"))
-        if old.identity is not None and (new.identity is None or new.type != old.type):
+        if old.identity is not None and new.identity is None:
             steps.append(self._step(new, "alter", f"{alter} DROP IDENTITY"))
         if old.default is not None and (new.default != old.default or new.type != old.type):
             steps.append(self._step(new, "alter", f"{alter} DROP DEFAULT"))
@@ -283,31 +287,16 @@ class ColumnHandler(Handler[Column]):
             steps.append(self._type_step(old, new, ctx))
         if new.default is not None and (new.default != old.default or new.type != old.type):
             steps.append(self._step(new, "alter", f"{alter} SET DEFAULT {new.default}"))
-        if new.identity is not None:
-            if old.identity is None or new.type != old.type:
-                steps.append(self._step(new, "alter", f"{alter} ADD {identity_sql(new)}"))
-            else:
-                clauses = []
-                if old.identity != new.identity:
-                    clauses.append(f"SET GENERATED {_IDENTITY_SQL[new.identity]}")
-                if old.identity_options != new.identity_options and new.identity_options:
-                    o = new.identity_options
-                    clauses.append(
-                        f"SET START WITH {o.start} SET INCREMENT BY {o.increment} "
-                        f"SET MINVALUE {o.min_value} SET MAXVALUE {o.max_value} "
-                        f"SET CACHE {o.cache} SET {'CYCLE' if o.cycle else 'NO CYCLE'}"
-                    )
-                if clauses:
-                    steps.append(self._step(new, "alter", f"{alter} " + " ".join(clauses)))
-        if old.not_null and not new.not_null and new.identity is None:
+        if old.not_null and not new.not_null:
             steps.append(self._step(new, "alter", f"{alter} DROP NOT NULL"))
-        if new.not_null and not old.not_null and not (new.identity and not old.identity):
+        if new.not_null and not old.not_null:
             steps.extend(self._set_not_null(new, ctx))
+        if new.identity is not None:
+            # after SET NOT NULL: an identity column must be NOT NULL already
+            steps.extend(self._identity_steps(old, new))
         if old.storage != new.storage:
-            storage = (new.storage or "extended").upper() if new.storage else "DEFAULT"
-            if storage == "DEFAULT":
-                # No `SET STORAGE DEFAULT` before PG 16: the type's default is what we want.
-                storage = self._type_default_storage(new)
+            # no `SET STORAGE DEFAULT` before PG 16: name the type's own default
+            storage = (new.storage or new.type_storage).upper()
             steps.append(self._step(new, "alter", f"{alter} SET STORAGE {storage}"))
         if old.compression != new.compression:
             method = new.compression or "default"
@@ -316,9 +305,22 @@ class ColumnHandler(Handler[Column]):
             steps.append(self._fdw_options_step(old, new))
         return steps
 
-    def _type_default_storage(self, col: Column) -> str:
-        # Only text-like (varlena) types can differ from their default; theirs is EXTENDED.
-        return "EXTENDED"
+    def _identity_steps(self, old: Column, new: Column) -> list[Step]:
+        assert new.identity is not None
+        alter = f"ALTER COLUMN {ident(new.name)}"
+        if old.identity is None:
+            return [self._step(new, "alter", f"{alter} ADD {identity_sql(new)}")]
+        clauses = []
+        if old.identity != new.identity:
+            clauses.append(f"SET GENERATED {_IDENTITY_SQL[new.identity]}")
+        if old.identity_options != new.identity_options and new.identity_options:
+            o = new.identity_options
+            clauses.append(
+                f"SET START WITH {o.start} SET INCREMENT BY {o.increment} "
+                f"SET MINVALUE {o.min_value} SET MAXVALUE {o.max_value} "
+                f"SET CACHE {o.cache} SET {'CYCLE' if o.cycle else 'NO CYCLE'}"
+            )
+        return [self._step(new, "alter", f"{alter} " + " ".join(clauses))] if clauses else []
 
     def _fdw_options_step(self, old: Column, new: Column) -> Step:
         before = {o.name: o.value for o in old.fdw_options}
