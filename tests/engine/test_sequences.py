@@ -174,6 +174,28 @@ CASES = [
 ]
 
 
+CASES += [
+    (
+        "owned-by-in-other-schema",
+        "CREATE SCHEMA app; CREATE TABLE app.t (id bigint); CREATE SEQUENCE app.s;",
+        "CREATE SCHEMA app; CREATE TABLE app.t (id bigint);"
+        " CREATE SEQUENCE app.s OWNED BY app.t.id;",
+        ["ALTER SEQUENCE app.s OWNED BY app.t.id"],
+        set(),
+    ),
+    (
+        "sequence-before-table-default-using-it",
+        "",
+        "CREATE SEQUENCE z_ids; CREATE TABLE a (id bigint DEFAULT nextval('z_ids'));",
+        [
+            f"CREATE SEQUENCE public.z_ids {DEFAULTS}",
+            "CREATE TABLE public.a (\n    id bigint DEFAULT nextval('z_ids'::regclass)\n)",
+        ],
+        set(),
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("before", "after", "sql", "hazards"),
     [pytest.param(*case[1:], id=case[0]) for case in CASES],
@@ -184,6 +206,15 @@ def test_sequence_converges(
     result = assert_converges(make_db, before, after)
     assert result.sql == sql
     assert result.hazard_codes == hazards
+
+
+def test_identity_sequence_is_left_to_its_column(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db, "", "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY);"
+    )
+    assert len(result.sql) == 1
+    assert result.sql[0].startswith("CREATE TABLE public.t")
+    assert result.current.sequences == result.desired.sequences == ()
 
 
 def test_sequence_state_is_not_compared(make_db: MakeDb) -> None:
