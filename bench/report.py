@@ -164,7 +164,7 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         "synchronous_commit/full_page_writes off",
         f"- Python {platform.python_version()}, pg-flux commit {_commit()}",
         f"- migra {migra_version} in bench/.migra-venv with "
-        "psycopg2-binary, sqlbag and SQLAlchemy<2 (SQLAlchemy 2 breaks sqlbag)",
+        "psycopg2-binary, sqlbag and SQLAlchemy<2 (1.4; the combination used here, 2.x not tried)",
         f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- command: `{command}`",
         "",

@@ -14,7 +14,7 @@ from engine.pgbin import PgBin
 
 BENCH_DIR = Path(__file__).resolve().parent
 MIGRA_VENV = BENCH_DIR / ".migra-venv"
-# SQLAlchemy 2 removed APIs sqlbag/schemainspect use: this combination works with migra 3.0.
+# The combination this benchmark ran migra 3.0 with (SQLAlchemy 1.4; 2.x was not tried).
 MIGRA_REQUIREMENTS = ("migra==3.0.1663481299", "psycopg2-binary", "sqlbag", "sqlalchemy<2")
 _VOLATILE = ("-- Dumped from", "-- Dumped by", "\\restrict", "\\unrestrict")
 
