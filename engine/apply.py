@@ -399,10 +399,18 @@ def apply_plan(
         if options.dry_run:
             message = f"dry run: {len(plan.statements)} statements would run; nothing changed"
             return ApplyResult("dry-run", plan, message=message)
-        tracking.ensure_tracking(conn, options.tracking_schema)
-        migration_id = tracking.insert_running(
-            conn, options.tracking_schema, plan, dict(options.origin)
-        )
+        try:
+            tracking.ensure_tracking(conn, options.tracking_schema)
+            migration_id = tracking.insert_running(
+                conn, options.tracking_schema, plan, dict(options.origin)
+            )
+        except psycopg.Error as exc:
+            schema = options.tracking_schema
+            raise ApplyFailed(
+                f"cannot write the tracking table {schema}.migrations: {str(exc).strip()}",
+                details=f"the applying role needs USAGE and CREATE on schema {schema} (or to own"
+                f" it) and all privileges on {schema}.migrations; nothing was applied",
+            ) from None
         event(
             log,
             "apply.start",

@@ -559,6 +559,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.details:
             sys.stderr.write(dsnlib.scrub(exc.details, dsn).rstrip() + "\n")
         return exc.exit_code
+    except psycopg.Error as exc:
+        # A database error no command turned into a PgFluxError: still one line, no traceback.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        sys.stderr.write(f"pg-flux: error: {dsnlib.scrub(first, dsn)}\n")
+        return EXIT_ERROR
     except KeyboardInterrupt:
         sys.stderr.write("pg-flux: interrupted\n")
         return EXIT_ERROR
