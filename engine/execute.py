@@ -3,6 +3,10 @@
 Consecutive transactional statements run in one transaction; a non-transactional statement
 (CREATE INDEX CONCURRENTLY, ...) runs alone in autocommit, in plan order. Each statement gets its
 own lock_timeout and statement_timeout (SET LOCAL inside a transaction, SET outside).
+
+Function bodies are not checked at creation (check_function_bodies off, as pg_dump does): the
+plan may create a SQL function before the tables its body names. schema/ itself is loaded with
+the check on, so a broken body is still reported, with its file and line, before any plan exists.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def execute_statements(
     for group in group_statements(statements):
         if group.transactional:
             with conn.transaction(), conn.cursor() as cur:
+                cur.execute("SET LOCAL check_function_bodies = off")
                 for index, statement in group.statements:
                     if before:
                         before(index, statement)
@@ -71,11 +76,13 @@ def execute_statements(
             with conn.cursor() as cur:
                 if before:
                     before(index, statement)
+                cur.execute("SET check_function_bodies = off")
                 _timeouts(cur, statement, local=False)
                 try:
                     cur.execute(statement.sql.encode())
                 finally:
                     cur.execute("RESET lock_timeout")
                     cur.execute("RESET statement_timeout")
+                    cur.execute("RESET check_function_bodies")
                 if after:
                     after(index, statement)

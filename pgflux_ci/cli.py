@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     rv = sub.add_parser("review", help="plan and render the review comment")
     rv.add_argument("--dry-run", action="store_true", help="no GitHub calls: write the comment")
     rv.add_argument("--out", type=Path, help="write the comment here (default: stdout)")
+    rv.add_argument("--plan-out", type=Path, help="also write the plan JSON (pgflux.plan/v1) here")
     rv.add_argument("--dsn", default=None, help="production DSN (default: $DATABASE_URL)")
     rv.add_argument("--schema-dir", default="schema", help="default: schema")
     rv.add_argument("--shadow", default="embedded", help="embedded, docker or a postgres:// DSN")
@@ -84,7 +85,7 @@ def run_review_cli(args: argparse.Namespace, stdout: TextIO) -> int:
         target=args.target,
         fail_on=FailOn(args.fail_on),
     )
-    return review.run_dry(settings, args.out, stdout)
+    return review.run_dry(settings, args.out, stdout, plan_out=args.plan_out)
 
 
 def _secrets(environ: Mapping[str, str], argv: Sequence[str]) -> list[str]:

@@ -221,13 +221,19 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
     return code
 
 
-def run_dry(settings: ReviewSettings, out: Path | None, stream: TextIO) -> int:
+def run_dry(
+    settings: ReviewSettings, out: Path | None, stream: TextIO, plan_out: Path | None = None
+) -> int:
     """`pgflux-ci review --dry-run`: the same plan and comment, written to a file; no GitHub."""
     outcome = make_review(settings, Links(schema_dir=settings.schema_dir_input))
     if out is None:
         stream.write(outcome.body)
     else:
         out.write_text(outcome.body, encoding="utf-8")
+        stream.write(f"wrote the pull request comment to {out}\n")
+    if plan_out is not None and outcome.plan is not None:
+        plan_out.write_text(render_json(outcome.plan), encoding="utf-8")
+        stream.write(f"wrote the plan to {plan_out}\n")
     code, why = exit_status(outcome, settings.fail_on, set(), "")
     if why is not None:
         log.error("%s", dsnlib.scrub(why, settings.dsn))
