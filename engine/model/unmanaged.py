@@ -6,8 +6,10 @@ from engine.model.base import Model
 
 
 class UnmanagedObject(Model):
-    kind: str  # "rule", "cast", "operator", "publication", "text search configuration", ...
-    identity: str  # pg_describe_object() or a qualified name
+    kind: str  # pg_identify_object().type: "rule", "cast", "operator", "publication", ...
+    identity: str  # pg_describe_object(): already names the kind ("rule r on table t")
 
     def __str__(self) -> str:
+        if self.identity.startswith(self.kind):
+            return self.identity
         return f"{self.kind} {self.identity}"

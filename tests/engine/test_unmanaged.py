@@ -111,3 +111,18 @@ def _available(dsn: str, extension: str) -> bool:
             "SELECT count(*) FROM pg_available_extensions WHERE name = %s", (extension,)
         ).fetchone()
     return bool(row and row[0])
+
+
+@pytest.mark.parametrize(
+    ("kind", "identity", "text"),
+    [
+        ("rule", "rule r on table t", "rule r on table t"),
+        ("cast", "cast from a to b", "cast from a to b"),
+        ("widget", "w1", "widget w1"),
+    ],
+    ids=["rule", "cast", "identity-without-kind"],
+)
+def test_unmanaged_text_names_kind_once(kind: str, identity: str, text: str) -> None:
+    from engine.model.unmanaged import UnmanagedObject
+
+    assert str(UnmanagedObject(kind=kind, identity=identity)) == text
