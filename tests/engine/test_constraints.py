@@ -634,6 +634,17 @@ EXTRA: list[tuple[str, str, str, str, set[str], list[str]]] = [
         ],
     ),
     (
+        "pk_with_storage_params_online",
+        BASE,
+        BASE + "ALTER TABLE p ADD CONSTRAINT p_pkey PRIMARY KEY (id) WITH (fillfactor = 80);",
+        DATA,
+        {"INDEX_BUILD"} | NT,
+        [
+            "CREATE UNIQUE INDEX CONCURRENTLY p_pkey ON public.p (id) WITH (fillfactor = '80')",
+            "ALTER TABLE public.p ADD CONSTRAINT p_pkey PRIMARY KEY USING INDEX p_pkey",
+        ],
+    ),
+    (
         "column_retype_keeps_constraints",
         BASE + PK + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0);",
         "CREATE TABLE p (id bigint NOT NULL, code text, n int);"

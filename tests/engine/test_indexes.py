@@ -377,3 +377,16 @@ def test_matview_rebuilt_takes_its_index_along(make_db: MakeDb) -> None:
     # Dropped with the view, built again plainly on the new (not yet live) view.
     assert statements == ["CREATE INDEX mv_x ON public.mv (x)"]
     assert codes == set()
+
+
+def test_large_table_raises_build_severity(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db,
+        T,
+        T + "CREATE INDEX t_b_idx ON t (b);",
+        data=DATA + "ANALYZE t;",
+        options=PlanOptions(large_table_rows=10),
+    )
+    (build,) = [h for s in result.statements for h in s.hazards if h.code.value == "INDEX_BUILD"]
+    assert build.severity.value == "high"  # medium, raised once: 50 rows >= 10
+    assert "~50 rows" in build.message
