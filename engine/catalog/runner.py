@@ -72,6 +72,10 @@ def run_catalog_queries(
     try:
         with conn.transaction(), conn.cursor() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # With an empty search_path PostgreSQL's deparse functions (pg_get_constraintdef,
+            # pg_get_viewdef, format_type, ...) qualify every user object, as pg_dump does: the
+            # plan's SQL then means the same whatever search_path the applying session has.
+            cur.execute("SET LOCAL search_path = ''")
             for family in families if families is not None else available_families():
                 sql = query_text(family, server_version)
                 cur.execute(sql.encode(), params)
