@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from engine import dsn as dsnlib
 from engine import logs, progress, tracking
 from engine.apply import ApplyOptions, apply_plan
-from engine.catalog import InspectStats, inspect_dsn
+from engine.catalog import InspectStats
 from engine.config import Config, filter_schema, load_config, parse_hazard_codes
 from engine.diff.context import PlanOptions
 from engine.dump import recreate_statements, render_dump
@@ -362,7 +362,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    schema = inspect_dsn(resolve_dsn(args.dsn), excluded_schemas=(args.tracking_schema,))
+    schema = inspect_production(resolve_dsn(args.dsn), excluded_schemas=(args.tracking_schema,))
     if args.object:
         needle = args.object
         selected = [o for o in schema.objects() if needle in o.key.display]
