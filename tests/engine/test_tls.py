@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from engine import dsn as dsnlib
 from engine.cli import main
 from engine.pgbin import find_postgres_bin
-from engine.shadow import embedded
+from engine.shadow import embedded, reaper
 from engine.shadow.embedded import EmbeddedCluster
 
 
@@ -125,7 +125,7 @@ class TlsCluster(EmbeddedCluster):
                 env=embedded.server_env(self.pgbin, self.tempdir),
                 cwd=self.tempdir,
                 start_new_session=True,
-                preexec_fn=embedded.reaper.pdeathsig_preexec(),
+                preexec_fn=reaper.pdeathsig_preexec(),
                 user=self._user.uid,
                 group=self._user.gid,
                 extra_groups=self._user.extra_groups,
