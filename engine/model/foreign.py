@@ -68,13 +68,22 @@ class UserMapping(SchemaObject):
     kind: ClassVar[str] = "user_mapping"
     server: str
     user: str  # role name or PUBLIC
-    options: tuple[Option, ...] = ()
+    # None: the inspecting role may not see them (pg_user_mappings hides other roles' options
+    # from non-superusers). Unknown options match any options: see same_as.
+    options: tuple[Option, ...] | None = ()
 
     @field_validator("options")
     @classmethod
-    def _no_password(cls, value: tuple[Option, ...]) -> tuple[Option, ...]:
+    def _no_password(cls, value: tuple[Option, ...] | None) -> tuple[Option, ...] | None:
         # Defence in depth: the catalog query already leaves the password out.
+        if value is None:
+            return None
         return _sorted_options(tuple(o for o in value if o.name != "password"))
+
+    def same_as(self, other: SchemaObject) -> bool:
+        if isinstance(other, UserMapping) and None in (self.options, other.options):
+            return (self.server, self.user) == (other.server, other.user)
+        return super().same_as(other)
 
     @property
     def key(self) -> ObjectKey:

@@ -381,3 +381,33 @@ def test_postgres_fdw_server_converges(make_db: MakeDb) -> None:
     assert result.sql == [
         "ALTER SERVER remote OPTIONS (ADD fetch_size '500', SET host 'b', ADD port '5433')"
     ]
+
+
+def test_server_owner_change_when_ownership_is_managed(make_db: MakeDb) -> None:
+    from engine.diff.context import PlanOptions
+
+    base = MAKE_ROLE + W + f"GRANT USAGE ON FOREIGN DATA WRAPPER dummy TO {ROLE};"
+    result = assert_converges(
+        make_db,
+        base + "CREATE SERVER srv FOREIGN DATA WRAPPER dummy;",
+        base + f"CREATE SERVER srv FOREIGN DATA WRAPPER dummy; ALTER SERVER srv OWNER TO {ROLE};",
+        options=PlanOptions(manage_ownership=True),
+    )
+    assert result.sql == [f"ALTER SERVER srv OWNER TO {ROLE}"]
+    assert result.hazard_codes == {"AUTHZ_CHANGE"}
+
+
+def test_options_hidden_from_the_inspecting_role_are_not_drift(make_db: MakeDb) -> None:
+    # Production is read by a non-superuser that may not see a mapping's options: hidden must
+    # not read as "no options", or every plan would re-add them.
+    sql = S + "CREATE USER MAPPING FOR PUBLIC SERVER srv OPTIONS (user 'u');"
+    a, b = make_db(), make_db()
+    load(a.admin_dsn, sql)
+    load(b.admin_dsn, sql)
+    current = inspect_dsn(a.dsn)  # not a superuser, not the server's owner
+    (hidden,) = current.user_mappings
+    assert hidden.options is None
+    desired = inspect_dsn(b.admin_dsn)
+    (seen,) = desired.user_mappings
+    assert seen.options == (Option(name="user", value="u"),)
+    assert plan_statements(current, desired) == []

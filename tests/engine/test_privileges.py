@@ -440,3 +440,15 @@ def test_same_grant_from_two_grantors_is_one_grant(make_db: MakeDb) -> None:
     )
     assert plan_statements(current, desired) == []
     assert current.fingerprint() == desired.fingerprint()
+
+
+def test_schema_dropped_with_its_default_privileges(make_db: MakeDb) -> None:
+    result = assert_converges(
+        make_db,
+        ROLES + f"CREATE SCHEMA app; {ADP} IN SCHEMA app GRANT SELECT ON TABLES TO {R1};",
+        ROLES,
+    )
+    assert result.sql == [
+        f"{ADP} IN SCHEMA app REVOKE SELECT ON TABLES FROM {R1}",
+        "DROP SCHEMA app",
+    ]

@@ -126,3 +126,26 @@ def test_unmanaged_text_names_kind_once(kind: str, identity: str, text: str) -> 
     from engine.model.unmanaged import UnmanagedObject
 
     assert str(UnmanagedObject(kind=kind, identity=identity)) == text
+
+
+def test_non_superuser_can_inspect_authz_families(db: ShadowDatabase) -> None:
+    # Production is inspected through a read-only, non-superuser role: every authz query must
+    # run without superuser rights (pg_subscription, pg_user_mappings hide columns from them).
+    load(
+        db.admin_dsn,
+        "CREATE TABLE t (id int); ALTER TABLE t ENABLE ROW LEVEL SECURITY;"
+        "CREATE POLICY p ON t USING (id > 0);"
+        "CREATE FOREIGN DATA WRAPPER dummy; CREATE SERVER srv FOREIGN DATA WRAPPER dummy;"
+        "CREATE USER MAPPING FOR PUBLIC SERVER srv OPTIONS (user 'u', password 'secret');"
+        "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;"
+        "CREATE PUBLICATION pub;",
+    )
+    schema = inspect_dsn(db.dsn)
+    assert [p.name for p in schema.policies] == ["p"]
+    assert [s.name for s in schema.servers] == ["srv"]
+    assert [m.user for m in schema.user_mappings] == ["PUBLIC"]
+    assert "secret" not in schema.to_json()
+    assert [d.object_type for d in schema.default_privileges] == ["functions"]
+    assert "publication pub" in {u.identity for u in schema.unmanaged}
+    # hidden from this role: unknown, not empty
+    assert [m.options for m in schema.user_mappings] == [None]

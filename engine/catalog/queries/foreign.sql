@@ -67,11 +67,18 @@ SELECT json_build_object(
         SELECT coalesce(json_agg(json_build_object(
             'server', m.srvname,
             'user', CASE WHEN m.umuser = 0 THEN 'PUBLIC' ELSE m.usename END,
-            'options', (SELECT coalesce(json_agg(json_build_object(
-                            'name', o.option_name, 'value', o.option_value)
-                            ORDER BY o.option_name), '[]'::json)
-                        FROM pg_options_to_table(m.umoptions) o
-                        WHERE o.option_name <> 'password')
+            -- NULL when pg_user_mappings hides the options from the inspecting role (the same
+            -- test as the view's own), so that "hidden" is never read as "none".
+            'options', CASE WHEN (m.umuser <> 0 AND m.usename = current_user
+                                  AND (pg_has_role(s.srvowner, 'USAGE')
+                                       OR has_server_privilege(s.oid, 'USAGE')))
+                              OR (m.umuser = 0 AND pg_has_role(s.srvowner, 'USAGE'))
+                              OR (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user)
+                        THEN (SELECT coalesce(json_agg(json_build_object(
+                                  'name', o.option_name, 'value', o.option_value)
+                                  ORDER BY o.option_name), '[]'::json)
+                              FROM pg_options_to_table(m.umoptions) o
+                              WHERE o.option_name <> 'password') END
         ) ORDER BY m.srvname, m.usename), '[]'::json)
         FROM pg_user_mappings m JOIN srv s ON s.oid = m.srvid
     )

@@ -141,7 +141,7 @@ class UserMappingHandler(Handler[UserMapping]):
     def create(self, obj: UserMapping, ctx: PlanContext) -> list[Step]:
         sql = (
             f"CREATE USER MAPPING FOR {_user(obj.user)} SERVER {ident(obj.server)}"
-            + options_clause(obj.options)
+            + options_clause(obj.options or ())
         )
         return [self._step(obj, "create", sql, "creates", Severity.LOW, ctx)]
 
@@ -150,6 +150,8 @@ class UserMappingHandler(Handler[UserMapping]):
         return [self._step(obj, "drop", sql, "drops", Severity.MEDIUM, ctx)]
 
     def alter(self, old: UserMapping, new: UserMapping, ctx: PlanContext) -> list[Step]:
+        if old.options is None or new.options is None:
+            return []  # options we may not see cannot be diffed
         change = options_change(old.options, new.options)
         if change is None:
             return []
