@@ -347,6 +347,45 @@ CASES = [
         ],
     ),
     (
+        "aggregate_ordered_set",
+        "",
+        "CREATE AGGREGATE pct(float8 ORDER BY anyelement) (SFUNC = ordered_set_transition,"
+        " STYPE = internal, FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA);",
+        set(),
+        ["CREATE AGGREGATE public.pct(double precision ORDER BY anyelement)", "FINALFUNC_EXTRA"],
+    ),
+    (
+        "aggregate_ordered_set_drop",
+        "CREATE AGGREGATE pct(float8 ORDER BY anyelement) (SFUNC = ordered_set_transition,"
+        " STYPE = internal, FINALFUNC = percentile_disc_final, FINALFUNC_EXTRA);",
+        "",
+        BREAKS,
+        ["DROP AGGREGATE public.pct(double precision ORDER BY anyelement)"],
+    ),
+    (
+        "aggregate_polymorphic",
+        "",
+        "CREATE AGGREGATE acc(anycompatible) (SFUNC = array_append,"
+        " STYPE = anycompatiblearray, INITCOND = '{}');",
+        set(),
+        ["CREATE AGGREGATE public.acc(anycompatible)", "STYPE = anycompatiblearray"],
+    ),
+    (
+        "variadic_function",
+        "",
+        "CREATE FUNCTION cat(VARIADIC parts text[]) RETURNS text LANGUAGE sql IMMUTABLE"
+        " RETURN array_to_string(parts, ',');",
+        set(),
+        ["CREATE OR REPLACE FUNCTION public.cat(VARIADIC parts text[])"],
+    ),
+    (
+        "quoted_names_and_drop",
+        'CREATE FUNCTION "Odd Name"("Arg" integer) RETURNS integer LANGUAGE sql RETURN 1;',
+        "",
+        BREAKS,
+        ['DROP FUNCTION public."Odd Name"("Arg" integer)'],
+    ),
+    (
         "aggregate_comment",
         AGG,
         AGG + "COMMENT ON AGGREGATE s(integer) IS 'sum';",

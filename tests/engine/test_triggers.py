@@ -19,6 +19,11 @@ CT = (
     " FOR EACH ROW EXECUTE FUNCTION trg2();"
 )
 V = "CREATE VIEW v AS SELECT id, name FROM t;\n"
+E = (
+    "CREATE FUNCTION et() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n"
+    "CREATE FUNCTION et2() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n"
+)
+ETRG = "CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE FUNCTION et();"
 BW = {"BLOCKS_WRITES"}
 REPLACE = "CREATE OR REPLACE TRIGGER tr "
 
@@ -198,6 +203,24 @@ def test_trigger_converges(
 
 NO_DIFFERENCE = [
     (
+        "event_trigger_spellings",
+        E
+        + ETRG.replace(
+            "ddl_command_end", "ddl_command_end WHEN TAG IN ('ALTER TABLE', 'DROP TABLE')"
+        ),
+        E + "create event trigger E on DDL_COMMAND_END when tag in ('alter table', 'drop table')"
+        " execute procedure public.et();",
+    ),
+    (
+        "quoted_table_and_trigger",
+        T.replace("TABLE t", 'TABLE "Order Items"')
+        + 'CREATE TRIGGER "Stamp It" BEFORE INSERT ON "Order Items" FOR EACH ROW'
+        " EXECUTE FUNCTION trg();",
+        T.replace("TABLE t", 'TABLE "Order Items"')
+        + 'create trigger "Stamp It" before insert on public."Order Items" for each row'
+        " execute function public.trg();",
+    ),
+    (
         "keywords_case_and_schema",
         T
         + TRG.replace("INSERT", "UPDATE").replace("EACH ROW", "EACH ROW WHEN (OLD.qty <> NEW.qty)"),
@@ -211,12 +234,6 @@ NO_DIFFERENCE = [
 def test_trigger_spelled_differently_plans_nothing(make_db: MakeDb, one: str, two: str) -> None:
     assert assert_converges(make_db, one, two).statements == []
 
-
-E = (
-    "CREATE FUNCTION et() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n"
-    "CREATE FUNCTION et2() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;\n"
-)
-ETRG = "CREATE EVENT TRIGGER e ON ddl_command_end EXECUTE FUNCTION et();"
 
 EVENT_CASES = [
     (
@@ -276,6 +293,12 @@ EVENT_CASES = [
         E,
         E + ETRG + "ALTER EVENT TRIGGER e DISABLE;",
         ["CREATE EVENT TRIGGER e", "ALTER EVENT TRIGGER e DISABLE"],
+    ),
+    (
+        "quoted_name",
+        E,
+        E + 'CREATE EVENT TRIGGER "Audit DDL" ON ddl_command_start EXECUTE FUNCTION et();',
+        ['CREATE EVENT TRIGGER "Audit DDL" ON ddl_command_start'],
     ),
     (
         "comment",
