@@ -334,6 +334,22 @@ def test_alter(make_db: MakeDb, before: str, after: str, hazards: set[str], sql:
     assert result.hazard_codes == hazards
 
 
+def test_replica_identity_using_index(make_db: MakeDb) -> None:
+    idx = "CREATE UNIQUE INDEX t_id_key ON t (id);"
+    result = assert_converges(
+        make_db, T + idx, T + idx + "ALTER TABLE t REPLICA IDENTITY USING INDEX t_id_key;"
+    )
+    assert result.sql == ["ALTER TABLE public.t REPLICA IDENTITY USING INDEX t_id_key"]
+    assert result.hazard_codes == NONE
+
+
+def test_create_with_replica_identity_index(make_db: MakeDb) -> None:
+    after = T + "CREATE UNIQUE INDEX t_id_key ON t (id);"
+    after += "ALTER TABLE t REPLICA IDENTITY USING INDEX t_id_key;"
+    result = assert_converges(make_db, "", after)
+    assert result.sql[-1] == "ALTER TABLE public.t REPLICA IDENTITY USING INDEX t_id_key"
+
+
 def test_set_logged_with_rows(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db,
@@ -489,3 +505,95 @@ def test_offline_options_do_not_change_table_ddl(make_db: MakeDb) -> None:
         options=PlanOptions(online=False),
     )
     assert result.sql == ["ALTER TABLE public.t ENABLE ROW LEVEL SECURITY"]
+
+
+# --- foreign tables -------------------------------------------------------------------------------
+
+SRV = "CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s1 FOREIGN DATA WRAPPER w;"
+SRV2 = SRV + "CREATE SERVER s2 FOREIGN DATA WRAPPER w;"
+FT = "CREATE FOREIGN TABLE ft (id int, name text) SERVER s1 OPTIONS (table_name 'remote');"
+
+FOREIGN_CASES = [
+    pytest.param(
+        SRV2,
+        SRV2 + FT,
+        NONE,
+        [
+            "CREATE FOREIGN TABLE public.ft (\n    id integer,\n    name text\n) "
+            "SERVER s1 OPTIONS (table_name 'remote')"
+        ],
+        id="create",
+    ),
+    pytest.param(
+        SRV2 + FT, SRV2, {"BACKWARD_INCOMPATIBLE"}, ["DROP FOREIGN TABLE public.ft"], id="drop"
+    ),
+    pytest.param(
+        SRV2 + FT,
+        SRV2 + FT.replace("'remote'", "'other'"),
+        NONE,
+        ["ALTER FOREIGN TABLE public.ft OPTIONS (SET table_name 'other')"],
+        id="set-option",
+    ),
+    pytest.param(
+        SRV2 + FT,
+        SRV2 + FT.replace("(table_name 'remote')", "(schema_name 'x', table_name 'remote')"),
+        NONE,
+        ["ALTER FOREIGN TABLE public.ft OPTIONS (ADD schema_name 'x')"],
+        id="add-option",
+    ),
+    pytest.param(
+        SRV2 + FT,
+        SRV2 + FT.replace(" OPTIONS (table_name 'remote')", ""),
+        NONE,
+        ["ALTER FOREIGN TABLE public.ft OPTIONS (DROP table_name)"],
+        id="drop-option",
+    ),
+    pytest.param(
+        SRV2 + FT,
+        SRV2 + FT.replace("SERVER s1", "SERVER s2"),
+        {"BACKWARD_INCOMPATIBLE"},
+        [
+            "DROP FOREIGN TABLE public.ft",
+            "CREATE FOREIGN TABLE public.ft (\n    id integer,\n    name text\n) "
+            "SERVER s2 OPTIONS (table_name 'remote')",
+        ],
+        id="change-server-recreates",
+    ),
+    pytest.param(
+        SRV2 + FT,
+        SRV2 + FT + "COMMENT ON FOREIGN TABLE ft IS 'remote rows';",
+        NONE,
+        ["COMMENT ON FOREIGN TABLE public.ft IS 'remote rows'"],
+        id="comment",
+    ),
+    pytest.param(
+        SRV2 + FT,
+        SRV2 + FT + "GRANT SELECT ON ft TO PUBLIC;",
+        {"AUTHZ_CHANGE"},
+        ["GRANT SELECT ON TABLE public.ft TO PUBLIC"],
+        id="grant",
+    ),
+    pytest.param(
+        SRV2 + FT,
+        SRV2 + FT.replace("name text", "name text OPTIONS (column_name 'n')"),
+        NONE,
+        ["ALTER FOREIGN TABLE public.ft ALTER COLUMN name OPTIONS (ADD column_name 'n')"],
+        id="column-option",
+    ),
+    pytest.param(
+        SRV2 + FT,
+        SRV2 + FT.replace("name text", "name text, extra integer"),
+        NONE,
+        ["ALTER TABLE public.ft ADD COLUMN extra integer"],
+        id="add-column",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "hazards", "sql"), FOREIGN_CASES)
+def test_foreign_table(
+    make_db: MakeDb, before: str, after: str, hazards: set[str], sql: list[str]
+) -> None:
+    result = assert_converges(make_db, before, after)
+    assert result.sql == sql
+    assert result.hazard_codes == hazards

@@ -51,8 +51,11 @@ SELECT json_build_object(
                               SELECT 'toast.' || option_name, option_value
                               FROM pg_class tc, pg_options_to_table(tc.reloptions)
                               WHERE tc.oid = t.reltoastrelid) o),
-            'replica_identity', CASE t.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
-                                                    WHEN 'i' THEN 'index' ELSE 'default' END,
+            -- foreign tables carry 'n' and cannot change it: not an attribute of theirs
+            'replica_identity', CASE WHEN t.relkind = 'f' THEN 'default'
+                                     WHEN t.relreplident = 'f' THEN 'full'
+                                     WHEN t.relreplident = 'n' THEN 'nothing'
+                                     WHEN t.relreplident = 'i' THEN 'index' ELSE 'default' END,
             'replica_identity_index', (SELECT ic.relname FROM pg_index x
                                        JOIN pg_class ic ON ic.oid = x.indexrelid
                                        WHERE x.indrelid = t.oid AND x.indisreplident

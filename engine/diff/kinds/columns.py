@@ -272,6 +272,8 @@ class ColumnHandler(Handler[Column]):
 
     def alter(self, old: Column, new: Column, ctx: PlanContext) -> list[Step] | None:
         if old.generated != new.generated and new.generated is not None:
+            if old.generated is not None and ctx.current.server_version_num >= 170000:
+                return [self._set_expression(new, ctx)]
             return self._recreate(old, new, ctx)
         steps: list[Step] = []
         name = ident(new.name)
@@ -423,6 +425,29 @@ class ColumnHandler(Handler[Column]):
             self._step(col, "alter", alter, hazards=(incompatible,)),
             self._step(col, "alter", f"DROP CONSTRAINT {check}"),
         ]
+
+    def _set_expression(self, new: Column, ctx: PlanContext) -> Step:
+        """PG 17+: recompute a generated column in place (a rewrite, but no drop)."""
+        hazards = (
+            ctx.hazard(
+                HazardCode.TABLE_REWRITE,
+                Severity.MEDIUM,
+                f"SET EXPRESSION recomputes {new.key.display} for every row",
+                table=(new.schema_, new.table),
+            ),
+            ctx.hazard(
+                HazardCode.BLOCKS_READS_WRITES,
+                Severity.MEDIUM,
+                "holds ACCESS EXCLUSIVE while the table is rewritten",
+                table=(new.schema_, new.table),
+            ),
+        )
+        return self._step(
+            new,
+            "alter",
+            f"ALTER COLUMN {ident(new.name)} SET EXPRESSION AS ({new.generated})",
+            hazards=hazards,
+        )
 
     def _recreate(self, old: Column, new: Column, ctx: PlanContext) -> list[Step]:
         """A column becomes generated (or its expression changes, before PG 17): drop and add."""
