@@ -393,3 +393,10 @@ def test_trigger_rebuilt_around_column_type_change(make_db: MakeDb) -> None:
     assert (
         text.index("DROP TRIGGER tr") < text.index("TYPE bigint") < text.index("CREATE TRIGGER tr")
     )
+
+
+def test_trigger_on_new_table_blocks_nothing(make_db: MakeDb) -> None:
+    result = assert_converges(make_db, "", T + TRG)
+    text = "\n".join(result.sql)
+    assert text.index("CREATE TABLE public.t") < text.index("CREATE TRIGGER tr")
+    assert result.hazards_of("CREATE TRIGGER") == set()

@@ -511,3 +511,29 @@ def test_matview_recreate_rebuilds_its_index(make_db: MakeDb) -> None:
     assert text.index("DROP MATERIALIZED VIEW") < text.index("CREATE MATERIALIZED VIEW")
     assert text.index("CREATE MATERIALIZED VIEW") < text.index("m_id ON public.m")
     assert result.hazards_of("MATERIALIZED VIEW") == {"BLOCKS_READS_WRITES"}
+
+
+def test_view_replaced_after_the_column_it_starts_using(make_db: MakeDb) -> None:
+    wider = T.replace("qty integer", "qty integer, extra text")
+    result = assert_converges(
+        make_db,
+        T + "CREATE VIEW v AS SELECT id FROM t;",
+        wider + "CREATE VIEW v AS SELECT id, extra FROM t;",
+        data="INSERT INTO t VALUES (1, 'a', 2);",
+    )
+    text = "\n".join(result.sql)
+    assert text.index("ADD COLUMN extra") < text.index("CREATE OR REPLACE VIEW public.v")
+    assert result.hazards_of("VIEW") == set()
+
+
+def test_view_recreated_before_the_column_it_stops_using_is_dropped(make_db: MakeDb) -> None:
+    narrower = T.replace(", qty integer", "")
+    result = assert_converges(
+        make_db,
+        T + "CREATE VIEW v AS SELECT id, qty FROM t;",
+        narrower + "CREATE VIEW v AS SELECT id FROM t;",
+        data="INSERT INTO t VALUES (1, 'a', 2);",
+    )
+    text = "\n".join(result.sql)
+    assert text.index("DROP VIEW public.v") < text.index("DROP COLUMN qty")
+    assert result.hazards_of("DROP VIEW") == {"BACKWARD_INCOMPATIBLE"}
