@@ -62,7 +62,13 @@ def _ddl(schema: str) -> list[sql.Composed]:
 
 
 def ensure_tracking(conn: psycopg.Connection[Any], schema: str) -> None:
-    """Create the tracking schema and tables if missing (in their own committed transaction)."""
+    """Create the tracking schema and tables if missing (in their own committed transaction).
+
+    When they exist nothing is run: CREATE ... IF NOT EXISTS checks the CREATE privilege before
+    existence, and the privileges page's migrator only has USAGE on the schema and rights on
+    the migrations table."""
+    if tracking_exists(conn, schema) and _exists(conn, schema, "meta"):
+        return
     with conn.transaction(), conn.cursor() as cur:
         # Two first applies racing on CREATE ... IF NOT EXISTS can still collide: callers hold
         # the advisory lock, so only one gets here at a time.
@@ -70,11 +76,18 @@ def ensure_tracking(conn: psycopg.Connection[Any], schema: str) -> None:
             cur.execute(statement)
 
 
-def tracking_exists(conn: psycopg.Connection[Any], schema: str) -> bool:
+def _exists(conn: psycopg.Connection[Any], schema: str, table: str) -> bool:
     with conn.cursor() as cur:
-        cur.execute("SELECT to_regclass(format('%%I.migrations', %s::text)) IS NOT NULL", (schema,))
+        cur.execute(
+            "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text)) IS NOT NULL",
+            (schema, table),
+        )
         row = cur.fetchone()
     return bool(row and row[0])
+
+
+def tracking_exists(conn: psycopg.Connection[Any], schema: str) -> bool:
+    return _exists(conn, schema, "migrations")
 
 
 def statement_records(plan: Plan) -> list[dict[str, Any]]:

@@ -4,14 +4,18 @@ transactions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from engine import dsn as dsnlib
+from engine import tracking
+from engine.apply import ApplyOptions, apply_plan
 from engine.cli import main
-from engine.shadow import ShadowDatabase
+from engine.shadow import EmbeddedCluster, ShadowDatabase
+from tests.engine.applyhelp import migrations, plan_between
 from tests.engine.convergence import load
 
 ROLE = "pgflux_readonly"
@@ -74,3 +78,27 @@ def test_status_connection_is_read_only(db: ShadowDatabase) -> None:
         assert conn.execute("SHOW default_transaction_read_only").fetchone() == ("on",)
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("CREATE TABLE nope (id int)")
+
+
+def test_migrator_with_the_pages_tracking_grants_can_apply(
+    pg_cluster: EmbeddedCluster, make_db: Callable[..., ShadowDatabase]
+) -> None:
+    with psycopg.connect(make_db().admin_dsn, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'pgflux_migrator'").fetchone():
+            conn.execute("CREATE ROLE pgflux_migrator WITH LOGIN")
+    # The page's short version: ALL on the schema it manages (part of both sides here).
+    grant = "GRANT ALL ON SCHEMA public TO pgflux_migrator;"
+    prod, _, plan = plan_between(pg_cluster, make_db, grant, grant + "CREATE TABLE t2 (id int);")
+    with psycopg.connect(prod.admin_dsn, autocommit=True) as conn:
+        # The tracking table exists (made by an earlier apply, as the admin); then exactly the
+        # page's tracking-schema grants.
+        tracking.ensure_tracking(conn, "_pgflux")
+        conn.execute("GRANT USAGE ON SCHEMA _pgflux TO pgflux_migrator")
+        conn.execute("GRANT ALL ON _pgflux.migrations TO pgflux_migrator")
+        conn.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA _pgflux TO pgflux_migrator")
+    migrator = dsnlib.with_params(prod.admin_dsn, user="pgflux_migrator")
+    result = apply_plan(migrator, plan, ApplyOptions())
+    assert result.outcome == "applied"
+    [row] = migrations(prod.admin_dsn)
+    assert row["applied_by"] == "pgflux_migrator"
+    assert row["status"] == "applied"
