@@ -204,3 +204,23 @@ def test_errors_never_print_the_password(
         err = capsys.readouterr().err
         assert err.startswith("pg-flux: error: ")
         assert "s3cretpw" not in err
+
+
+def test_object_patterns_narrow_both_sides(
+    tmp_path: Path, db: ShadowDatabase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    load(db.admin_dsn, "CREATE TABLE public.keep_me (id int); CREATE TABLE public.tmp_x (id int);")
+    schema_dir = _schema_dir(
+        tmp_path, {"app.sql": "CREATE SCHEMA app; CREATE TABLE app.t (id int);"}
+    )
+    toml = tmp_path / "pgflux.toml"
+    toml.write_text('[objects]\nexclude = ["public.*"]\n', encoding="utf-8")
+    args = ["plan", *_args(db, schema_dir), "--config", str(toml), "--format", "sql"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "CREATE TABLE app.t" in out
+    assert "keep_me" not in out
+    assert "tmp_x" not in out
+    # Without the patterns the unmanaged tables would be dropped.
+    assert main(["plan", *_args(db, schema_dir), "--format", "sql"]) == 0
+    assert "DROP TABLE public.keep_me" in capsys.readouterr().out
