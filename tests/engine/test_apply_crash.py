@@ -18,6 +18,7 @@ import pytest
 
 from engine.apply import ApplyOptions, apply_plan
 from engine.catalog import inspect_dsn
+from engine.cli import main
 from engine.diff.context import PlanOptions
 from engine.plan.build import make_plan
 from engine.plan.model import HazardCode, Plan
@@ -104,7 +105,12 @@ def _gone(dsn: str, pid: int) -> None:
 @pytest.mark.parametrize("how", ["sigkill", "terminate"])
 @pytest.mark.parametrize("step", ["alter-table", "create-index-concurrently"])
 def test_killed_apply_is_repaired_by_the_next(
-    tmp_path: Path, pg_cluster: EmbeddedCluster, make_db: MakeDb, how: str, step: str
+    tmp_path: Path,
+    pg_cluster: EmbeddedCluster,
+    make_db: MakeDb,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+    step: str,
 ) -> None:
     prod, ref, plan = plan_between(pg_cluster, make_db, BEFORE, AFTER, data=DATA)
     sqls = [s.sql for s in plan.statements]
@@ -152,6 +158,11 @@ def test_killed_apply_is_repaired_by_the_next(
         assert row.status == "running"
         assert row.abandoned
         assert row.shown_status == "abandoned"
+        capsys.readouterr()
+        assert main(["migrate", "status", "--dsn", prod.admin_dsn]) == 0
+        shown = capsys.readouterr().out
+        assert "abandoned" in shown
+        assert f"left running by a dead process (backend pid {pid})" in shown
     else:
         assert row.status == "failed"
         assert not row.abandoned
