@@ -14,7 +14,7 @@ CASES = [
         "CREATE TABLE t (id int); CREATE TABLE t_log (id int);"
         "CREATE RULE log_ins AS ON INSERT TO t DO ALSO INSERT INTO t_log VALUES (NEW.id);",
         "rule",
-        "rule log_ins on table t",
+        "rule log_ins on table public.t",
         id="rule",
     ),
     pytest.param(
@@ -23,7 +23,7 @@ CASES = [
         " AS $$ SELECT $1.a || ',' || $1.b $$;"
         "CREATE CAST (pair AS text) WITH FUNCTION pair_text(pair);",
         "cast",
-        "cast from pair to text",
+        "cast from public.pair to text",
         id="cast",
     ),
     pytest.param(
@@ -31,19 +31,19 @@ CASES = [
         " AS $$ SELECT abs($1 - $2) < 2 $$;"
         "CREATE OPERATOR ~= (LEFTARG = int, RIGHTARG = int, FUNCTION = approx_eq);",
         "operator",
-        "operator ~=(integer,integer)",
+        "operator public.~=(integer,integer)",
         id="operator",
     ),
     pytest.param(
         "CREATE TEXT SEARCH CONFIGURATION my_english (COPY = pg_catalog.english);",
         "text search configuration",
-        "text search configuration my_english",
+        "text search configuration public.my_english",
         id="text-search-configuration",
     ),
     pytest.param(
         "CREATE TEXT SEARCH DICTIONARY my_simple (TEMPLATE = pg_catalog.simple);",
         "text search dictionary",
-        "text search dictionary my_simple",
+        "text search dictionary public.my_simple",
         id="text-search-dictionary",
     ),
     pytest.param(
@@ -61,13 +61,13 @@ CASES = [
     pytest.param(
         "CREATE OPERATOR FAMILY my_fam USING btree;",
         "operator family",
-        "operator family my_fam for access method btree",
+        "operator family public.my_fam for access method btree",
         id="operator-family",
     ),
     pytest.param(
         "CREATE CONVERSION my_conv FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;",
         "conversion",
-        "conversion my_conv",
+        "conversion public.my_conv",
         id="conversion",
     ),
 ]
