@@ -181,7 +181,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         DATA,
         set(),
         [
-            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES p(id) "
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) "
             "NOT VALID",
             "ALTER TABLE public.c VALIDATE CONSTRAINT c_pid_fkey",
         ],
@@ -192,7 +192,9 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         P + PK + C + FK + ";",
         "INSERT INTO p VALUES (1, 'a', 1);",
         set(),
-        ["ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES p(id)"],
+        [
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id)"
+        ],
     ),
     (
         "fk_new_referenced_table",
@@ -201,7 +203,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         "INSERT INTO c VALUES (1, NULL, 1);",
         set(),
         [
-            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES p(id) "
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) "
             "NOT VALID"
         ],
     ),
@@ -212,7 +214,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         DATA,
         set(),
         [
-            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES p(id) "
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) "
             "NOT VALID"
         ],
     ),
@@ -224,7 +226,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         set(),
         [
             "ALTER TABLE public.c DROP CONSTRAINT c_pid_fkey",
-            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES p(id) "
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) "
             "ON UPDATE SET NULL ON DELETE CASCADE NOT VALID",
             "ALTER TABLE public.c VALIDATE CONSTRAINT c_pid_fkey",
         ],
@@ -235,7 +237,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + PK + FK + " MATCH FULL;",
         DATA,
         set(),
-        ["FOREIGN KEY (pid) REFERENCES p(id) MATCH FULL NOT VALID"],
+        ["FOREIGN KEY (pid) REFERENCES public.p(id) MATCH FULL NOT VALID"],
     ),
     (
         "fk_deferrable",
@@ -243,7 +245,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + PK + FK + " DEFERRABLE INITIALLY DEFERRED;",
         DATA,
         set(),
-        ["FOREIGN KEY (pid) REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED NOT VALID"],
+        ["FOREIGN KEY (pid) REFERENCES public.p(id) DEFERRABLE INITIALLY DEFERRED NOT VALID"],
     ),
     (
         "fk_set_null_columns",
@@ -251,7 +253,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + PK + FK + " ON DELETE SET NULL (pid);",
         DATA,
         set(),
-        ["FOREIGN KEY (pid) REFERENCES p(id) ON DELETE SET NULL (pid) NOT VALID"],
+        ["FOREIGN KEY (pid) REFERENCES public.p(id) ON DELETE SET NULL (pid) NOT VALID"],
     ),
     (
         "fk_drop",
@@ -424,7 +426,7 @@ def test_inspect_constraints(db: ShadowDatabase) -> None:
     fk = by_name[("c", "c_pid_fkey")]
     assert fk.type == "foreign_key"
     assert not fk.validated
-    assert fk.definition == "FOREIGN KEY (pid) REFERENCES p(id) ON DELETE CASCADE"
+    assert fk.definition == "FOREIGN KEY (pid) REFERENCES public.p(id) ON DELETE CASCADE"
     assert fk.references is not None
     assert fk.references.name == "p"
     uq = by_name[("p", "p_code_key")]
@@ -508,7 +510,9 @@ MORE: list[tuple[str, str, str, str, set[str], list[str]]] = [
         PT + P + PK + "ALTER TABLE pt ADD CONSTRAINT pt_pid_fkey FOREIGN KEY (pid) REFERENCES p;",
         "INSERT INTO p VALUES (1, 'a', 1), (2, 'b', 2);" + PT_DATA,
         {"FULL_SCAN_UNDER_LOCK", "BLOCKS_WRITES"},
-        ["ALTER TABLE public.pt ADD CONSTRAINT pt_pid_fkey FOREIGN KEY (pid) REFERENCES p(id)"],
+        [
+            "ALTER TABLE public.pt ADD CONSTRAINT pt_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id)"
+        ],
     ),
     (
         "check_on_partitioned_table_online",

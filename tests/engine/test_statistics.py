@@ -13,7 +13,12 @@ T = "CREATE TABLE t (a int, b int, c text);"
 S = "CREATE STATISTICS s (ndistinct, dependencies) ON a, b FROM t;"
 
 CASES: list[tuple[str, str, str, list[str]]] = [
-    ("create", T, T + S, ["CREATE STATISTICS public.s (ndistinct, dependencies) ON a, b FROM t"]),
+    (
+        "create",
+        T,
+        T + S,
+        ["CREATE STATISTICS public.s (ndistinct, dependencies) ON a, b FROM public.t"],
+    ),
     (
         "create_with_target",
         T,
@@ -24,7 +29,7 @@ CASES: list[tuple[str, str, str, list[str]]] = [
         "create_expression",
         T,
         T + "CREATE STATISTICS e ON a, (b + 1) FROM t;",
-        ["CREATE STATISTICS public.e ON a, (b + 1) FROM t"],
+        ["CREATE STATISTICS public.e ON a, (b + 1) FROM public.t"],
     ),
     ("drop", T + S, T, ["DROP STATISTICS public.s"]),
     (
@@ -43,7 +48,7 @@ CASES: list[tuple[str, str, str, list[str]]] = [
         "kinds_change_recreates",
         T + S,
         T + "CREATE STATISTICS s (mcv) ON a, b FROM t;",
-        ["DROP STATISTICS public.s", "CREATE STATISTICS public.s (mcv) ON a, b FROM t"],
+        ["DROP STATISTICS public.s", "CREATE STATISTICS public.s (mcv) ON a, b FROM public.t"],
     ),
     (
         "comment",
@@ -70,7 +75,10 @@ def test_inspect_statistics(db: ShadowDatabase) -> None:
         T + S + "ALTER STATISTICS s SET STATISTICS 20; COMMENT ON STATISTICS s IS 'x';",
     )
     (stat,) = inspect_dsn(db.admin_dsn).statistics
-    assert stat.definition == "CREATE STATISTICS public.s (ndistinct, dependencies) ON a, b FROM t"
+    assert (
+        stat.definition
+        == "CREATE STATISTICS public.s (ndistinct, dependencies) ON a, b FROM public.t"
+    )
     assert stat.target == 20
     assert stat.comment == "x"
 
