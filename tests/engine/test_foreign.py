@@ -322,7 +322,7 @@ def test_password_never_reaches_model_or_plan(make_db: MakeDb) -> None:
     assert secret not in desired.to_json()
     assert "password" not in desired.to_json()
     (mapping,) = desired.user_mappings
-    assert [o.name for o in mapping.options] == ["user"]
+    assert mapping.options == (Option(name="user", value="u"),)
     statements = plan_statements(inspect_dsn(a.admin_dsn), desired)
     assert [s.sql for s in statements] == [
         "CREATE USER MAPPING FOR PUBLIC SERVER srv OPTIONS (\"user\" 'u')"
