@@ -11,6 +11,7 @@ while the last attempt waits.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -214,6 +215,54 @@ class _BlockerWatch:
             return  # diagnostics only: never fail an apply because of them
 
 
+class _IndexProgress:
+    """Logs pg_stat_progress_create_index for a long index build, from a diagnostic connection
+    (the applying one is busy running the build)."""
+
+    def __init__(self, dsn: str, pid: int, migration_id: int, interval_s: float = 2.0) -> None:
+        self._dsn, self._pid, self._migration_id = dsn, pid, migration_id
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _IndexProgress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        last: tuple[Any, ...] | None = None
+        try:
+            with psycopg.connect(self._dsn, autocommit=True) as conn:
+                while not self._stop.wait(0.1 if last is None else self._interval):
+                    row = conn.execute(
+                        "SELECT phase, blocks_done, blocks_total, tuples_done, tuples_total"
+                        " FROM pg_stat_progress_create_index WHERE pid = %s",
+                        (self._pid,),
+                    ).fetchone()
+                    if row is None or row == last:
+                        continue
+                    last = tuple(row)
+                    phase, blocks_done, blocks_total, tuples_done, tuples_total = row
+                    event(
+                        log,
+                        "index.progress",
+                        f"index build: {phase} ({blocks_done}/{blocks_total} blocks,"
+                        f" {tuples_done}/{tuples_total} tuples)",
+                        migration_id=self._migration_id,
+                        phase=phase,
+                        blocks_done=blocks_done,
+                        blocks_total=blocks_total,
+                        tuples_done=tuples_done,
+                        tuples_total=tuples_total,
+                    )
+        except psycopg.Error:
+            return  # progress is a courtesy: never fail an apply because of it
+
+
 class _Runner:
     def __init__(
         self,
@@ -275,7 +324,12 @@ class _Runner:
                     done.append((index, self._run_one(cur, index, statement, True)))
         else:
             index, statement = group.statements[0]
-            with self.conn.cursor() as cur:
+            watch: contextlib.AbstractContextManager[object] = (
+                _IndexProgress(self.dsn, self.pid, self.migration_id)
+                if statement.object.kind == "index"
+                else contextlib.nullcontext()
+            )
+            with self.conn.cursor() as cur, watch:
                 try:
                     done.append((index, self._run_one(cur, index, statement, False)))
                 finally:

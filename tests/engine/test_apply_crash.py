@@ -127,6 +127,15 @@ def test_killed_apply_is_repaired_by_the_next(
     proc = _start_apply(tmp_path, prod.admin_dsn, _wait_forever(plan), "plan")
     try:
         pid = _blocked_in(prod.admin_dsn, prefix)
+        seen = ""
+        if step == "create-index-concurrently" and how == "terminate":
+            # The waiting build's progress is logged (JSON on stderr) before we kill it.
+            assert proc.stderr is not None
+            while '"event": "index.progress"' not in seen:
+                line = proc.stderr.readline()
+                assert line, seen
+                seen += line
+            assert "waiting for old snapshots" in seen
         if how == "sigkill":
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=DEADLINE_S)
@@ -134,7 +143,9 @@ def test_killed_apply_is_repaired_by_the_next(
             with psycopg.connect(prod.admin_dsn, autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
             assert proc.wait(timeout=DEADLINE_S) == 2
-            assert "migration 1 failed" in proc.stderr.read() if proc.stderr else False
+            assert proc.stderr is not None
+            err = proc.stderr.read()
+            assert "migration 1 failed" in err
     finally:
         blocker.rollback()
         blocker.close()
