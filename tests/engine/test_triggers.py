@@ -74,7 +74,7 @@ CASES = [
         T + TRG,
         T + TRG.replace("trg()", "trg2('a', 'b')"),
         BW,
-        [REPLACE, "EXECUTE FUNCTION trg2('a', 'b')"],
+        [REPLACE, "EXECUTE FUNCTION public.trg2('a', 'b')"],
     ),
     (
         "transition_table",
@@ -352,7 +352,8 @@ def test_inspect_triggers(db: ShadowDatabase) -> None:
     assert set(triggers) == {"public.t.ct", "public.t.tr"}
     tr = triggers["public.t.tr"]
     assert tr.definition == (
-        "CREATE TRIGGER tr BEFORE UPDATE OF name ON public.t FOR EACH ROW EXECUTE FUNCTION trg()"
+        "CREATE TRIGGER tr BEFORE UPDATE OF name ON public.t FOR EACH ROW"
+        " EXECUTE FUNCTION public.trg()"
     )
     assert (tr.enabled, tr.constraint, tr.function, tr.comment) == (
         "disabled",

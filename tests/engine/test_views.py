@@ -418,7 +418,7 @@ def test_inspect_view(db: ShadowDatabase) -> None:
     )
     (view,) = inspect_dsn(db.admin_dsn).views
     assert view.key.display == "public.v"
-    assert view.definition == 'SELECT t.id,\n    t.name COLLATE "C" AS name\n   FROM t'
+    assert view.definition == 'SELECT t.id,\n    t.name COLLATE "C" AS name\n   FROM public.t'
     assert view.columns == (
         ViewColumn(name="id", type="integer", comment="the key"),
         ViewColumn(name="name", type="text", collation='pg_catalog."C"'),
@@ -441,7 +441,7 @@ def test_inspect_matview(db: ShadowDatabase) -> None:
     schema = inspect_dsn(db.admin_dsn)
     assert schema.views == ()
     (mv,) = schema.matviews
-    assert mv.definition == "SELECT t.id\n   FROM t"
+    assert mv.definition == "SELECT t.id\n   FROM public.t"
     assert mv.storage == ("autovacuum_enabled=false", "fillfactor=70")
     assert mv.populated is False
 
