@@ -60,6 +60,10 @@ def _commit() -> str:
     return res.stdout.strip() or "?"
 
 
+def _mb(value: Any) -> str:
+    return f"{value:.0f} MB" if isinstance(value, int | float) else "—"
+
+
 def _conv(result: dict[str, Any]) -> str:
     if "converges" not in result:
         return "error: " + str(result.get("error", "?"))
@@ -139,13 +143,13 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
                 f"| {r['tables']:,} | {name} | {res.get('plan_statements', '—')} | "
                 f"{ins.get('current', '—')} / {ins.get('desired', '—')} | "
                 f"{res.get('sent_production', '—')} | {res.get('sent_shadow', '—')} | "
-                f"{res.get('rss_self_mb', 0):.0f} MB | {res.get('rss_children_mb', 0):.0f} MB | "
+                f"{_mb(res.get('rss_self_mb'))} | {_mb(res.get('rss_children_mb'))} | "
                 f"{res.get('verified', '—')} |"
             )
         ins = r.get("inspect", {})
         lines.append(
             f"| {r['tables']:,} | inspect alone | — | {ins.get('inspect_statements', '—')} | — | "
-            f"— | {ins.get('rss_self_mb', 0):.0f} MB | — | — |"
+            f"— | {_mb(ins.get('rss_self_mb'))} | — | — |"
         )
     errors = [
         f"- {r['tables']:,} {name}: {err}"
