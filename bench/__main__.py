@@ -124,6 +124,8 @@ def run_size(
     prod_host = str(cluster.sockdir)
 
     def hosts(result: dict[str, Any]) -> None:
+        if "sent" not in result:
+            return  # the worker was killed: nothing was counted
         sent = result.pop("sent", None) or {}
         shadow_host = result.pop("shadow_host", "")
         result["sent_production"] = sent.get(prod_host, 0)
