@@ -50,6 +50,7 @@ class IssueRef(BaseModel):
     number: int
     url: str
     created: bool
+    body: str | None = None  # set by find_open_issue (the drift canary reads its markers)
 
 
 class PullRef(BaseModel):
@@ -382,7 +383,7 @@ class GitHubClient:
         return (
             None
             if issue is None
-            else IssueRef(number=issue.number, url=issue.html_url, created=False)
+            else IssueRef(number=issue.number, url=issue.html_url, created=False, body=issue.body)
         )
 
     def upsert_issue(self, marker: str, title: str, body: str, labels: list[str]) -> IssueRef:
