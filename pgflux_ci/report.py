@@ -287,6 +287,11 @@ def _environment() -> Environment:
     return env
 
 
+def template_environment() -> Environment:
+    """The jinja2 environment with the escaping filters (deploy and canary templates use it)."""
+    return _environment()
+
+
 def _render(report: ReviewReport, detail: Detail, hazard_limit: int | None) -> str:
     plan = report.plan
     rows = hazard_rows(plan) if plan is not None else []
