@@ -1,0 +1,167 @@
+"""Round trips over a schema/ tree that uses every object kind the model manages.
+
+(a) inspecting twice gives byte-identical JSON; (b) the schema rebuilt from its model alone (plan
+from an empty database, which is how verify and `dump` work) dumps identically; (c) two loads of
+the same files plan empty; (d) `pull` writes a tree that loads back and plans empty.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from engine.catalog import inspect_dsn
+from engine.execute import execute_statements
+from engine.load import load_into, parse_schema_dir
+from engine.model.schema import Schema
+from engine.plan.planner import plan_statements
+from engine.pull import tree, write_tree
+from engine.shadow import ShadowDatabase
+from tests.pgtools import pg_dump_schema
+
+MakeDb = Callable[..., ShadowDatabase]
+RunSql = Callable[..., list[tuple[Any, ...]]]
+
+RICH = Path(__file__).parent / "rich_schema"
+ROLES = ("pgflux_rich_reader", "pgflux_rich_writer")
+
+# Optional files and the server capability each needs.
+_EXTENSION_FILE = "05_extension.sql"
+_ICU_FILE = "15_icu_collation.sql"
+_EVENT_TRIGGER_FILE = "90_event_trigger.sql"
+
+
+def _capabilities(run_sql: RunSql, dsn: str) -> dict[str, bool]:
+    rows = run_sql(
+        dsn,
+        "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'citext'),"
+        " EXISTS (SELECT 1 FROM pg_collation WHERE collprovider = 'i'),"
+        " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+    )
+    citext, icu, superuser = rows[0]
+    return {_EXTENSION_FILE: citext, _ICU_FILE: icu, _EVENT_TRIGGER_FILE: superuser}
+
+
+@pytest.fixture
+def rich_tree(tmp_path: Path, db: ShadowDatabase, run_sql: RunSql) -> Path:
+    """The rich tree, minus the files this server cannot load; the roles its grants name."""
+    for role in ROLES:
+        run_sql(
+            db.admin_dsn,
+            f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$;",
+        )
+    out = tmp_path / "schema"
+    shutil.copytree(RICH, out)
+    for name, available in _capabilities(run_sql, db.admin_dsn).items():
+        if not available:
+            (out / name).unlink()
+    return out
+
+
+def _load(dsn: str, schema_dir: Path) -> None:
+    load_into(dsn, parse_schema_dir(schema_dir))
+
+
+def _apply(dsn: str, current: Schema, desired: Schema) -> None:
+    with psycopg.connect(dsn) as conn:
+        execute_statements(conn, plan_statements(current, desired))
+
+
+def test_rich_tree_uses_every_kind(rich_tree: Path, db: ShadowDatabase) -> None:
+    _load(db.admin_dsn, rich_tree)
+    schema = inspect_dsn(db.admin_dsn)
+    missing = [
+        field
+        for field in (
+            "schemas",
+            "collations",
+            "enums",
+            "composites",
+            "domains",
+            "ranges",
+            "sequences",
+            "routines",
+            "tables",
+            "columns",
+            "constraints",
+            "indexes",
+            "views",
+            "matviews",
+            "triggers",
+            "policies",
+            "statistics",
+            "default_privileges",
+            "fdws",
+            "servers",
+            "user_mappings",
+        )
+        if not getattr(schema, field)
+    ]
+    assert missing == []
+    if (rich_tree / _EXTENSION_FILE).exists():
+        assert [e.name for e in schema.extensions] == ["citext"]
+    if (rich_tree / _EVENT_TRIGGER_FILE).exists():
+        assert [t.name for t in schema.event_triggers] == ["rich_ddl"]
+    # Nothing the rich tree creates is left unmanaged.
+    assert schema.unmanaged == ()
+
+
+def test_inspect_is_byte_identical(rich_tree: Path, db: ShadowDatabase) -> None:
+    _load(db.admin_dsn, rich_tree)
+    first, second = inspect_dsn(db.admin_dsn), inspect_dsn(db.admin_dsn)
+    assert first.to_json() == second.to_json()
+    assert first.fingerprint() == second.fingerprint()
+
+
+def test_rebuilt_from_model_dumps_identically(
+    rich_tree: Path, db: ShadowDatabase, make_db: MakeDb
+) -> None:
+    _load(db.admin_dsn, rich_tree)
+    original = inspect_dsn(db.admin_dsn)
+    fresh = make_db()
+    _apply(fresh.admin_dsn, inspect_dsn(fresh.admin_dsn), original)
+    assert pg_dump_schema(fresh.admin_dsn) == pg_dump_schema(db.admin_dsn)
+    assert plan_statements(inspect_dsn(fresh.admin_dsn), original) == []
+
+
+def test_two_loads_plan_empty(rich_tree: Path, db: ShadowDatabase, make_db: MakeDb) -> None:
+    _load(db.admin_dsn, rich_tree)
+    other = make_db()
+    _load(other.admin_dsn, rich_tree)
+    again = plan_statements(inspect_dsn(db.admin_dsn), inspect_dsn(other.admin_dsn))
+    assert [s.sql for s in again] == []
+
+
+def test_drop_everything_then_recreate(
+    rich_tree: Path, db: ShadowDatabase, make_db: MakeDb
+) -> None:
+    """plan(A -> empty) empties A; plan(empty -> A) builds it back."""
+    _load(db.admin_dsn, rich_tree)
+    original = inspect_dsn(db.admin_dsn)
+    empty = inspect_dsn(make_db().admin_dsn)
+    before = pg_dump_schema(db.admin_dsn)
+    _apply(db.admin_dsn, original, empty)
+    assert plan_statements(inspect_dsn(db.admin_dsn), empty) == []
+    _apply(db.admin_dsn, inspect_dsn(db.admin_dsn), original)
+    assert pg_dump_schema(db.admin_dsn) == before
+
+
+def test_pull_loads_back_and_plans_empty(
+    rich_tree: Path, db: ShadowDatabase, make_db: MakeDb, tmp_path: Path
+) -> None:
+    _load(db.admin_dsn, rich_tree)
+    live = inspect_dsn(db.admin_dsn)
+    scratch = make_db()
+    files = tree(plan_statements(inspect_dsn(scratch.admin_dsn), live), live)
+    out = tmp_path / "pulled"
+    write_tree(out, files, force=False)
+    copy = make_db()
+    _load(copy.admin_dsn, out)
+    assert [s.sql for s in plan_statements(live, inspect_dsn(copy.admin_dsn))] == []
+    assert pg_dump_schema(copy.admin_dsn) == pg_dump_schema(db.admin_dsn)
