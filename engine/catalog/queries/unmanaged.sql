@@ -1,7 +1,8 @@
 -- Objects pg-flux does not manage, listed by name so that they are reported, never silently
 -- skipped: non-view rules, user casts, operators, operator classes and families, text search
 -- objects, conversions, publications, subscriptions, transforms, access methods, languages.
--- Built-in objects (oid below FirstNormalObjectId, 16384) and extension members are left out.
+-- Built-in objects (oid below FirstNormalObjectId, 16384), extension members and objects made
+-- implicitly as part of another (deptype 'i': a range type's multirange cast) are left out.
 WITH managed_ns AS (
     SELECT n.oid FROM pg_namespace n
     WHERE n.nspname NOT LIKE 'pg\_%%' AND n.nspname <> 'information_schema'
@@ -59,6 +60,6 @@ SELECT json_build_object(
         ) ORDER BY 1), '[]'::json)
         FROM objects o
         WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = o.classid
-                          AND d.objid = o.objid AND d.deptype = 'e')
+                          AND d.objid = o.objid AND d.deptype IN ('e', 'i'))
     )
 )::text
