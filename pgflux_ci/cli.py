@@ -42,7 +42,28 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("--tracking-schema", default="_pgflux")
     rv.add_argument("--target", default="default")
     rv.add_argument("--fail-on", choices=[f.value for f in FailOn], default=FailOn.HIGH.value)
+    mx = sub.add_parser("matrix", help="print strategy.matrix JSON for pgflux.toml's [[targets]]")
+    mx.add_argument("--config", type=Path, default=None, help="default: ./pgflux.toml")
+    mx.add_argument(
+        "--github-output",
+        metavar="NAME",
+        default=None,
+        help="also write the JSON as output NAME to $GITHUB_OUTPUT",
+    )
     return parser
+
+
+def run_matrix_cli(args: argparse.Namespace, stdout: TextIO, environ: Mapping[str, str]) -> int:
+    from pgflux_ci.matrix import matrix_json
+
+    text = matrix_json(args.config)
+    stdout.write(text + "\n")
+    if args.github_output:
+        path = environ.get("GITHUB_OUTPUT", "")
+        if not path:
+            raise UsageError("--github-output needs $GITHUB_OUTPUT (set by the Actions runner)")
+        WorkflowCommands(stdout, output_path=Path(path)).set_output(args.github_output, text)
+    return 0
 
 
 def _configure_logging() -> None:
@@ -122,6 +143,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         args = build_parser().parse_args(argv)
         if args.command == "review":
             return run_review_cli(args, sys.stdout)
+        if args.command == "matrix":
+            return run_matrix_cli(args, sys.stdout, environ)
         build_parser().print_help(sys.stderr)
         return EXIT_ERROR
     except PgFluxError as exc:
