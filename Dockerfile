@@ -5,17 +5,22 @@ ARG BASE=debian:bookworm-slim
 
 FROM ${BASE} AS build
 ARG PYTHON_VERSION=3.11.2-1+b1
+ARG CA_CERTIFICATES_VERSION=20230311+deb12u1
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# ca-certificates: pip then trusts the system store, including CAs a site adds under
+# /usr/local/share/ca-certificates (an egress proxy's, say); the final stage does not need it.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       "python3=${PYTHON_VERSION}" "python3-venv=${PYTHON_VERSION}" \
+      "ca-certificates=${CA_CERTIFICATES_VERSION}" \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY engine ./engine
 COPY pgflux_ci ./pgflux_ci
 # Binary wheels preferred: there is no compiler in either stage.
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PREFER_BINARY=1
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_PREFER_BINARY=1 \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt
 RUN python3 -m venv /opt/pgflux \
  && /opt/pgflux/bin/pip install --no-compile "setuptools==80.9.0" "wheel==0.45.1" \
  && /opt/pgflux/bin/pip install --no-compile --no-build-isolation /src \
