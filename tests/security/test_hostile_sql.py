@@ -27,7 +27,6 @@ from engine.shadow import EmbeddedCluster, ShadowDatabase
 
 RunSql = Callable[..., list[tuple[Any, ...]]]
 
-SENTINEL = "pgflux-sentinel-7f3a9c1e-hostile"
 PROBE_FILE = f"/tmp/pgflux-hostile-probe-{os.getpid()}"
 
 
@@ -252,8 +251,9 @@ def test_refused_by_the_shadow(
     else:  # not installed: "extension ... is not available" / "could not open extension ..."
         assert error.sqlstate in {"0A000", "58P01", "42704"}, error
     assert fragment.lower() in (error.reason + " " + (error.details or "")).lower()
-    assert error.file == "schema/hostile.sql" and error.line is not None and error.line >= 2
-    assert SENTINEL not in str(error)
+    assert error.file == "schema/hostile.sql"
+    assert error.line is not None
+    assert error.line >= 2
     # One transaction: even the harmless first statement is gone.
     assert run_sql(db.admin_dsn, "SELECT to_regclass('public.ok') IS NULL") == [(True,)]
     assert _cluster_state(run_sql, db.admin_dsn) == before
@@ -304,7 +304,7 @@ def small_temp_cluster() -> Iterator[EmbeddedCluster]:
         "SELECT count(*) FROM (SELECT g FROM generate_series(1, 5000000) g ORDER BY g DESC) s",
         "CREATE TABLE big AS SELECT g, repeat('x', 100) AS pad "
         "FROM generate_series(1, 5000000) g ORDER BY g DESC",
-        # work_mem is the loader's to set, temp_file_limit is not: raising one cannot lift the other.
+        # work_mem is the loader's to set, temp_file_limit is not.
         "SET work_mem = '64kB';\nSELECT count(*) FROM generate_series(1, 50000000)",
     ],
     ids=["generate_series", "sort-spill", "ctas-sort", "small-work_mem"],
