@@ -39,7 +39,7 @@ from engine.errors import (
     UsageError,
 )
 from engine.plan.build import build_plan, production_version
-from engine.plan.model import HazardCode, Plan, Severity
+from engine.plan.model import HazardCode, Plan, Severity, statements_fingerprint
 from engine.shadow import Shadow, open_shadow
 from pgflux_ci.context import ActionContext, FailOn, OnPlanChange, PushEvent
 from pgflux_ci.github import GitHubClient, PullRef
@@ -48,6 +48,7 @@ from pgflux_ci.workflow_commands import WorkflowCommands
 
 log = logging.getLogger("pgflux_ci.deploy")
 
+REVIEWED = "reviewed_plan"  # origin key: the reviewed fingerprint a deploy was judged against
 Outcome = Literal["applied", "nothing-to-do", "refused", "failed", "skipped"]
 
 
@@ -71,17 +72,48 @@ class Verdict(BaseModel):
     reason: str  # plain words, shown in the report either way
 
 
+def is_reviewed(new: Plan, reviewed: PlanMarker) -> bool:
+    """The new plan runs the reviewed statements on the production the review saw.
+
+    The plan's own fingerprint also covers the target schema's fingerprint, which carries the
+    owner of every object as loaded in the shadow, a role named per shadow instance: it differs
+    between the review's shadow and this one. So the comparison recomputes the reviewed
+    fingerprint from the new statements, production's fingerprint now and the reviewed target.
+    """
+    if new.fingerprint == reviewed.fingerprint:
+        return True
+    recomputed = statements_fingerprint(
+        new.statements, new.source_fingerprint, reviewed.target_fingerprint
+    )
+    return recomputed == reviewed.fingerprint
+
+
+def repairs(new: Plan, failed: tracking.MigrationRow) -> bool:
+    """Every statement of `new` is one the failed apply ran, or works on an object it touched
+    (e.g. dropping the invalid index a failed concurrent build left, to build it again)."""
+    sqls = {str(r.get("sql", "")) for r in failed.statements}
+    objects = {
+        (o.get("kind"), o.get("schema"), o.get("name"))
+        for r in failed.statements
+        if isinstance(o := r.get("object"), dict)
+    }
+    return all(
+        s.sql in sqls or (s.object.kind, s.object.schema_, s.object.name) in objects
+        for s in new.statements
+    )
+
+
 def judge(
     new: Plan,
     reviewed: PlanMarker | None,
     *,
     on_change: OnPlanChange,
-    repairing: int | None = None,
+    failed: tracking.MigrationRow | None = None,
 ) -> Verdict:
     """Whether the plan made at merge time may run, given what the review showed.
 
-    `repairing` is the id of a failed apply of the reviewed plan: its rerun starts from where
-    the failure left production, so its plan differs while its target is the reviewed one.
+    `failed` is a failed apply of the reviewed plan, the last apply recorded: its rerun starts
+    from where the failure left production, so its plan differs but stays within the reviewed one.
     """
     if new.is_empty:
         return Verdict(accept=True, reason="production already matches schema/")
@@ -92,29 +124,24 @@ def judge(
             accept=False,
             reason="no pg-flux review of this change was found, so nothing was reviewed",
         )
-    if new.fingerprint == reviewed.fingerprint:
-        return Verdict(accept=True, reason="the plan is the reviewed one (same fingerprint)")
-    if repairing is not None and new.target_fingerprint == reviewed.target_fingerprint:
+    if is_reviewed(new, reviewed):
+        return Verdict(accept=True, reason="the plan is the reviewed one")
+    if failed is not None and repairs(new, failed):
         return Verdict(
             accept=True,
-            reason=f"repairing migration {repairing}, a failed apply of the reviewed plan:"
+            reason=f"repairing migration {failed.id}, a failed apply of the reviewed plan:"
             " the rest of the reviewed change is applied",
         )
-    causes: list[str] = []
     if new.source_fingerprint != reviewed.source_fingerprint:
-        causes.append(
+        why = (
             "production changed since the review (reviewed against"
             f" {_short(reviewed.source_fingerprint)}, now {_short(new.source_fingerprint)})"
         )
-    if new.target_fingerprint != reviewed.target_fingerprint:
-        causes.append(
-            "schema/ at this commit is not the reviewed one (reviewed"
-            f" {_short(reviewed.target_fingerprint)}, now {_short(new.target_fingerprint)});"
-            " another merge may have landed in between"
+    else:
+        why = (
+            "the plan differs from the reviewed one: schema/ at this commit is not what was"
+            " reviewed (another merge may have landed in between)"
         )
-    if not causes:
-        causes.append("the same schemas now give different statements (a newer pg-flux?)")
-    why = "; ".join(causes)
     if on_change is OnPlanChange.APPLY:
         return Verdict(accept=True, reason=f"{why}; applied anyway: on-plan-change is apply")
     return Verdict(accept=False, reason=why)
@@ -259,15 +286,15 @@ def read_migration(dsn: str, schema: str, migration_id: int | None) -> tracking.
     return None
 
 
-def failed_apply_of(dsn: str, schema: str, plan_fingerprint: str) -> int | None:
-    """The newest failed apply of the plan with this fingerprint, if that is the last apply."""
+def failed_apply_of(dsn: str, schema: str, plan_fingerprint: str) -> tracking.MigrationRow | None:
+    """The last recorded apply, when it is a failed deploy judged against this reviewed plan."""
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
             rows = tracking.read_migrations(conn, schema, limit=1)
     except psycopg.Error:
         return None
-    if rows and rows[0].status == "failed" and rows[0].plan_fingerprint == plan_fingerprint:
-        return rows[0].id
+    if rows and rows[0].status == "failed" and rows[0].origin.get(REVIEWED) == plan_fingerprint:
+        return rows[0]
     return None
 
 
@@ -329,12 +356,12 @@ def deploy(
         def make() -> Plan:
             plan = _plan(settings, shadow)
             planned.append(plan)
-            repairing = (
+            failed = (
                 failed_apply_of(settings.dsn, settings.tracking_schema, reviewed.fingerprint)
                 if reviewed is not None
                 else None
             )
-            verdict = judge(plan, reviewed, on_change=settings.on_plan_change, repairing=repairing)
+            verdict = judge(plan, reviewed, on_change=settings.on_plan_change, failed=failed)
             verdicts.append(verdict)
             if not verdict.accept:
                 raise DeployRefused(f"deploy refused: {verdict.reason}", plan)
@@ -445,6 +472,8 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
     origin = {"commit": source.sha, "target": inputs.target}
     if pull is not None:
         origin["pr"] = str(pull.number)
+    if reviewed is not None:
+        origin[REVIEWED] = reviewed.fingerprint
     if run_url:
         origin["run"] = run_url
     settings = DeploySettings(
