@@ -85,7 +85,9 @@ class Project:
         self.jobs += 1
         return Job(self.tmp_path / f"job{self.jobs}")
 
-    def _env(self, job: Job, event: str, payload: dict[str, Any], inputs: dict[str, str]) -> dict:
+    def _env(
+        self, job: Job, event: str, payload: dict[str, Any], inputs: dict[str, str]
+    ) -> dict[str, str]:
         base = {
             "database-url": self.db.admin_dsn,
             # The test cluster as the shadow server: throw-away databases beside production.
@@ -149,9 +151,7 @@ class Project:
 
     def deploy_comments(self, target: str = "default") -> list[str]:
         """Deploy reports, markdown escapes removed (assertions read the text as rendered)."""
-        return [
-            plain(b) for b in self.comments() if b.startswith(deploy_marker(target) + "\n")
-        ]
+        return [plain(b) for b in self.comments() if b.startswith(deploy_marker(target) + "\n")]
 
     def review_comment(self, target: str = "default") -> str:
         found = [b for b in self.comments() if b.startswith(review_marker(target) + "\n")]
@@ -227,7 +227,8 @@ def test_review_then_deploy_applies_exactly_the_reviewed_plan(
     assert "| 1 | schema app | applied |" in report
     assert report.count(" ms |") == len(rows[0][4])
     assert out["comment-url"]
-    assert "migration" in job.summary and "CREATE TABLE app.orders" in job.summary
+    assert "migration" in job.summary
+    assert "CREATE TABLE app.orders" in job.summary
 
     # Rerunning the job applies nothing and adds no comment.
     again, rerun = project.deploy()
@@ -343,7 +344,8 @@ def test_hazard_policy_holds_until_the_label_is_on_the_merged_pr(
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert job.outputs["applied"] == "false"
     (report,) = project.deploy_comments()
-    assert "deploy refused" in report and "DATA_LOSS" in report
+    assert "deploy refused" in report
+    assert "DATA_LOSS" in report
     assert run_sql(
         project.db.admin_dsn, "SELECT count(*) FROM pg_namespace WHERE nspname = 'legacy'"
     ) == [(1,)]
