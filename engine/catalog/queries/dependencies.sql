@@ -69,6 +69,12 @@ keys AS (
     SELECT 'pg_type'::regclass::oid, t.oid, 0, b.key
     FROM typ t JOIN base_type_key b ON b.oid = t.base_oid
     UNION ALL
+    -- a table's or view's row type (and its array) stands for the relation: SETOF t, columns of type t
+    SELECT 'pg_type'::regclass::oid, t.oid, 0,
+           json_build_object('kind', r.kind, 'schema', r.nspname, 'name', r.relname)
+    FROM typ t JOIN pg_type bt ON bt.oid = t.base_oid JOIN rel r ON r.oid = bt.typrelid
+    WHERE r.kind IN ('table', 'view', 'matview')
+    UNION ALL
     SELECT 'pg_proc'::regclass::oid, p.oid, 0,
            json_build_object('kind', CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
                                                     ELSE 'function' END,
