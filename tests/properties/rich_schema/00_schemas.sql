@@ -22,4 +22,3 @@ CREATE TYPE app.floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
 COMMENT ON TYPE app.floatrange IS 'float ranges';
 
 CREATE SEQUENCE app.invoice_no AS integer START 1000 INCREMENT 5 MINVALUE 1000 MAXVALUE 999999 CACHE 10 CYCLE;
-COMMENT ON SEQUENCE app.invoice_no IS 'invoice numbers';

@@ -3,7 +3,6 @@ GRANT USAGE ON SCHEMA app TO pgflux_rich_reader, pgflux_rich_writer;
 GRANT SELECT ON app.customers, app.invoices TO pgflux_rich_reader;
 GRANT SELECT (id, name), UPDATE (nickname) ON app.customers TO pgflux_rich_writer;
 GRANT INSERT, UPDATE ON app.invoices TO pgflux_rich_writer WITH GRANT OPTION;
-GRANT USAGE, SELECT ON SEQUENCE app.invoice_no TO pgflux_rich_writer;
 REVOKE EXECUTE ON FUNCTION app.invoice_total(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.invoice_total(integer) TO pgflux_rich_reader;
 GRANT USAGE ON TYPE app.status TO pgflux_rich_writer;
