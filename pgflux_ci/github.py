@@ -23,6 +23,8 @@ from github import Auth, Github, GithubException, GithubRetry
 from github.IssueComment import IssueComment
 from github.Repository import Repository
 from pydantic import BaseModel, ConfigDict, SecretStr
+from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.response import BaseHTTPResponse
 
 from engine.errors import PgFluxError
@@ -91,6 +93,14 @@ def _header(headers: Any, name: str) -> str | None:
         if str(key).lower() == name:
             return str(value)
     return None
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A timeout, also when the transport's retries wrapped it in a ConnectionError."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    cause = exc.args[0] if isinstance(exc, requests.ConnectionError) and exc.args else None
+    return isinstance(cause, MaxRetryError) and isinstance(cause.reason, Urllib3Timeout)
 
 
 def _api_message(exc: GithubException) -> str:
@@ -170,7 +180,7 @@ class GitHubClient:
                     f"GitHub {what} failed: HTTP 422: body longer than {MAX_BODY_CHARS} characters"
                 )
             return GitHubError(f"GitHub {what} failed: HTTP {status}: {_api_message(exc)}")
-        if isinstance(exc, requests.Timeout):
+        if _timed_out(exc):
             return GitHubError(f"GitHub {what} failed: timed out")
         if isinstance(exc, requests.RequestException):
             return GitHubError(f"GitHub {what} failed: {type(exc).__name__}")
@@ -272,10 +282,16 @@ class GitHubClient:
         )
 
     def _find_comment(self, pr_number: int, marker: str) -> IssueComment | None:
-        for comment in self._pr_comments(pr_number):
-            if marker_matches(comment.body, marker) and self._is_ours(comment.user):
-                return comment
-        return None
+        """Our oldest comment with `marker`. Later ones are duplicates (a timed-out POST that
+        landed after we re-listed): deleted, so a sticky comment stays one comment."""
+        ours = [
+            c
+            for c in self._pr_comments(pr_number)
+            if marker_matches(c.body, marker) and self._is_ours(c.user)
+        ]
+        for extra in ours[1:]:
+            self._write(f"delete duplicate comment {extra.id}", extra.delete)
+        return ours[0] if ours else None
 
     def find_pr_comment(self, pr_number: int, marker: str) -> FoundComment | None:
         comment = self._find_comment(pr_number, marker)
