@@ -26,6 +26,7 @@ from engine.plan.build import PlanResult, build_plan, production_version
 from engine.plan.model import Plan
 from engine.shadow import open_shadow
 from engine.verify import schema_differences
+from pgflux_ci import markdown as md
 from pgflux_ci.annotations import load_error_annotation
 from pgflux_ci.context import ActionContext
 from pgflux_ci.github import MAX_BODY_CHARS, GitHubClient
@@ -260,7 +261,12 @@ def run(
         last_seen=seen,
         run_url=run_url,
     )
-    summary = render_issue(report, limit=1_000_000)
+    summary = (
+        render_issue(report, limit=1_000_000)
+        if report.drift or report.stuck
+        else f"### ✅ pg-flux: no drift · target {md.escape_text(report.target)}\n\n"
+        f"Production matches schema/ as of {_stamp(seen)}.\n"
+    )
     commands.append_summary(summary)
     commands.set_output("drift", "true" if report.drift else "false")
     commands.set_output("has-changes", "true" if report.drift else "false")
