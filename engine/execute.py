@@ -42,10 +42,16 @@ def group_statements(statements: Sequence[Statement]) -> Iterator[StatementGroup
         yield StatementGroup(True, tuple(run))
 
 
-def _timeouts(cur: psycopg.Cursor[Any], statement: Statement, *, local: bool) -> None:
-    scope = "LOCAL " if local else ""
-    cur.execute(f"SET {scope}lock_timeout = {int(statement.lock_timeout_ms)}")
-    cur.execute(f"SET {scope}statement_timeout = {int(statement.statement_timeout_ms)}")
+def _timeouts(
+    cur: psycopg.Cursor[Any], statement: Statement, *, local: bool, current: tuple[int, int] | None
+) -> tuple[int, int]:
+    """Set the statement's timeouts, in one round trip and only when they change."""
+    wanted = (int(statement.lock_timeout_ms), int(statement.statement_timeout_ms))
+    if wanted != current:
+        scope = "LOCAL " if local else ""
+        sql = f"SET {scope}lock_timeout = {wanted[0]}; SET {scope}statement_timeout = {wanted[1]}"
+        cur.execute(sql.encode())
+    return wanted
 
 
 StatementHook = Callable[[int, Statement], None]
@@ -64,10 +70,11 @@ def execute_statements(
         if group.transactional:
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute("SET LOCAL check_function_bodies = off")
+                timeouts: tuple[int, int] | None = None
                 for index, statement in group.statements:
                     if before:
                         before(index, statement)
-                    _timeouts(cur, statement, local=True)
+                    timeouts = _timeouts(cur, statement, local=True, current=timeouts)
                     cur.execute(statement.sql.encode())
                     if after:
                         after(index, statement)
@@ -77,12 +84,12 @@ def execute_statements(
                 if before:
                     before(index, statement)
                 cur.execute("SET check_function_bodies = off")
-                _timeouts(cur, statement, local=False)
+                _timeouts(cur, statement, local=False, current=None)
                 try:
                     cur.execute(statement.sql.encode())
                 finally:
-                    cur.execute("RESET lock_timeout")
-                    cur.execute("RESET statement_timeout")
-                    cur.execute("RESET check_function_bodies")
+                    cur.execute(
+                        b"RESET lock_timeout; RESET statement_timeout; RESET check_function_bodies"
+                    )
                 if after:
                     after(index, statement)
