@@ -189,7 +189,7 @@ CASES += [
         "CREATE SEQUENCE z_ids; CREATE TABLE a (id bigint DEFAULT nextval('z_ids'));",
         [
             f"CREATE SEQUENCE public.z_ids {DEFAULTS}",
-            "CREATE TABLE public.a (\n    id bigint DEFAULT nextval('z_ids'::regclass)\n)",
+            "CREATE TABLE public.a (\n    id bigint DEFAULT nextval('public.z_ids'::regclass)\n)",
         ],
         set(),
     ),

@@ -204,7 +204,7 @@ def test_enum_remove_value_rewrites_columns(make_db: MakeDb) -> None:
         "CREATE TYPE public.mood AS ENUM ('a', 'b')",
         "ALTER TABLE public.t ALTER COLUMN m DROP DEFAULT",
         "ALTER TABLE public.t ALTER COLUMN m TYPE public.mood USING m::text::public.mood",
-        "ALTER TABLE public.t ALTER COLUMN m SET DEFAULT 'a'::mood",
+        "ALTER TABLE public.t ALTER COLUMN m SET DEFAULT 'a'::public.mood",
         "ALTER TABLE public.t ALTER COLUMN ms TYPE public.mood[] USING ms::text[]::public.mood[]",
         "DROP TYPE public.mood__pgflux_old",
     ]
@@ -370,7 +370,7 @@ COMPOSITE_CASES += [
         "CREATE TYPE z_inner AS (x int); CREATE TYPE a_outer AS (i z_inner, n int);",
         [
             "CREATE TYPE public.z_inner AS (x integer)",
-            "CREATE TYPE public.a_outer AS (i z_inner, n integer)",
+            "CREATE TYPE public.a_outer AS (i public.z_inner, n integer)",
         ],
         set(),
     ),
@@ -382,7 +382,7 @@ COMPOSITE_CASES += [
         [
             "CREATE TYPE public.z_mood AS ENUM ('a')",
             "CREATE DOMAIN public.z_pos AS integer CONSTRAINT z_pos_check CHECK ((VALUE > 0))",
-            "CREATE TYPE public.a_rec AS (m z_mood, p z_pos, ms z_mood[])",
+            "CREATE TYPE public.a_rec AS (m public.z_mood, p public.z_pos, ms public.z_mood[])",
         ],
         set(),
     ),
@@ -608,7 +608,7 @@ DOMAIN_CASES = [
         "CREATE DOMAIN public.d AS int CHECK (VALUE > 0); CREATE TABLE t (x d);",
         [
             "CREATE DOMAIN public.d AS integer CONSTRAINT d_check CHECK ((VALUE > 0))",
-            "CREATE TABLE public.t (\n    x d\n)",
+            "CREATE TABLE public.t (\n    x public.d\n)",
         ],
         set(),
     ),
@@ -622,7 +622,7 @@ DOMAIN_CASES += [
         "CREATE DOMAIN z_base AS int; CREATE DOMAIN a_top AS z_base CHECK (VALUE < 10);",
         [
             "CREATE DOMAIN public.z_base AS integer",
-            "CREATE DOMAIN public.a_top AS z_base"
+            "CREATE DOMAIN public.a_top AS public.z_base"
             " CONSTRAINT a_top_check CHECK (((VALUE)::integer < 10))",
         ],
         set(),
@@ -634,8 +634,8 @@ DOMAIN_CASES += [
         " CHECK (VALUE <> 'b');",
         [
             "CREATE TYPE public.mood AS ENUM ('a', 'b')",
-            "CREATE DOMAIN public.good AS mood DEFAULT 'a'::mood"
-            " CONSTRAINT good_check CHECK ((VALUE <> 'b'::mood))",
+            "CREATE DOMAIN public.good AS public.mood DEFAULT 'a'::public.mood"
+            " CONSTRAINT good_check CHECK ((VALUE <> 'b'::public.mood))",
         ],
         set(),
     ),
