@@ -249,7 +249,8 @@ def mutations(draw: st.DrawFn, a: SchemaSpec) -> SchemaSpec:
             tabs[i] = replace(t, columns=tuple(cols))
         if op == "change_function":
             funcs = list(b.functions)
-            if funcs and draw(st.booleans()):
+            drop_last = draw(st.sampled_from([True, False]))
+            if funcs and drop_last:
                 funcs.pop()
             else:
                 funcs.append(draw(st.sampled_from(["sql", "plpgsql"])))

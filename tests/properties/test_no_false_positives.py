@@ -45,7 +45,8 @@ CASES = [
     ),
     (
         "CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t WHERE a>1;",
-        "CREATE TABLE t (a int);\nCREATE VIEW v AS\n  select t.a\n  from public.t\n  where (t.a > 1);",
+        "CREATE TABLE t (a int);\nCREATE VIEW v AS\n  select t.a\n"
+        "  from public.t\n  where (t.a > 1);",
         "view-reformatted",
     ),
     (

@@ -10,13 +10,21 @@ import pytest
 
 from tests.engine.convergence import MakeDb, assert_converges
 
-ROLE = "DO $$ BEGIN CREATE ROLE pgflux_rich_writer NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
+ROLE = (
+    "DO $$ BEGIN CREATE ROLE pgflux_rich_writer NOLOGIN;"
+    " EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
+)
 
 OWNED_SEQUENCE = """
 CREATE SEQUENCE invoice_no;
 CREATE TABLE invoices (id integer NOT NULL DEFAULT nextval('invoice_no'));
 ALTER SEQUENCE invoice_no OWNED BY invoices.id;
 """
+
+SETOF = (
+    "CREATE TABLE t (id int);"
+    " CREATE FUNCTION f() RETURNS SETOF t LANGUAGE sql AS $$ SELECT * FROM t $$;"
+)
 
 OPEN_BUG = pytest.mark.xfail(
     strict=True,
@@ -26,11 +34,11 @@ OPEN_BUG = pytest.mark.xfail(
 CASES = [
     pytest.param(
         "",
-        "CREATE TABLE t (id int); CREATE FUNCTION f() RETURNS SETOF t LANGUAGE sql AS $$ SELECT * FROM t $$;",
+        SETOF,
         id="setof-table-function-created-after-its-table",
     ),
     pytest.param(
-        "CREATE TABLE t (id int); CREATE FUNCTION f() RETURNS SETOF t LANGUAGE sql AS $$ SELECT * FROM t $$;",
+        SETOF,
         "",
         id="setof-table-function-dropped-before-its-table",
     ),
