@@ -39,7 +39,11 @@ class Canary:
         self.runs = 0
 
     def run(
-        self, event: str = "schedule", *, files: Mapping[str, str] = SCHEMA, **inputs: str
+        self,
+        event: str = "schedule",
+        *,
+        files: Mapping[str, str] = SCHEMA,
+        inputs: Mapping[str, str] | None = None,
     ) -> tuple[dict[str, str], str, subprocess.CompletedProcess[str]]:
         self.runs += 1
         root = self.tmp_path / f"run{self.runs}"
@@ -55,7 +59,7 @@ class Canary:
             "mode": "canary",
             "database-url": self.db.admin_dsn,
             "shadow": dsnlib.with_dbname(self.db.admin_dsn, "postgres"),
-            **inputs,
+            **(inputs or {}),
         }
         env = github_env(self.fake, root, event, payload, given)
         for name in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"):
@@ -149,7 +153,7 @@ def test_drift_opens_updates_and_closes_one_issue(canary: Canary, run_sql: Any) 
 
 def test_fail_on_drift_false_reports_without_failing(canary: Canary, run_sql: Any) -> None:
     run_sql(canary.db.admin_dsn, "CREATE SCHEMA app; CREATE SCHEMA stray")
-    out, _, run = canary.run(**{"fail-on-drift": "false"})
+    out, _, run = canary.run(inputs={"fail-on-drift": "false"})
     assert run.returncode == 0, run.stdout + run.stderr
     assert out["drift"] == "true"
     (issue,) = canary.issues()
@@ -160,9 +164,9 @@ def test_fail_on_drift_false_reports_without_failing(canary: Canary, run_sql: An
 
 def test_each_target_owns_its_issue(canary: Canary, run_sql: Any) -> None:
     run_sql(canary.db.admin_dsn, "CREATE SCHEMA stray")
-    canary.run(target="eu")
-    canary.run(target="us")
-    canary.run(target="eu")
+    canary.run(inputs={"target": "eu"})
+    canary.run(inputs={"target": "us"})
+    canary.run(inputs={"target": "eu"})
     issues = canary.issues()
     assert sorted(i.title for i in issues) == [
         "pg-flux: production schema drift on eu",
