@@ -5,6 +5,9 @@ container (a GitHub container action runs in one, on the job's network) a port p
 host's loopback is unreachable, so we start the server on the same network as our own container
 and connect by container name. "Inside a container" means /.dockerenv exists and the engine
 knows a container whose id starts with our hostname.
+With PGFLUX_DOCKER_NETWORK=host the server shares the host's network instead, on a free port of
+127.0.0.1: for engines whose bridge network is unavailable or unwanted (rootful podman's bridge
+rewrites the host's iptables).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ DEFAULT_IMAGE = "postgres"
 DEFAULT_MAJOR = 17
 READY_TIMEOUT_S = 120.0
 ADMIN_USER = "pgflux_admin"
+NETWORK_ENV = "PGFLUX_DOCKER_NETWORK"
 
 SERVER_ARGS = [
     "-c",
@@ -62,6 +66,12 @@ def _own_network(client: Any) -> str | None:
     return next(iter(networks), None)
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class DockerShadow(ExistingServer):
     """ExistingServer behaviour on a container we start and always remove."""
 
@@ -75,7 +85,8 @@ class DockerShadow(ExistingServer):
         self._client = docker_client()
         self.image = image or f"{DEFAULT_IMAGE}:{major or DEFAULT_MAJOR}"
         password = secrets.token_urlsafe(24)
-        network = _own_network(self._client)
+        host_port = _free_port() if os.environ.get(NETWORK_ENV) == "host" else None
+        network = None if host_port else _own_network(self._client)
         name = f"pgflux-shadow-{secrets.token_hex(4)}"
         run_kwargs: dict[str, Any] = {
             "name": name,
@@ -85,7 +96,10 @@ class DockerShadow(ExistingServer):
             "command": ["postgres", *SERVER_ARGS],
             "labels": {"pgflux.shadow": "1"},
         }
-        if network:
+        if host_port:
+            run_kwargs["network_mode"] = "host"
+            run_kwargs["command"] += ["-c", f"port={host_port}", "-c", "listen_addresses=127.0.0.1"]
+        elif network:
             run_kwargs["network"] = network
         else:
             run_kwargs["ports"] = {"5432/tcp": ("127.0.0.1", None)}
@@ -94,7 +108,10 @@ class DockerShadow(ExistingServer):
         except Exception as exc:
             raise ShadowError(f"cannot start {self.image}: {exc}") from None
         try:
-            host, port = (name, 5432) if network else self._published_port()
+            if host_port:
+                host, port = "127.0.0.1", host_port
+            else:
+                host, port = (name, 5432) if network else self._published_port()
             admin = dsnlib.build(
                 {
                     "host": str(host),
