@@ -32,13 +32,18 @@ ARG PG_MAJOR=15
 ARG PG_VERSION=15.18-0+deb12u1
 ARG PYTHON_VERSION=3.11.2-1+b1
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-# Server binaries only: no default cluster (the shadow makes its own), no docs.
+# Server binaries only: no default cluster (the shadow makes its own), no docs, no downloaded
+# packages (a minbase has no docker-clean hook), and no JIT: the shadow runs DDL and catalog
+# queries, and LLVM (libLLVM + libz3, ~130 MB, needed only by llvmjit.so) is most of the size.
 RUN mkdir -p /etc/postgresql-common/createcluster.d \
  && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/pgflux.conf \
  && apt-get update \
  && apt-get install -y --no-install-recommends \
       "python3=${PYTHON_VERSION}" "postgresql-${PG_MAJOR}=${PG_VERSION}" \
- && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/*
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* \
+ && rm -rf /usr/lib/postgresql/${PG_MAJOR}/lib/llvmjit* /usr/lib/postgresql/${PG_MAJOR}/lib/bitcode \
+      /usr/lib/*-linux-gnu/libLLVM-*.so* /usr/lib/*-linux-gnu/libz3.so*
 COPY --from=build /opt/pgflux /opt/pgflux
 ENV PATH=/opt/pgflux/bin:$PATH \
     PGFLUX_POSTGRES_BIN=/usr/lib/postgresql/${PG_MAJOR}/bin \

@@ -29,7 +29,7 @@ class BuiltImage:
     build_seconds: float
 
 
-def _require_podman() -> None:
+def require_podman() -> None:
     reason = podman_missing_reason()
     if reason is None:
         return
@@ -40,7 +40,7 @@ def _require_podman() -> None:
 
 @pytest.fixture(scope="session")
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
-    _require_podman()
+    require_podman()
     root = tmp_path_factory.mktemp("podman")
     engine = Podman(root)
     try:

@@ -21,6 +21,7 @@ from pathlib import Path
 CACHE_DIR = Path(os.environ.get("PGFLUX_CONTAINER_CACHE", "/var/cache/pgflux-ci"))
 BASE_TARBALL = CACHE_DIR / "debian-bookworm-minbase.tar"
 BASE_IMAGE = "debian:bookworm-slim"
+SYSTEM_DIR = Path("/var/lib/containers")
 ULIMITS = ("nofile=16384:16384", "nproc=16384:16384")
 
 
@@ -46,6 +47,36 @@ def mounts_under(path: Path) -> list[str]:
             if point == prefix or point.startswith(prefix + "/"):
                 found.append(point)
     return found
+
+
+# Where a default podman keeps state: ours must create none of them.
+DEFAULT_STATE = (
+    "/var/lib/containers",
+    "/run/containers/storage",
+    "/run/libpod",
+    "/var/lib/cni",
+    "/etc/containers/networks",
+)
+
+
+def host_state() -> dict[str, object]:
+    """What a container engine could change on the host: links, firewall rules, state dirs."""
+
+    def out(*args: str) -> str:
+        if shutil.which(args[0]) is None:
+            return ""
+        done = subprocess.run(args, capture_output=True, text=True, check=False).stdout
+        # iptables-save stamps its output with the time: compare the rules only.
+        return "\n".join(line for line in done.splitlines() if not line.startswith("#"))
+
+    return {
+        "links": out("ip", "-o", "link", "show"),
+        "iptables": out("iptables-save"),
+        "ip6tables": out("ip6tables-save"),
+        "nft": out("nft", "list", "ruleset"),
+        "forwarding": Path("/proc/sys/net/ipv4/ip_forward").read_text(encoding="utf-8"),
+        "state": {path for path in DEFAULT_STATE if Path(path).exists()},
+    }
 
 
 def _toml_list(items: Sequence[str]) -> str:
@@ -94,6 +125,8 @@ class Podman:
         }
         self.env.pop("DOCKER_HOST", None)
         self._service: subprocess.Popen[bytes] | None = None
+        # Rootful podman keeps its blob-info cache here whatever storage.conf says.
+        self._made_system_dir = not SYSTEM_DIR.exists()
 
     def run(
         self, *args: str, check: bool = True, timeout: float = 900, input: str | None = None
@@ -118,7 +151,7 @@ class Podman:
         self.run("import", "--quiet", str(tarball), name)
 
     def build(self, tag: str, context: Path, *, dockerfile: Path | None = None) -> None:
-        args = ["build", "--pull=never", "--network=host", "--layers=false", "-t", tag]
+        args = ["build", "--pull=never", "--network=host", "-t", tag]
         for ulimit in ULIMITS:
             args.append(f"--ulimit={ulimit}")
         if dockerfile is not None:
@@ -185,3 +218,5 @@ class Podman:
         for point in reversed(mounts_under(self.root)):
             subprocess.run(["umount", "-l", point], check=False, capture_output=True)
         shutil.rmtree(self.root, ignore_errors=True)
+        if self._made_system_dir:
+            shutil.rmtree(SYSTEM_DIR, ignore_errors=True)

@@ -26,6 +26,8 @@ pytestmark = pytest.mark.container
 
 REPO = "Codertocat/Hello-World"
 LABEL = "pgflux:approve-hazards"
+MERGE_SHA = "c4295bd74fb0f4fda03689c3df3f2803b658fd85"
+CANARY_REPO = "octo/app"  # the schedule payload names no repository; GITHUB_REPOSITORY does
 
 
 class ContainerPullRequest:
@@ -182,3 +184,93 @@ def test_token_never_printed_by_the_container(pr: ContainerPullRequest) -> None:
     assert all(FAKE_TOKEN not in line for line in printed)
     assert FAKE_TOKEN not in run.stderr
     assert FAKE_TOKEN not in pr.runner.summary()
+
+
+def test_review_then_deploy_in_the_container(pr: ContainerPullRequest, run_sql: Any) -> None:
+    files = {
+        "app.sql": "CREATE SCHEMA app;\n",
+        "orders.sql": "CREATE TABLE app.orders (id bigint PRIMARY KEY, total numeric(12, 2));\n",
+    }
+    reviewed = pr.push(files)
+    assert reviewed.returncode == 0, reviewed.stdout + reviewed.stderr
+    marker = parse_plan_marker(pr.comments()[0])
+    assert marker is not None
+    # The pull request is merged; the push to main runs the deploy step.
+    pull = pr.fake.repos[REPO].issues[pr.number].pull
+    assert pull is not None
+    pull.merged, pull.merge_commit_sha, pull.merged_at = True, MERGE_SHA, "2026-01-01T00:00:00Z"
+    pr.fake.repos[REPO].issues[pr.number].state = "closed"
+    pr.fake.link_commit(REPO, MERGE_SHA, [pr.number])
+    push = load_payload("push")
+    push["after"] = MERGE_SHA
+    inputs = {
+        "mode": "deploy",
+        "database-url": pr.db.admin_dsn,
+        "github-token": pr.fake.token,
+        "shadow": "embedded",
+    }
+    run = pr.runner.run("push", push, inputs, mounts=socket_dirs(pr.db.admin_dsn))
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = pr.runner.outputs()
+    assert out["applied"] == "true"
+    rows = run_sql(
+        pr.db.admin_dsn,
+        "SELECT id, status, source_fingerprint FROM _pgflux.migrations ORDER BY id",
+    )
+    assert rows == [(int(out["migration-id"]), "applied", marker.source_fingerprint)]
+    assert run_sql(pr.db.admin_dsn, "SELECT to_regclass('app.orders') IS NOT NULL") == [(True,)]
+    deployed = [b for b in pr.comments() if "CREATE TABLE app.orders" in b and "deployed" in b]
+    assert len(deployed) == 1, pr.comments()
+    assert "migration" in pr.runner.summary()
+
+    # The same push again: nothing to do.
+    again = pr.runner.run("push", push, inputs, mounts=socket_dirs(pr.db.admin_dsn))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert pr.runner.outputs().get("applied") == "false"
+
+
+def test_canary_in_the_container(
+    podman: Podman,
+    action_image: BuiltImage,
+    fake_github: FakeGitHub,
+    tmp_path: Path,
+    db: ShadowDatabase,
+    run_sql: Any,
+) -> None:
+    runner = RunnerHost(podman, action_image.tag, tmp_path, fake_github.url)
+    fake_github.add_repo(CANARY_REPO)
+    schema = runner.workspace / "schema"
+    schema.mkdir()
+    (schema / "app.sql").write_text(
+        "CREATE SCHEMA app;\nCREATE TABLE app.orders (id bigint PRIMARY KEY);\n", encoding="utf-8"
+    )
+    run_sql(db.admin_dsn, "CREATE SCHEMA app; CREATE TABLE app.orders (id bigint PRIMARY KEY)")
+    payload = load_payload("schedule")
+    payload.pop("repository", None)
+    inputs = {
+        "mode": "canary",
+        "database-url": db.admin_dsn,
+        "github-token": fake_github.token,
+        "shadow": "embedded",
+    }
+    mounts = socket_dirs(db.admin_dsn)
+    clean = runner.run("schedule", payload, inputs, mounts=mounts)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert runner.outputs()["drift"] == "false"
+    assert fake_github.issues_in(CANARY_REPO) == []
+
+    run_sql(db.admin_dsn, "ALTER TABLE app.orders ADD COLUMN hotfix int")
+    drifted = runner.run("schedule", payload, inputs, mounts=mounts)
+    assert drifted.returncode == 1, drifted.stdout + drifted.stderr
+    assert runner.outputs()["drift"] == "true"
+    (issue,) = fake_github.issues_in(CANARY_REPO)
+    assert issue.state == "open"
+    assert "hotfix" in (issue.body or "")
+    assert "::error title=pg-flux drift::" in drifted.stdout
+    assert "hotfix" in runner.summary()
+
+    run_sql(db.admin_dsn, "ALTER TABLE app.orders DROP COLUMN hotfix")
+    fixed = runner.run("schedule", payload, inputs, mounts=mounts)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    (issue,) = fake_github.issues_in(CANARY_REPO)
+    assert issue.state == "closed"

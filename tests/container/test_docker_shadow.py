@@ -16,9 +16,9 @@ from engine.catalog import inspect_dsn
 from engine.errors import ShadowError
 from engine.load import load_into, parse_schema_dir
 from engine.shadow import open_shadow
-from engine.shadow.docker import DockerShadow
+from engine.shadow.docker import NETWORK_ENV, DockerShadow
 from tests.container.conftest import BuiltImage
-from tests.container.podman import Podman
+from tests.container.podman import Podman, host_state
 
 pytestmark = pytest.mark.container
 
@@ -73,6 +73,8 @@ def docker_host(
 @pytest.fixture
 def docker_env(docker_host: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DOCKER_HOST", docker_host)
+    # Podman's bridge would rewrite the host's iptables: the server shares the host network.
+    monkeypatch.setenv(NETWORK_ENV, "host")
     return docker_host
 
 
@@ -90,6 +92,7 @@ def test_docker_shadow_loads_a_schema_and_removes_its_container(
         "CREATE SCHEMA app;\nCREATE TABLE app.orders (id bigint PRIMARY KEY, note text);\n",
         encoding="utf-8",
     )
+    before = host_state()
     shadow = DockerShadow(image=POSTGRES_IMAGE)
     try:
         assert len(shadow_containers(podman)) == 1
@@ -102,6 +105,7 @@ def test_docker_shadow_loads_a_schema_and_removes_its_container(
     finally:
         shadow.close()
     assert shadow_containers(podman) == []
+    assert host_state() == before
 
 
 def test_docker_shadow_through_open_shadow(podman: Podman, docker_env: str) -> None:

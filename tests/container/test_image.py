@@ -83,12 +83,14 @@ def test_image_has(podman: Podman, action_image: BuiltImage, script: str, expect
         "find /opt/pgflux -name __pycache__ | grep -q .",
         "test -d /src",
         "ls /usr/share/doc | grep -q .",
-        "find / -xdev -name '*.h' -path '*include*' | grep -q .",
+        "find /usr/include -name '*.h' | grep -q .",
         "ls /etc/postgresql | grep -q .",
+        "ls /var/cache/apt/archives/*.deb",
+        "ls /usr/lib/*-linux-gnu/libLLVM*",
     ],
     ids=[
         "gcc", "cc", "make", "pip-on-path", "pip-in-venv", "pip-cache", "apt-lists", "pycache",
-        "build-sources", "docs", "headers", "default-cluster",
+        "build-sources", "docs", "headers", "default-cluster", "apt-archives", "llvm",
     ],
 )  # fmt: skip
 def test_image_lacks(podman: Podman, action_image: BuiltImage, script: str) -> None:
