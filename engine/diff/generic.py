@@ -84,6 +84,7 @@ def generic_steps(
                     action="alter",
                     sql=f"COMMENT ON {ref} IS {literal(new.comment)}",
                     lock="SHARE UPDATE EXCLUSIVE",
+                    incidental=True,
                 )
             )
     if isinstance(new, Owned) and ctx.options.manage_ownership and new.owner is not None:
@@ -94,6 +95,7 @@ def generic_steps(
                     key=key,
                     action="alter",
                     sql=f"ALTER {ref} OWNER TO {ident(new.owner)}",
+                    incidental=True,
                     hazards=(
                         ctx.hazard(
                             HazardCode.AUTHZ_CHANGE,
@@ -160,4 +162,5 @@ def _authz_step(key: ObjectKey, sql: str, what: str, ctx: PlanContext) -> Step:
         sql=sql,
         lock="NONE",
         hazards=(ctx.hazard(HazardCode.AUTHZ_CHANGE, Severity.LOW, f"{what} on {key.display}"),),
+        incidental=True,
     )

@@ -39,6 +39,9 @@ class Step(Model):
     requires: tuple[ObjectKey, ...] = ()
     lock_timeout_ms: int | None = None
     statement_timeout_ms: int | None = None
+    # Nothing that depends on the object waits for this step (comments, privileges, owners,
+    # OWNED BY): it may come after the object's dependents.
+    incidental: bool = False
 
 
 class Handler(ABC, Generic[T]):

@@ -246,13 +246,15 @@ def order_steps(
         for referenced in referenced_keys:
             if referenced == dependent:
                 continue
-            # A step that itself `requires` the dependent (ALTER SEQUENCE ... OWNED BY a column
-            # whose default calls nextval on it) comes after the dependent, not before it.
+            # Dependents wait for the steps that make the referenced object what they need,
+            # not for its comments, privileges or OWNED BY (which may need the dependent).
             add(
                 [
                     i
                     for i in anchor(referenced)
-                    if steps[i].action != "drop" and dependent not in steps[i].requires
+                    if steps[i].action != "drop"
+                    and not steps[i].incidental
+                    and dependent not in steps[i].requires
                 ],
                 dependent_steps,
             )

@@ -26,11 +26,6 @@ SETOF = (
     " CREATE FUNCTION f() RETURNS SETOF t LANGUAGE sql AS $$ SELECT * FROM t $$;"
 )
 
-OPEN_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="plan cycle: a comment or grant on a sequence OWNED BY a column whose default uses it",
-)
-
 CASES = [
     pytest.param(
         "",
@@ -51,13 +46,11 @@ CASES = [
         "",
         OWNED_SEQUENCE + "COMMENT ON SEQUENCE invoice_no IS 'numbers';",
         id="owned-sequence-with-comment",
-        marks=OPEN_BUG,
     ),
     pytest.param(
         ROLE,
         ROLE + OWNED_SEQUENCE + "GRANT USAGE ON SEQUENCE invoice_no TO pgflux_rich_writer;",
         id="owned-sequence-with-grant",
-        marks=OPEN_BUG,
     ),
 ]
 

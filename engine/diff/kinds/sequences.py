@@ -38,7 +38,12 @@ class SequenceHandler(Handler[Sequence]):
         ref = qualname(obj.schema_, obj.name)
         column = obj.owner_column_key
         if obj.owned_by is None or column is None:
-            return Step(key=obj.key, action="alter", sql=f"ALTER SEQUENCE {ref} OWNED BY NONE")
+            return Step(
+                key=obj.key,
+                action="alter",
+                sql=f"ALTER SEQUENCE {ref} OWNED BY NONE",
+                incidental=True,
+            )
         target = f"{qualname(obj.schema_, obj.owned_by.table)}.{ident(obj.owned_by.column)}"
         # The column is created by another step (or inside CREATE TABLE): run after it.
         return Step(
@@ -46,6 +51,7 @@ class SequenceHandler(Handler[Sequence]):
             action="alter",
             sql=f"ALTER SEQUENCE {ref} OWNED BY {target}",
             requires=(column,),
+            incidental=True,
         )
 
     def drop(self, obj: Sequence, ctx: PlanContext) -> list[Step]:
