@@ -271,7 +271,8 @@ def run(
     commands.set_output("drift", "true" if report.drift else "false")
     commands.set_output("has-changes", "true" if report.drift else "false")
     commands.set_output("plan-fingerprint", result.plan.fingerprint)
-    if report.drift or report.stuck:
+    # An apply running right now is normal during a deploy: reported, but no issue of its own.
+    if report.drift or any(s.status != "running" for s in stuck):
         issue = client.upsert_issue(
             marker, issue_title(report), render_issue(report), [DRIFT_LABEL]
         )
