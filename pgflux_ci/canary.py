@@ -245,6 +245,10 @@ def run(
             a = load_error_annotation(error, schema_dir=inputs.schema_dir)
             commands.annotation(a.level, a.message, file=a.file, line=a.line, title=a.title)
             commands.set_output("drift", "false")
+            commands.append_summary(
+                f"### ❌ pg-flux: schema did not load · target {md.escape_text(inputs.target)}"
+                f"\n\n{md.escape_text(error.message)}\n\nNo drift check was made.\n"
+            )
             return EXIT_ERROR
         stuck = read_stuck(dsn, inputs.tracking_schema)
     client = GitHubClient(token, runner.api_url, ctx.repository)

@@ -175,7 +175,9 @@ def find_source(ctx: ActionContext, client: GitHubClient) -> Source:
     pr = ctx.pull_request
     if pr is not None:
         if not pr.merged:
-            return Source(sha=pr.head.sha, skip=f"pull request #{pr.number} was closed unmerged")
+            action = getattr(ctx.event, "action", "")
+            what = "was closed unmerged" if action == "closed" else f"is not merged ({action})"
+            return Source(sha=pr.head.sha, skip=f"pull request #{pr.number} {what}")
         sha = pr.merge_commit_sha or ctx.runner.sha or pr.head.sha
         ref = PullRef(
             number=pr.number,

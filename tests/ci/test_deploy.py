@@ -385,3 +385,9 @@ def test_user_text_cannot_forge_markers_or_ping() -> None:
     assert "<img" not in html
     assert "<b>" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_open_pull_request_event_deploys_nothing(fake_github: FakeGitHub, tmp_path: Path) -> None:
+    ctx = _ctx(fake_github, tmp_path, "pull_request", load_payload("pull_request.synchronize"))
+    source = deploy.find_source(ctx, _client(fake_github))
+    assert source.skip == "pull request #2 is not merged (synchronize)"

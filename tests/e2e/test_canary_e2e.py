@@ -226,3 +226,15 @@ def test_failed_apply_in_the_tracking_table_is_reported(canary: Canary, run_sql:
     assert run.returncode == 0, run.stdout + run.stderr
     (issue,) = canary.issues()
     assert issue.state == "closed"
+
+
+def test_schema_that_does_not_load_fails_without_an_issue(canary: Canary) -> None:
+    files = {"bad.sql": "\nCREATE TABLE app.t (id int REFERENCES app.nowhere (id));\n"}
+    out, summary, run = canary.run(files=files)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert out["drift"] == "false"
+    errors = [line for line in run.stdout.splitlines() if line.startswith("::error file=")]
+    assert errors
+    assert errors[0].startswith("::error file=schema/bad.sql,line=2,")
+    assert "schema did not load" in summary
+    assert canary.issues() == []

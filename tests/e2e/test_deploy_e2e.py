@@ -228,6 +228,10 @@ def test_review_then_deploy_applies_exactly_the_reviewed_plan(
     assert report.count(" ms |") == len(rows[0][4])
     assert out["comment-url"]
     assert "migration" in job.summary
+    unmasked = [line for line in run.stdout.splitlines() if not line.startswith("::add-mask::")]
+    assert all(FAKE_TOKEN not in line for line in unmasked)
+    assert FAKE_TOKEN not in run.stderr
+    assert all(FAKE_TOKEN not in body for body in project.comments())
     assert "CREATE TABLE app.orders" in job.summary
 
     # Rerunning the job applies nothing and adds no comment.
