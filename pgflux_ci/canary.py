@@ -206,6 +206,39 @@ def plan_drift(settings: CanarySettings) -> PlanResult:
         )
 
 
+def run_dry(
+    settings: CanarySettings,
+    target: str,
+    out: Path | None,
+    stream: TextIO,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> int:
+    """`pgflux-ci canary --dry-run`: the drift issue's body, written out; no GitHub. Exit 1 on
+    drift (as `pg-flux drift`), 0 without."""
+    result = plan_drift(settings)
+    seen = now()
+    report = DriftReport(
+        target=target,
+        plan=result.plan,
+        differences=tuple(differences(result.current, result.desired)),
+        stuck=tuple(read_stuck(settings.dsn, settings.tracking_schema)),
+        first_seen=seen,
+        last_seen=seen,
+    )
+    body = (
+        render_issue(report)
+        if report.drift or report.stuck
+        else f"no drift: production matches {settings.schema_dir}\n"
+    )
+    if out is None:
+        stream.write(body)
+    else:
+        out.write_text(body, encoding="utf-8")
+        stream.write(f"wrote the drift issue to {out}\n")
+    return EXIT_DIFFERENCES if report.drift else EXIT_OK
+
+
 def run(
     ctx: ActionContext,
     environ_stdout: TextIO,

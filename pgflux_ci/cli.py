@@ -42,6 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("--tracking-schema", default="_pgflux")
     rv.add_argument("--target", default="default")
     rv.add_argument("--fail-on", choices=[f.value for f in FailOn], default=FailOn.HIGH.value)
+    cn = sub.add_parser("canary", help="check production for drift; print the drift issue")
+    cn.add_argument("--dry-run", action="store_true", help="no GitHub calls: write the issue")
+    cn.add_argument("--out", type=Path, help="write the issue body here (default: stdout)")
+    cn.add_argument("--dsn", default=None, help="production DSN (default: $DATABASE_URL)")
+    cn.add_argument("--schema-dir", default="schema", help="default: schema")
+    cn.add_argument("--shadow", default="embedded", help="embedded, docker or a postgres:// DSN")
+    cn.add_argument("--tracking-schema", default="_pgflux")
+    cn.add_argument("--target", default="default")
     mx = sub.add_parser("matrix", help="print strategy.matrix JSON for pgflux.toml's [[targets]]")
     mx.add_argument("--config", type=Path, default=None, help="default: ./pgflux.toml")
     mx.add_argument(
@@ -51,6 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the JSON as output NAME to $GITHUB_OUTPUT",
     )
     return parser
+
+
+def run_canary_cli(args: argparse.Namespace, stdout: TextIO) -> int:
+    from pgflux_ci import canary
+
+    if not args.dry_run:
+        raise UsageError("pgflux-ci canary outside GitHub Actions needs --dry-run")
+    settings = canary.CanarySettings(
+        dsn=args.dsn or os.environ.get("DATABASE_URL", ""),
+        schema_dir=Path(args.schema_dir),
+        shadow=args.shadow,
+        tracking_schema=args.tracking_schema,
+    )
+    return canary.run_dry(settings, args.target, args.out, stdout)
 
 
 def run_matrix_cli(args: argparse.Namespace, stdout: TextIO, environ: Mapping[str, str]) -> int:
@@ -143,6 +165,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         args = build_parser().parse_args(argv)
         if args.command == "review":
             return run_review_cli(args, sys.stdout)
+        if args.command == "canary":
+            return run_canary_cli(args, sys.stdout)
         if args.command == "matrix":
             return run_matrix_cli(args, sys.stdout, environ)
         build_parser().print_help(sys.stderr)

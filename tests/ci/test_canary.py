@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from engine import dsn as dsnlib
 from engine import tracking
 from engine.catalog import inspect_dsn
 from engine.plan.model import ObjectRef, Plan, Statement
 from engine.shadow import ShadowDatabase
 from pgflux_ci import canary
 from pgflux_ci.canary import Difference, DriftReport, StuckApply
+from pgflux_ci.cli import main
 from tests.ci.test_deploy import render_html
 from tests.e2e.test_deploy_e2e import plain
 
@@ -237,3 +240,32 @@ def test_closing_comment() -> None:
     assert "No drift any more" in text
     assert "as of 2026-03-01T14:00:05Z (first seen 2026-03-01T12:00:05Z)" in text
     assert "[workflow run](https://github.com/o/r/actions/runs/1)" in text
+
+
+def test_dry_run_outside_actions(
+    db: ShadowDatabase,
+    run_sql: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    (schema / "app.sql").write_text("CREATE SCHEMA app;\n", encoding="utf-8")
+    args = [
+        "canary",
+        "--dry-run",
+        "--dsn",
+        db.admin_dsn,
+        "--shadow",
+        dsnlib.with_dbname(db.admin_dsn, "postgres"),
+        "--schema-dir",
+        str(schema),
+    ]
+    assert main(args, environ={}) == 1
+    assert "schema app: in schema/, missing from production" in plain(capsys.readouterr().out)
+    run_sql(db.admin_dsn, "CREATE SCHEMA app")
+    out = tmp_path / "issue.md"
+    assert main([*args, "--out", str(out)], environ={}) == 0
+    assert out.read_text(encoding="utf-8").startswith("no drift")
+    assert main(["canary"], environ={}) == 2
+    assert "needs --dry-run" in capsys.readouterr().err
