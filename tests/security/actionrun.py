@@ -31,6 +31,8 @@ class ActionRun:
         self.workspace = tmp_path / "workspace"
         self.pushes = 0
         self.result: subprocess.CompletedProcess[str] | None = None
+        # every() of each run so far: a later run rewrites GITHUB_OUTPUT and the summary.
+        self.transcript: list[dict[str, str]] = []
 
     def push(
         self,
@@ -44,6 +46,21 @@ class ActionRun:
         sha = f"{self.pushes:040x}"
         self.payload["pull_request"]["head"]["sha"] = sha
         self.payload["after"] = sha
+        return self.run_event(
+            "pull_request", self.payload, files, inputs, extra_env=extra_env, timeout=timeout
+        )
+
+    def run_event(
+        self,
+        event: str,
+        payload: Mapping[str, Any],
+        files: Mapping[str, str | bytes] | None,
+        inputs: Mapping[str, str],
+        *,
+        extra_env: Mapping[str, str] | None = None,
+        timeout: float = 300,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the action for any event (deploy on push, canary on schedule, ...)."""
         schema = self.workspace / "schema"
         shutil.rmtree(schema, ignore_errors=True)
         if files is not None:
@@ -54,9 +71,10 @@ class ActionRun:
                     path.write_bytes(sql)
                 else:
                     path.write_text(sql, encoding="utf-8")
-        env = github_env(
-            self.fake, self.tmp_path, "pull_request", self.payload, dict(inputs), seed=True
-        )
+        env = github_env(self.fake, self.tmp_path, event, payload, dict(inputs), seed=False)
+        if event == "pull_request" and REPO not in self.fake.repos:
+            self.fake.seed_from_payload(dict(payload))
+        env["GITHUB_REPOSITORY"] = REPO
         for name in PASSTHROUGH:
             if name in os.environ:
                 env[name] = os.environ[name]
@@ -68,6 +86,7 @@ class ActionRun:
         self.result = subprocess.run(
             [PGFLUX_CI], env=env, capture_output=True, text=True, timeout=timeout, check=False
         )
+        self.transcript.append(self.everything())
         return self.result
 
     def comments(self) -> list[str]:
@@ -87,6 +106,13 @@ class ActionRun:
             "GITHUB_OUTPUT": self.output_file.read_text(encoding="utf-8", errors="replace"),
             "summary": self.summary_file.read_text(encoding="utf-8", errors="replace"),
             "comments": "\n".join(self.comments()),
+            "issues": "\n".join(
+                f"{i.title}\n{i.body}\n"
+                + "\n".join(c.body for c in self.fake.comments_on(REPO, i.number))
+                for i in self.fake.issues_in(REPO)
+            )
+            if REPO in self.fake.repos
+            else "",
             "github requests": "\n".join(
                 f"{r.method} {r.path} {r.query} {json.dumps(r.body)}" for r in self.fake.log
             ),

@@ -7,16 +7,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine import dsn as dsnlib
 from engine.shadow import ShadowDatabase
 from tests.fakes.github_api import FakeGitHub, Fault
-from tests.security.actionrun import PASSTHROUGH, PG_FLUX, ActionRun
+from tests.fakes.runner_env import load_payload
+from tests.security.actionrun import PASSTHROUGH, PG_FLUX, REPO, ActionRun
 
+RunSql = Callable[..., list[tuple[Any, ...]]]
 TOKEN = "ghs_SENTINELtoken4e1b97aa03c2"
 PASSWORD = "SENTINELpw8d22f1c0"
 OTHER = "SENTINELenv5b7710ee"
@@ -217,3 +220,46 @@ def test_engine_errors_print_no_secret(tmp_path: Path) -> None:
         assert result.returncode == 2, result.stdout + result.stderr
         assert "127.0.0.1" in result.stdout + result.stderr
         assert_no_sentinel({"stdout": result.stdout, "stderr": result.stderr})
+
+
+MERGE_SHA = "c4295bd74fb0f4fda03689c3df3f2803b658fd85"
+
+
+def test_review_deploy_and_canary_print_no_secret(
+    run: ActionRun, fake: FakeGitHub, db: ShadowDatabase, run_sql: RunSql
+) -> None:
+    """The life of a change: review, merge, deploy, then drift found by the canary."""
+    files = {"app.sql": "CREATE SCHEMA app;\nCREATE TABLE app.orders (id int PRIMARY KEY);\n"}
+    shadow = dsnlib.with_dbname(db.admin_dsn, "postgres")
+    inputs = _inputs(db, shadow=shadow)
+    reviewed = run.push(files, inputs, extra_env=secret_env())
+    assert reviewed.returncode == 0, reviewed.stdout + reviewed.stderr
+
+    issue = fake.repos[REPO].issues[run.number]
+    assert issue.pull is not None
+    issue.pull.merged, issue.pull.merge_commit_sha = True, MERGE_SHA
+    issue.pull.merged_at, issue.state = "2026-01-01T00:00:00Z", "closed"
+    fake.link_commit(REPO, MERGE_SHA, [run.number])
+    push = load_payload("push")
+    push["after"] = MERGE_SHA
+    deployed = run.run_event(
+        "push", push, files, inputs | {"mode": "deploy"}, extra_env=secret_env()
+    )
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    assert run_sql(db.admin_dsn, "SELECT to_regclass('app.orders') IS NOT NULL") == [(True,)]
+
+    run_sql(db.admin_dsn, "CREATE TABLE app.drifted (id int)")
+    schedule = load_payload("schedule")
+    schedule.pop("repository", None)
+    canary = run.run_event(
+        "schedule", schedule, files, inputs | {"mode": "canary"}, extra_env=secret_env()
+    )
+    assert canary.returncode in (1, 2), canary.stdout + canary.stderr
+    assert any("drifted" in (i.body or "") for i in fake.issues_in(REPO))
+
+    assert len(run.transcript) == 3
+    for number, channels in enumerate(run.transcript):
+        assert_no_sentinel({f"run {number} {k}": v for k, v in channels.items()})
+    for deploy_or_canary in (deployed, canary):
+        assert f"::add-mask::{TOKEN}" in deploy_or_canary.stdout
+        assert f"::add-mask::{PASSWORD}" in deploy_or_canary.stdout
