@@ -193,3 +193,19 @@ def test_statement_timeout_on_validate_fails_clearly_and_a_rerun_converges(
     rerun = _run([PG_FLUX, "migrate", "apply", "--dsn", db.admin_dsn], tmp_path)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert run_sql(db.admin_dsn, validated) == [(True,)]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[PG_FLUX, "plan", "--dsn"], [PGFLUX_CI, "review", "--dry-run", "--dsn"]],
+    ids=["pg-flux-plan", "pgflux-ci-review"],
+)
+def test_read_only_dsn_is_enough_to_plan_and_review(
+    tmp_path: Path, db: ShadowDatabase, run_sql: RunSql, argv: list[str]
+) -> None:
+    run_sql(db.admin_dsn, "CREATE TABLE t (id int)")
+    _schema(tmp_path, "CREATE TABLE t (id int, note text);\n")
+    reader = dsnlib.with_params(db.admin_dsn, options="-c default_transaction_read_only=on")
+    result = _run([*argv, reader], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ADD COLUMN note" in result.stdout
