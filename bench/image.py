@@ -9,6 +9,7 @@ replacing that section only. Everything it made is removed afterwards.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import subprocess
 import sys
@@ -56,6 +57,7 @@ def measure() -> dict[str, object]:
         "build_s": build_s,
         "layers": layers,
         "podman": version,
+        "load": f"{os.getloadavg()[1]:.1f}",
         "machine": f"{platform.machine()}, {_cpus()} CPUs",
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
     }
@@ -78,6 +80,8 @@ def render(m: dict[str, object]) -> str:
         "\n\n"
         f"| image size (uncompressed) | build time |\n|---|---|\n"
         f"| {_mb(int(str(m['size'])))} | {float(str(m['build_s'])):.0f} s |\n\n"
+        f"Load average over the build's last 5 minutes: {m['load']} (the machine is shared: the "
+        "time is an upper bound for an idle runner; most of it is apt and pip downloads).\n\n"
         "Layers with content (newest first):\n\n"
         f"| size | step |\n|---|---|\n{rows}\n"
     )

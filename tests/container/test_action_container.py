@@ -22,7 +22,8 @@ from tests.container.runner import RunnerHost, socket_dirs
 from tests.fakes.github_api import FakeGitHub
 from tests.fakes.runner_env import FAKE_TOKEN, load_payload
 
-pytestmark = pytest.mark.container
+# The first test of a session also waits for the image build.
+pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
 REPO = "Codertocat/Hello-World"
 LABEL = "pgflux:approve-hazards"
@@ -106,7 +107,9 @@ def test_review_lifecycle_in_the_container(pr: ContainerPullRequest, run_sql: An
     # The plan file was written in /github/workspace: it is in the host's workspace.
     plan_file = pr.runner.workspace / out["plan-path"]
     assert out["plan-fingerprint"] in plan_file.read_text(encoding="utf-8")
-    assert out["comment-url"].startswith(pr.fake.url)
+    assert out["comment-url"].startswith(
+        f"https://github.com/{REPO}/pull/{pr.number}#issuecomment-"
+    )
     assert f"::add-mask::{FAKE_TOKEN}" in first.stdout
     assert "CREATE SCHEMA app" in pr.runner.summary()
     posts = len(pr.fake.requests_matching("POST", r"/comments$"))

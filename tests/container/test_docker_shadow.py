@@ -20,7 +20,8 @@ from engine.shadow.docker import NETWORK_ENV, DockerShadow
 from tests.container.conftest import BuiltImage
 from tests.container.podman import Podman, host_state
 
-pytestmark = pytest.mark.container
+# The first test of a session also waits for the image build.
+pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
 POSTGRES_IMAGE = "localhost/pgflux-test-postgres:15"
 BROKEN_IMAGE = "localhost/pgflux-test-postgres:broken"
@@ -35,7 +36,7 @@ if [ "${1:-}" = postgres ]; then
     pw="$(mktemp)" && printf '%s\\n' "$POSTGRES_PASSWORD" > "$pw" && chown postgres "$pw"
     setpriv --reuid=postgres --regid=postgres --init-groups \\
         initdb -D "$PGDATA" -U "${POSTGRES_USER:-postgres}" --pwfile="$pw" \\
-        --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+        --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     rm -f "$pw"
     echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
     shift

@@ -7,7 +7,8 @@ import pytest
 from tests.container.conftest import BuiltImage
 from tests.container.podman import Podman
 
-pytestmark = pytest.mark.container
+# The first test of a session also waits for the image build.
+pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
 # A slim base (~80 MB) + python3 (~30 MB) + PostgreSQL server (~60 MB) + the venv (~80 MB).
 MAX_IMAGE_BYTES = 400 * 1024 * 1024
