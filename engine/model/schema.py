@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import weakref
 from collections.abc import Iterator
+from typing import Any
 
 from engine.model.base import Dependency, Model, ObjectKey, SchemaObject
 from engine.model.constraints import Constraint
@@ -87,25 +90,42 @@ class Schema(Model):
             yield from getattr(self, field)
 
     def by_key(self) -> dict[ObjectKey, SchemaObject]:
-        return {obj.key: obj for obj in self.objects()}
+        """Every object by its key (a fresh dict; the keys are computed once per Schema)."""
+        return dict(self._keyed())
+
+    def _keyed(self) -> dict[ObjectKey, SchemaObject]:
+        # Building an ObjectKey is a pydantic validation: at 10,000 tables (~250k objects) the
+        # keys cost seconds, and planning and verification ask for them several times.
+        cached = _KEYED.get(id(self))
+        if cached is not None and cached[0]() is self:
+            return cached[1]
+        keyed = {obj.key: obj for obj in self.objects()}
+        _remember(self, keyed)
+        return keyed
 
     def sorted(self) -> Schema:
         """The same schema with every collection in key order."""
-        return self.model_copy(
-            update={
-                field: tuple(sorted(getattr(self, field), key=lambda o: o.key.sort_key))
-                for field in OBJECT_FIELDS
-            }
-            | {
-                "unmanaged": tuple(sorted(self.unmanaged, key=str)),
-                "dependencies": tuple(
-                    sorted(
-                        self.dependencies,
-                        key=lambda d: (d.dependent.sort_key, d.referenced.sort_key),
-                    )
-                ),
-            }
+        keyed: dict[ObjectKey, SchemaObject] = {}
+        update: dict[str, Any] = {}
+        for field in OBJECT_FIELDS:
+            items = getattr(self, field)
+            pairs = [(obj.key, obj) for obj in items]
+            keyed.update(pairs)
+            sort_keys = [key.sort_key for key, _ in pairs]
+            # The catalog queries mostly emit rows in key order already: check before sorting.
+            if any(a > b for a, b in itertools.pairwise(sort_keys)):
+                order = sorted(range(len(items)), key=sort_keys.__getitem__)
+                update[field] = tuple(items[i] for i in order)
+        update["unmanaged"] = tuple(sorted(self.unmanaged, key=str))
+        update["dependencies"] = tuple(
+            sorted(
+                self.dependencies,
+                key=lambda d: (d.dependent.sort_key, d.referenced.sort_key),
+            )
         )
+        result = self.model_copy(update=update)
+        _remember(result, keyed)
+        return result
 
     def fingerprint(self) -> str:
         """sha256 of what is compared: equal schemas have equal fingerprints.
@@ -113,11 +133,26 @@ class Schema(Model):
         Dependencies, statistics, positions and the server version are left out, so the same
         schema read from two servers (or twice) gives one fingerprint.
         """
+        # One model_dump per collection (not per object): the same dicts as obj.compared().
+        compared: dict[int, dict[str, Any]] = {}
+        for field in OBJECT_FIELDS:
+            items = getattr(self, field)
+            if not items:
+                continue
+            classes = {type(obj) for obj in items}
+            excluded: dict[Any, set[str]] = (
+                {"__all__": set(classes.pop().not_compared)}
+                if len(classes) == 1
+                else {i: set(type(obj).not_compared) for i, obj in enumerate(items)}
+            )
+            dumped = self.model_dump(include={field}, exclude={field: excluded}, by_alias=True)
+            for obj, data in zip(items, dumped[field], strict=True):
+                compared[id(obj)] = data
         digest = hashlib.sha256()
-        for obj in sorted(self.objects(), key=lambda o: o.key.sort_key):
+        for _, obj in sorted(self._keyed().items(), key=lambda item: item[0].sort_key):
             digest.update(type(obj).__name__.encode())
             digest.update(b"\0")
-            digest.update(_canonical_json(obj))
+            digest.update(_canonical(compared[id(obj)]))
             digest.update(b"\n")
         return "sha256:" + digest.hexdigest()
 
@@ -125,5 +160,26 @@ class Schema(Model):
         return self.sorted().model_dump_json(by_alias=True, indent=2)
 
 
-def _canonical_json(obj: SchemaObject) -> bytes:
-    return json.dumps(obj.compared(), sort_keys=True, separators=(",", ":"), default=str).encode()
+# One encoder for every object: json.dumps(default=...) builds a new encoder per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _canonical(data: dict[str, Any]) -> bytes:
+    return _ENCODER.encode(data).encode()
+
+
+# id(schema) -> (weak reference to it, its objects by key). Schemas are frozen, so the mapping
+# never goes stale; the weak reference tells a live entry from a reused id.
+_KEYED: dict[int, tuple[weakref.ref[Schema], dict[ObjectKey, SchemaObject]]] = {}
+
+
+def _remember(schema: Schema, keyed: dict[ObjectKey, SchemaObject]) -> None:
+    ident = id(schema)
+    _KEYED[ident] = (weakref.ref(schema), keyed)
+    weakref.finalize(schema, _forget, ident, _KEYED[ident][0])
+
+
+def _forget(ident: int, ref: weakref.ref[Schema]) -> None:
+    entry = _KEYED.get(ident)
+    if entry is not None and entry[0] is ref:
+        del _KEYED[ident]
