@@ -20,7 +20,7 @@ from typing import Any
 
 import psycopg
 
-from bench import report, tools
+from bench import image, report, tools
 from bench.generator import generate
 from engine.execute import execute_statements
 from engine.pgbin import find_postgres_bin
@@ -215,10 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     results_dir.mkdir(exist_ok=True)
     (results_dir / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
-    Path(args.output).write_text(
-        report.render(results, command=command, pgbin=pgbin, migra_version=migra_version),
-        encoding="utf-8",
-    )
+    output = Path(args.output)
+    text = report.render(results, command=command, pgbin=pgbin, migra_version=migra_version)
+    # bench.image owns the "Container image" section: keep it as it is.
+    previous = output.read_text(encoding="utf-8") if output.exists() else ""
+    _, found, section = previous.partition(f"\n{image.HEADING}\n")
+    if found:
+        text = text.rstrip("\n") + f"\n\n{image.HEADING}\n" + section
+    output.write_text(text, encoding="utf-8")
     return 0
 
 

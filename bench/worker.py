@@ -27,7 +27,7 @@ from engine.plan.planner import plan_statements
 from engine.plan.render import render_sql, render_text
 from engine.roles import roles_in
 from engine.shadow import open_shadow
-from engine.verify import verify_plan
+from engine.verify import rebuilding_current, verify_plan
 
 # Statements sent, by server socket dir (host): the parent maps hosts to "production" / "shadow".
 SENT: Counter[str] = Counter()
@@ -83,17 +83,26 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
         with phase("inspect current"):
             current = inspect_dsn(spec["current_dsn"], excluded_schemas=excluded, stats=cur_stats)
         shadow.ensure_roles(roles_in(current) | loaded.roles)
-        with shadow.database() as target:
-            with phase("load desired"):
-                load_into(target.dsn, loaded)
-            with phase("inspect desired"):
-                desired = inspect_dsn(target.admin_dsn, excluded_schemas=excluded, stats=des_stats)
-        with phase("diff + plan"):
-            statements = plan_statements(current, desired, options)
-        with phase("verify"):
-            problems = (
-                verify_plan(shadow, current, desired, statements, options) if statements else []
-            )
+        # As engine.plan.build does: verification's rebuild of the current schema runs in the
+        # background while the desired schema loads ("verify" is what remains after the plan).
+        with rebuilding_current(shadow, current, options, excluded_schemas=excluded) as rebuilt:
+            with shadow.database() as target:
+                with phase("load desired"):
+                    load_into(target.dsn, loaded)
+                with phase("inspect desired"):
+                    desired = inspect_dsn(
+                        target.admin_dsn, excluded_schemas=excluded, stats=des_stats
+                    )
+            with phase("diff + plan"):
+                statements = plan_statements(current, desired, options)
+            with phase("verify"):
+                problems = (
+                    verify_plan(
+                        shadow, current, desired, statements, options, rebuilt=rebuilt.result()
+                    )
+                    if statements
+                    else []
+                )
         with phase("render"):
             source, target_fp = current.fingerprint(), desired.fingerprint()
             plan = Plan(

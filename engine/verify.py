@@ -8,7 +8,12 @@ to current), so verification also proves that pg-flux can write every object it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import psycopg
 
@@ -20,7 +25,7 @@ from engine.model.schema import Schema
 from engine.plan.model import Statement
 from engine.plan.planner import normalise_schema, plan_statements
 from engine.roles import roles_in
-from engine.shadow import Shadow
+from engine.shadow import Shadow, ShadowDatabase
 
 MAX_REPORTED = 20
 
@@ -38,6 +43,9 @@ def schema_differences(actual: Schema, expected: Schema) -> list[str]:
     for key in sorted(have.keys() - want.keys(), key=_order):
         lines.append(f"unexpected {key}")
     for key in sorted(have.keys() & want.keys(), key=_order):
+        if have[key] == want[key]:
+            # equal in every field, compared or not: no model_dump needed (most objects)
+            continue
         a, b = have[key].compared(), want[key].compared()
         if a != b:
             fields = sorted(f for f in a.keys() | b.keys() if a.get(f) != b.get(f))
@@ -60,6 +68,117 @@ def _as_rebuildable(schema: Schema) -> Schema:
     )
 
 
+# The model of a fresh, empty scratch database: the same for every scratch database of one shadow
+# (same server, same template), so it is inspected once per shadow and excluded schemas.
+_BASELINES: weakref.WeakKeyDictionary[Shadow, dict[tuple[str, ...], Schema]] = (
+    weakref.WeakKeyDictionary()
+)
+_BASELINES_LOCK = threading.Lock()
+
+
+def empty_baseline(shadow: Shadow, scratch: ShadowDatabase, excluded: Sequence[str]) -> Schema:
+    """The model of `scratch`, a database just created (still empty) in `shadow`."""
+    key = tuple(excluded)
+    with _BASELINES_LOCK:
+        cached = _BASELINES.get(shadow, {}).get(key)
+    if cached is not None:
+        return cached
+    baseline = inspect_dsn(scratch.admin_dsn, excluded_schemas=excluded)
+    with _BASELINES_LOCK:
+        _BASELINES.setdefault(shadow, {})[key] = baseline
+    return baseline
+
+
+@dataclass
+class Rebuilt:
+    """A scratch database holding the current schema, rebuilt from its model (or why not)."""
+
+    scratch: ShadowDatabase
+    problems: list[str]
+
+
+def rebuild_current(
+    shadow: Shadow,
+    scratch: ShadowDatabase,
+    current: Schema,
+    options: PlanOptions,
+    *,
+    excluded_schemas: Sequence[str] = ("_pgflux",),
+) -> Rebuilt:
+    """Rebuild `current` in the empty `scratch` and check it reads back identically.
+
+    Needs nothing of the desired schema, so it can run while the desired schema loads.
+    """
+    baseline = empty_baseline(shadow, scratch, excluded_schemas)
+    rebuild = plan_statements(baseline, current, options)
+    try:
+        with psycopg.connect(scratch.dsn) as conn:
+            execute_statements(conn, rebuild)
+    except psycopg.Error as exc:
+        return Rebuilt(
+            scratch, [f"could not rebuild the current schema in the shadow: {exc}".strip()]
+        )
+    rebuilt = inspect_dsn(scratch.admin_dsn, excluded_schemas=excluded_schemas)
+    gaps = schema_differences(
+        normalise_schema(rebuilt, options),
+        normalise_schema(_as_rebuildable(current), options),
+    )
+    if gaps:
+        return Rebuilt(
+            scratch,
+            ["the current schema did not rebuild identically in the shadow:", *gaps[:MAX_REPORTED]],
+        )
+    return Rebuilt(scratch, [])
+
+
+def verify_rebuilt(
+    rebuilt: Rebuilt,
+    desired: Schema,
+    statements: Sequence[Statement],
+    options: PlanOptions,
+    *,
+    excluded_schemas: Sequence[str] = ("_pgflux",),
+) -> list[str]:
+    """Apply the plan to the rebuilt current schema; problems, or [] when it verified."""
+    if rebuilt.problems:
+        return rebuilt.problems
+    try:
+        with psycopg.connect(rebuilt.scratch.dsn) as conn:
+            execute_statements(conn, statements)
+    except psycopg.Error as exc:
+        return [f"the plan failed in the shadow: {exc}".strip()]
+    result = inspect_dsn(rebuilt.scratch.admin_dsn, excluded_schemas=excluded_schemas)
+    differences = schema_differences(
+        normalise_schema(result, options), normalise_schema(desired, options)
+    )
+    if differences:
+        return ["after applying the plan the shadow still differs:", *differences[:MAX_REPORTED]]
+    return []
+
+
+@contextmanager
+def rebuilding_current(
+    shadow: Shadow,
+    current: Schema,
+    options: PlanOptions,
+    *,
+    excluded_schemas: Sequence[str] = ("_pgflux",),
+) -> Iterator[Future[Rebuilt]]:
+    """Rebuild `current` in a scratch database on a background thread (psycopg waits release the
+    GIL), so that verification's rebuild overlaps the load of the desired schema. The scratch
+    database lives until the block exits."""
+    shadow.ensure_roles(roles_in(current))
+    with shadow.database() as scratch, ThreadPoolExecutor(1, "pgflux-rebuild") as pool:
+        future = pool.submit(
+            rebuild_current, shadow, scratch, current, options, excluded_schemas=excluded_schemas
+        )
+        try:
+            yield future
+        finally:
+            # never drop the scratch database under a running rebuild
+            future.exception()
+
+
 def verify_plan(
     shadow: Shadow,
     current: Schema,
@@ -68,36 +187,18 @@ def verify_plan(
     options: PlanOptions,
     *,
     excluded_schemas: Sequence[str] = ("_pgflux",),
+    rebuilt: Rebuilt | None = None,
 ) -> list[str]:
-    """Problems found; an empty list means the plan verified."""
+    """Problems found; an empty list means the plan verified.
+
+    `rebuilt`: the current schema already rebuilt (see `rebuilding_current`); else it is
+    rebuilt here, in a scratch database of its own.
+    """
     shadow.ensure_roles(roles_in(current) | roles_in(desired))
-    with shadow.database() as scratch:
-        baseline = inspect_dsn(scratch.admin_dsn, excluded_schemas=excluded_schemas)
-        rebuild = plan_statements(baseline, current, options)
-        try:
-            with psycopg.connect(scratch.dsn) as conn:
-                execute_statements(conn, rebuild)
-        except psycopg.Error as exc:
-            return [f"could not rebuild the current schema in the shadow: {exc}".strip()]
-        rebuilt = inspect_dsn(scratch.admin_dsn, excluded_schemas=excluded_schemas)
-        gaps = schema_differences(
-            normalise_schema(rebuilt, options),
-            normalise_schema(_as_rebuildable(current), options),
+    if rebuilt is not None:
+        return verify_rebuilt(
+            rebuilt, desired, statements, options, excluded_schemas=excluded_schemas
         )
-        if gaps:
-            return [
-                "the current schema did not rebuild identically in the shadow:",
-                *gaps[:MAX_REPORTED],
-            ]
-        try:
-            with psycopg.connect(scratch.dsn) as conn:
-                execute_statements(conn, statements)
-        except psycopg.Error as exc:
-            return [f"the plan failed in the shadow: {exc}".strip()]
-        result = inspect_dsn(scratch.admin_dsn, excluded_schemas=excluded_schemas)
-    differences = schema_differences(
-        normalise_schema(result, options), normalise_schema(desired, options)
-    )
-    if differences:
-        return ["after applying the plan the shadow still differs:", *differences[:MAX_REPORTED]]
-    return []
+    with shadow.database() as scratch:
+        done = rebuild_current(shadow, scratch, current, options, excluded_schemas=excluded_schemas)
+        return verify_rebuilt(done, desired, statements, options, excluded_schemas=excluded_schemas)

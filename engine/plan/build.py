@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 import psycopg
@@ -19,7 +20,7 @@ from engine.plan.model import Plan, statements_fingerprint
 from engine.plan.planner import plan_statements
 from engine.roles import roles_in
 from engine.shadow import Shadow
-from engine.verify import verify_plan
+from engine.verify import Rebuilt, rebuilding_current, verify_plan
 
 log = logging.getLogger("engine.plan")
 
@@ -81,8 +82,13 @@ def make_plan(
     shadow: Shadow | None,
     options: PlanOptions,
     excluded_schemas: Sequence[str] = ("_pgflux",),
+    rebuilt: Future[Rebuilt] | None = None,
 ) -> Plan:
-    """Plan, then verify in the shadow (when one is given)."""
+    """Plan, then verify in the shadow (when one is given).
+
+    `rebuilt`: the current schema being rebuilt in a scratch database (see
+    engine.verify.rebuilding_current), started while the desired schema loaded.
+    """
     statements = plan_statements(current, desired, options)
     source, target = current.fingerprint(), desired.fingerprint()
     problems: list[str] = []
@@ -90,7 +96,13 @@ def make_plan(
     if shadow is not None:
         problems = (
             verify_plan(
-                shadow, current, desired, statements, options, excluded_schemas=excluded_schemas
+                shadow,
+                current,
+                desired,
+                statements,
+                options,
+                excluded_schemas=excluded_schemas,
+                rebuilt=rebuilt.result() if rebuilt is not None else None,
             )
             if statements
             else []
@@ -131,13 +143,23 @@ def build_plan(
             current.server_version_num // 10000,
             shadow.major,
         )
-    desired = load_desired(
-        shadow,
-        loaded,
-        roles=set(extra_roles) | roles_in(current),
-        excluded_schemas=excluded,
-    )
-    plan = make_plan(current, desired, shadow=shadow, options=options, excluded_schemas=excluded)
+    # Verification rebuilds the current schema in a scratch database: that needs only `current`,
+    # so it runs while the desired schema loads into another one (two loads overlap).
+    with rebuilding_current(shadow, current, options, excluded_schemas=excluded) as rebuilt:
+        desired = load_desired(
+            shadow,
+            loaded,
+            roles=set(extra_roles) | roles_in(current),
+            excluded_schemas=excluded,
+        )
+        plan = make_plan(
+            current,
+            desired,
+            shadow=shadow,
+            options=options,
+            excluded_schemas=excluded,
+            rebuilt=rebuilt,
+        )
     return PlanResult(
         plan=plan,
         current=current,

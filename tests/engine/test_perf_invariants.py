@@ -1,0 +1,125 @@
+"""What the performance work relies on: cached keys, sort checks, one-dump fingerprints, a cached
+empty baseline and the rebuild of the current schema overlapping the load of the desired one
+all give exactly what the straightforward code gave."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+import pytest
+
+from engine.catalog import inspect_dsn
+from engine.diff.context import PlanOptions
+from engine.model.schema import OBJECT_FIELDS, Schema
+from engine.plan.planner import plan_statements
+from engine.shadow import EmbeddedCluster, ShadowDatabase
+from engine.verify import _BASELINES, rebuilding_current, verify_plan
+from tests.engine.convergence import load
+
+MakeDb = Callable[..., ShadowDatabase]
+
+SCHEMA = """
+CREATE SCHEMA app;
+CREATE TYPE app.mood AS ENUM ('ok', 'sad');
+CREATE SEQUENCE app.counter START 10;
+CREATE TABLE app.zeta (id bigserial PRIMARY KEY, mood app.mood DEFAULT 'ok', at timestamptz
+    DEFAULT clock_timestamp(), n integer DEFAULT nextval('app.counter'), note text DEFAULT 'x');
+CREATE TABLE app.alpha (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    zeta_id bigint REFERENCES app.zeta (id), amount numeric(10, 2) CHECK (amount > 0),
+    b integer DEFAULT random()::integer, c integer DEFAULT 1 + 2, body text);
+CREATE INDEX alpha_amount ON app.alpha (amount) WHERE amount > 10;
+COMMENT ON TABLE app.alpha IS 'first';
+COMMENT ON COLUMN app.alpha.amount IS 'money';
+COMMENT ON CONSTRAINT alpha_amount_check ON app.alpha IS 'positive';
+COMMENT ON INDEX app.alpha_amount IS 'big ones';
+ALTER TABLE app.alpha SET (fillfactor = 80, toast.autovacuum_enabled = false);
+CREATE VIEW app.v AS SELECT id, amount FROM app.alpha;
+"""
+
+
+def _old_fingerprint(schema: Schema) -> str:
+    digest = hashlib.sha256()
+    for obj in sorted(schema.objects(), key=lambda o: o.key.sort_key):
+        digest.update(type(obj).__name__.encode())
+        digest.update(b"\0")
+        digest.update(
+            json.dumps(obj.compared(), sort_keys=True, separators=(",", ":"), default=str).encode()
+        )
+        digest.update(b"\n")
+    return "sha256:" + digest.hexdigest()
+
+
+@pytest.fixture
+def inspected(db: ShadowDatabase) -> Schema:
+    load(db.admin_dsn, SCHEMA)
+    return inspect_dsn(db.admin_dsn)
+
+
+def test_fingerprint_is_the_per_object_one(inspected: Schema) -> None:
+    assert inspected.fingerprint() == _old_fingerprint(inspected)
+
+
+def test_by_key_is_cached_but_fresh(inspected: Schema) -> None:
+    first = inspected.by_key()
+    assert first == {obj.key: obj for obj in inspected.objects()}
+    first.clear()  # a caller's dict is its own
+    assert len(inspected.by_key()) == sum(len(getattr(inspected, f)) for f in OBJECT_FIELDS)
+
+
+def test_sorted_sorts_what_is_out_of_order(inspected: Schema) -> None:
+    shuffled = inspected.model_copy(
+        update={f: tuple(reversed(getattr(inspected, f))) for f in OBJECT_FIELDS}
+    )
+    assert shuffled.sorted().to_json() == inspected.to_json()
+    assert len(inspected.columns) > 1
+    assert shuffled.columns != inspected.columns
+
+
+def test_column_catalog_fields(inspected: Schema) -> None:
+    columns = {(c.table, c.name): c for c in inspected.columns}
+    # a volatile call anywhere in the default's tree, and only then
+    volatile = {k for k, c in columns.items() if c.default_volatile}
+    assert volatile == {
+        ("zeta", "id"),
+        ("zeta", "at"),
+        ("zeta", "n"),
+        ("alpha", "b"),
+    }
+    assert columns[("alpha", "amount")].comment == "money"
+    tables = {t.name: t for t in inspected.tables}
+    assert tables["alpha"].comment == "first"
+    assert {(o.name, o.value) for o in tables["alpha"].options} == {
+        ("fillfactor", "80"),
+        ("toast.autovacuum_enabled", "false"),
+    }
+    assert tables["zeta"].options == ()
+    assert tables["zeta"].acl == ()
+    assert {k.name: k.comment for k in inspected.constraints}["alpha_amount_check"] == "positive"
+    assert {i.name: i.comment for i in inspected.indexes}["alpha_amount"] == "big ones"
+
+
+def test_overlapped_rebuild_verifies_and_baseline_is_cached(
+    make_db: MakeDb, pg_cluster: EmbeddedCluster
+) -> None:
+    before, after = make_db(), make_db()
+    load(before.admin_dsn, SCHEMA)
+    load(after.admin_dsn, SCHEMA + "ALTER TABLE app.alpha ADD COLUMN extra text;")
+    current, desired = inspect_dsn(before.admin_dsn), inspect_dsn(after.admin_dsn)
+    options = PlanOptions()
+    statements = plan_statements(current, desired, options)
+    assert statements
+    with rebuilding_current(pg_cluster, current, options) as rebuilt:
+        problems = verify_plan(
+            pg_cluster, current, desired, statements, options, rebuilt=rebuilt.result()
+        )
+    assert problems == []
+    assert ("_pgflux",) in _BASELINES[pg_cluster]
+    # the same shadow again: the cached baseline, and the plain path agrees
+    assert verify_plan(pg_cluster, current, desired, statements, options) == []
+    # a wrong plan is still caught on the overlapped path
+    with rebuilding_current(pg_cluster, current, options) as rebuilt:
+        problems = verify_plan(pg_cluster, current, desired, [], options, rebuilt=rebuilt.result())
+    assert problems
+    assert problems[0].startswith("after applying the plan the shadow still differs")
