@@ -23,7 +23,7 @@ import psycopg
 from bench import image, report, tools
 from bench.generator import generate
 from engine.execute import execute_statements
-from engine.pgbin import find_postgres_bin
+from engine.pgbin import PgBin, find_postgres_bin
 from engine.plan.model import Plan
 from engine.shadow import EmbeddedCluster, ShadowDatabase
 from engine.shadow.embedded import ADMIN_ROLE, PORT
@@ -211,11 +211,23 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
                 print(json.dumps(results[-1], default=str)[:2000], file=sys.stderr, flush=True)
+                # after every size: a run cut short still leaves the sizes it finished
+                _write(results, args.output, argv, pgbin, migra_version)
+    return 0
+
+
+def _write(
+    results: list[dict[str, Any]],
+    output_path: str,
+    argv: list[str] | None,
+    pgbin: PgBin,
+    migra_version: str,
+) -> None:
     results_dir = ROOT / "bench" / "results"
     results_dir.mkdir(exist_ok=True)
     (results_dir / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
-    output = Path(args.output)
+    output = Path(output_path)
     text = report.render(results, command=command, pgbin=pgbin, migra_version=migra_version)
     # bench.image owns the "Container image" section: keep it as it is.
     previous = output.read_text(encoding="utf-8") if output.exists() else ""
@@ -223,7 +235,6 @@ def main(argv: list[str] | None = None) -> int:
     if found:
         text = text.rstrip("\n") + f"\n\n{image.HEADING}\n" + section
     output.write_text(text, encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":
