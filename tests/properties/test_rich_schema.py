@@ -80,7 +80,11 @@ def rich_tree(tmp_path: Path, db: ShadowDatabase, run_sql: RunSql) -> Path:
 # Open bug: planning an empty database -> the rich schema reports a dependency cycle (PlanError);
 # not minimised yet (a sequence OWNED BY a column plus a comment or grant on it is one known cause,
 # see test_regressions.py). strict: the marker must go once the planner is fixed.
-PLAN_CYCLE = pytest.mark.xfail(strict=True, reason="plan cycle creating the rich schema from empty")
+PULL_ORDER = pytest.mark.xfail(
+    strict=True,
+    reason="pull writes an old-style LANGUAGE sql function before the table its body reads, "
+    "and schema/ loads with check_function_bodies on",
+)
 
 
 def _load(dsn: str, schema_dir: Path) -> None:
@@ -138,7 +142,6 @@ def test_inspect_is_byte_identical(rich_tree: Path, db: ShadowDatabase) -> None:
     assert first.fingerprint() == second.fingerprint()
 
 
-@PLAN_CYCLE
 def test_rebuilt_from_model_dumps_identically(
     rich_tree: Path, db: ShadowDatabase, make_db: MakeDb
 ) -> None:
@@ -158,7 +161,6 @@ def test_two_loads_plan_empty(rich_tree: Path, db: ShadowDatabase, make_db: Make
     assert [s.sql for s in again] == []
 
 
-@PLAN_CYCLE
 def test_drop_everything_then_recreate(
     rich_tree: Path, db: ShadowDatabase, make_db: MakeDb
 ) -> None:
@@ -173,7 +175,7 @@ def test_drop_everything_then_recreate(
     assert pg_dump_schema(db.admin_dsn) == before
 
 
-@PLAN_CYCLE
+@PULL_ORDER
 def test_pull_loads_back_and_plans_empty(
     rich_tree: Path, db: ShadowDatabase, make_db: MakeDb, tmp_path: Path
 ) -> None:

@@ -11,7 +11,7 @@ CREATE TABLE app.customers (
     name_upper text GENERATED ALWAYS AS (upper(name)) STORED,
     notes text,
     CONSTRAINT customers_email_key UNIQUE NULLS NOT DISTINCT (email)
-) WITH (fillfactor = 80, autovacuum_enabled = false);
+) WITH (autovacuum_enabled = false, fillfactor = 80);  -- sorted: pg-flux writes storage parameters by name
 COMMENT ON TABLE app.customers IS 'people who pay';
 COMMENT ON COLUMN app.customers.email IS 'login';
 ALTER TABLE app.customers ALTER COLUMN notes SET STORAGE EXTERNAL, ALTER COLUMN notes SET COMPRESSION pglz;
