@@ -1,8 +1,9 @@
 """Container tests' fixtures: one private podman and one build of the action image per session.
 
-The tests skip (with the reason) when podman or the cached base rootfs is missing, unless
-PGFLUX_CONTAINER_TESTS=1 says CI wants them: then they fail instead. `.ci/container-setup.sh`
-installs podman/buildah/runc/debootstrap and makes the base rootfs tarball.
+They run only when PGFLUX_CONTAINER_TESTS=1 asks for them (`.ci/run` does, in one process: under
+pytest -n every worker would build its own image); then a missing podman or base rootfs fails
+them. Otherwise they skip with the reason. `.ci/container-setup.sh` installs podman, buildah,
+runc and debootstrap and makes the base rootfs tarball.
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ class BuiltImage:
 
 
 def require_podman() -> None:
+    if os.environ.get(REQUIRED_ENV) != "1":
+        pytest.skip(
+            f"container tests run only with {REQUIRED_ENV}=1 (see tests/container/README.md)"
+        )
     reason = podman_missing_reason()
-    if reason is None:
-        return
-    if os.environ.get(REQUIRED_ENV) == "1":
+    if reason is not None:
         pytest.fail(f"{REQUIRED_ENV}=1 but {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
