@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 
 from engine.catalog import InspectStats, inspect_dsn
-from engine.catalog.runner import available_families, query_text
+from engine.catalog.runner import QUERY_SETTINGS, available_families, query_text
 from engine.diff.context import PlanOptions
 from engine.load import load_into, parse_schema_dir
 from engine.plan.model import Plan, statements_fingerprint
@@ -149,9 +149,18 @@ def run_inspect(spec: dict[str, Any]) -> dict[str, Any]:
         size = 0
         with conn.transaction(), conn.cursor() as cur:
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            for sql in texts:
+            # the settings inspection uses (JIT alone costs seconds per query): a floor, not a
+            # different configuration
+            cur.execute("SET LOCAL search_path = ''")
+            cur.execute("SET LOCAL jit = off")
+            for family, sql in zip(families, texts, strict=True):
+                settings = QUERY_SETTINGS.get(family, {})
+                for name, value in settings.items():
+                    cur.execute(f"SET LOCAL {name} = {value}".encode())
                 cur.execute(sql, params)
                 row = cur.fetchone()
+                for name in settings:
+                    cur.execute(f"SET LOCAL {name} TO DEFAULT".encode())
                 size += len(str(row[0])) if row and row[0] else 0
         raw = time.perf_counter() - start
     stats = InspectStats()
