@@ -19,7 +19,12 @@ from typing import Any
 import psycopg
 
 from engine.catalog import InspectStats, inspect_dsn
-from engine.catalog.runner import QUERY_SETTINGS, available_families, query_text
+from engine.catalog.runner import (
+    QUERY_SETTINGS,
+    analyze_catalogs,
+    available_families,
+    query_text,
+)
 from engine.diff.context import PlanOptions
 from engine.load import load_into, parse_schema_dir
 from engine.plan.model import Plan, statements_fingerprint
@@ -89,6 +94,7 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
             with shadow.database() as target:
                 with phase("load desired"):
                     load_into(target.dsn, loaded)
+                    analyze_catalogs(target.admin_dsn)
                 with phase("inspect desired"):
                     desired = inspect_dsn(
                         target.admin_dsn, excluded_schemas=excluded, stats=des_stats

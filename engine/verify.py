@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import psycopg
 
 from engine.catalog import inspect_dsn
+from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
 from engine.execute import execute_statements
 from engine.model.base import ObjectKey
@@ -118,6 +119,7 @@ def rebuild_current(
         return Rebuilt(
             scratch, [f"could not rebuild the current schema in the shadow: {exc}".strip()]
         )
+    analyze_catalogs(scratch.admin_dsn)
     rebuilt = inspect_dsn(scratch.admin_dsn, excluded_schemas=excluded_schemas)
     gaps = schema_differences(
         normalise_schema(rebuilt, options),

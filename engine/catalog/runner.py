@@ -37,6 +37,38 @@ class InspectStats:
     queries: list[str] = field(default_factory=list)
 
 
+# The catalogs the queries read. A database that was just loaded has no planner statistics on
+# them until autovacuum gets there, and the catalog queries' plans go wrong without them.
+ANALYZED_CATALOGS = (
+    "pg_class",
+    "pg_attribute",
+    "pg_attrdef",
+    "pg_depend",
+    "pg_constraint",
+    "pg_index",
+    "pg_type",
+    "pg_description",
+    "pg_proc",
+    "pg_trigger",
+    "pg_inherits",
+    "pg_namespace",
+    "pg_rewrite",
+    "pg_sequence",
+)
+
+
+def analyze_catalogs(dsn: str) -> None:
+    """Refresh the catalog statistics of a database pg-flux just loaded (a shadow database).
+
+    At 1,000 tables inspection took 3.5 s right after the load and 1.7 s after this ANALYZE, which
+    itself took 0.3 s. Not for production: its autovacuum keeps them, and it is not ours to touch.
+    Without the right to analyze a catalog, PostgreSQL skips it with a warning.
+    """
+    tables = ", ".join(f"pg_catalog.{name}" for name in ANALYZED_CATALOGS)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"ANALYZE {tables}".encode())
+
+
 def available_families() -> list[str]:
     names = {
         entry.name.split(".")[0]

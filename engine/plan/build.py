@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine import dsn as dsnlib
 from engine.catalog import InspectStats, inspect_dsn
+from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
 from engine.errors import ConnectionFailed
 from engine.load import LoadedSchema, load_into, parse_schema_dir
@@ -72,6 +73,7 @@ def load_desired(
     shadow.ensure_roles(set(roles) | loaded.roles)
     with shadow.database() as target:
         load_into(target.dsn, loaded)
+        analyze_catalogs(target.admin_dsn)
         return inspect_dsn(target.admin_dsn, excluded_schemas=excluded_schemas, stats=stats)
 
 

@@ -8,9 +8,11 @@ import hashlib
 import json
 from collections.abc import Callable
 
+import psycopg
 import pytest
 
 from engine.catalog import inspect_dsn
+from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
 from engine.model.schema import OBJECT_FIELDS, Schema
 from engine.plan.planner import plan_statements
@@ -123,3 +125,16 @@ def test_overlapped_rebuild_verifies_and_baseline_is_cached(
         problems = verify_plan(pg_cluster, current, desired, [], options, rebuilt=rebuilt.result())
     assert problems
     assert problems[0].startswith("after applying the plan the shadow still differs")
+
+
+def test_analyze_catalogs_refreshes_statistics(db: ShadowDatabase) -> None:
+    load(db.admin_dsn, "".join(f"CREATE TABLE t{i} (id int PRIMARY KEY);" for i in range(40)))
+    analyze_catalogs(db.dsn)  # a non-superuser: skipped with warnings, no error
+    analyze_catalogs(db.admin_dsn)
+    with psycopg.connect(db.admin_dsn) as conn:
+        row = conn.execute(
+            "SELECT c.reltuples::bigint, (SELECT count(*) FROM pg_catalog.pg_class)"
+            " FROM pg_catalog.pg_class c WHERE c.oid = 'pg_catalog.pg_class'::regclass"
+        ).fetchone()
+    assert row is not None
+    assert row[0] == row[1]
