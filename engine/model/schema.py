@@ -127,8 +127,10 @@ class Schema(Model):
     def fingerprint(self) -> str:
         """sha256 of what is compared: equal schemas have equal fingerprints.
 
-        Dependencies, statistics, positions and the server version are left out, so the same
-        schema read from two servers (or twice) gives one fingerprint.
+        Dependencies, statistics, positions, the server version and owners are left out, so
+        the same schema read from two servers (or twice) gives one fingerprint: the shadow
+        loads schema/ as its own role, so owners there never match production's. Plans that
+        manage ownership still carry every ALTER ... OWNER TO in the plan's own fingerprint.
         """
         # One model_dump per collection (not per object): the same dicts as obj.compared(),
         # encoded at once so that only one collection's dicts are alive at a time.
@@ -139,9 +141,9 @@ class Schema(Model):
                 continue
             classes = {type(obj) for obj in items}
             excluded: dict[Any, set[str]] = (
-                {"__all__": set(classes.pop().not_compared)}
+                {"__all__": set(classes.pop().not_compared) | {"owner"}}
                 if len(classes) == 1
-                else {i: set(type(obj).not_compared) for i, obj in enumerate(items)}
+                else {i: set(type(obj).not_compared) | {"owner"} for i, obj in enumerate(items)}
             )
             dumped = self.model_dump(include={field}, exclude={field: excluded}, by_alias=True)
             for obj, data in zip(items, dumped.pop(field), strict=True):
