@@ -35,6 +35,15 @@ def format_bytes(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+def _columns_by_table(schema: Schema) -> dict[tuple[str, str], list[Column]]:
+    index: dict[tuple[str, str], list[Column]] = {}
+    for column in schema.columns:
+        index.setdefault((column.schema_, column.table), []).append(column)
+    for columns in index.values():
+        columns.sort(key=lambda c: c.position)
+    return index
+
+
 @dataclass
 class PlanContext:
     current: Schema
@@ -46,6 +55,8 @@ class PlanContext:
     def __post_init__(self) -> None:
         self.current_objects: dict[ObjectKey, SchemaObject] = self.current.by_key()
         self.desired_objects: dict[ObjectKey, SchemaObject] = self.desired.by_key()
+        self._current_columns = _columns_by_table(self.current)
+        self._desired_columns = _columns_by_table(self.desired)
 
     def existed(self, key: ObjectKey) -> bool:
         """Is the object there, with its data, before this plan runs (and not rebuilt by it)?"""
@@ -63,9 +74,9 @@ class PlanContext:
         return obj.stats if isinstance(obj, Table) else None
 
     def columns_of(self, schema: str, table: str, *, desired: bool = True) -> list[Column]:
-        source = self.desired if desired else self.current
-        cols = [c for c in source.columns if c.schema_ == schema and c.table == table]
-        return sorted(cols, key=lambda c: c.position)
+        """The table's columns in position order (indexed once per side: no scan per table)."""
+        index = self._desired_columns if desired else self._current_columns
+        return index.get((schema, table), [])
 
     def hazard(
         self,
