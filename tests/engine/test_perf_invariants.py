@@ -47,7 +47,13 @@ def _old_fingerprint(schema: Schema) -> str:
         digest.update(type(obj).__name__.encode())
         digest.update(b"\0")
         digest.update(
-            json.dumps(obj.compared(), sort_keys=True, separators=(",", ":"), default=str).encode()
+            json.dumps(
+                # owners never count in fingerprints (03a5476)
+                obj.model_dump(exclude=set(obj.not_compared) | {"owner"}, by_alias=True),
+                sort_keys=True,
+                separators=(",", ":"),
+                default=str,
+            ).encode()
         )
         digest.update(b"\n")
     return "sha256:" + digest.hexdigest()
