@@ -181,7 +181,8 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         DATA,
         set(),
         [
-            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) "
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey"
+            " FOREIGN KEY (pid) REFERENCES public.p(id) "
             "NOT VALID",
             "ALTER TABLE public.c VALIDATE CONSTRAINT c_pid_fkey",
         ],
@@ -193,7 +194,8 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         "INSERT INTO p VALUES (1, 'a', 1);",
         set(),
         [
-            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id)"
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey"
+            " FOREIGN KEY (pid) REFERENCES public.p(id)"
         ],
     ),
     (
@@ -203,7 +205,8 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         "INSERT INTO c VALUES (1, NULL, 1);",
         set(),
         [
-            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) "
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey"
+            " FOREIGN KEY (pid) REFERENCES public.p(id) "
             "NOT VALID"
         ],
     ),
@@ -214,7 +217,8 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         DATA,
         set(),
         [
-            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) "
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey"
+            " FOREIGN KEY (pid) REFERENCES public.p(id) "
             "NOT VALID"
         ],
     ),
@@ -226,7 +230,8 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         set(),
         [
             "ALTER TABLE public.c DROP CONSTRAINT c_pid_fkey",
-            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id) "
+            "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey"
+            " FOREIGN KEY (pid) REFERENCES public.p(id) "
             "ON UPDATE SET NULL ON DELETE CASCADE NOT VALID",
             "ALTER TABLE public.c VALIDATE CONSTRAINT c_pid_fkey",
         ],
@@ -511,7 +516,8 @@ MORE: list[tuple[str, str, str, str, set[str], list[str]]] = [
         "INSERT INTO p VALUES (1, 'a', 1), (2, 'b', 2);" + PT_DATA,
         {"FULL_SCAN_UNDER_LOCK", "BLOCKS_WRITES"},
         [
-            "ALTER TABLE public.pt ADD CONSTRAINT pt_pid_fkey FOREIGN KEY (pid) REFERENCES public.p(id)"
+            "ALTER TABLE public.pt ADD CONSTRAINT pt_pid_fkey"
+            " FOREIGN KEY (pid) REFERENCES public.p(id)"
         ],
     ),
     (
