@@ -79,9 +79,26 @@ def _respects_dependencies(
     return len(set(paths.values())) == len(paths)
 
 
+def _unordered_bodies(live: Schema) -> set[tuple[str, str | None, str]]:
+    """Routines whose body PostgreSQL checks at creation but records no dependencies for:
+    `LANGUAGE sql` with a string body. Nothing orders them after the tables they read."""
+    return {_key_id(r.key) for r in live.routines if r.language == "sql" and not r.sql_body}
+
+
+def _with_unchecked_body(statements: list[str]) -> list[str]:
+    # As pg_dump does: the body is checked when the function runs, not when schema/ loads.
+    return [
+        "SET check_function_bodies = off;",
+        *statements,
+        "SET check_function_bodies = on;",
+    ]
+
+
 def tree(statements: Sequence[Statement], live: Schema) -> dict[str, str]:
     """Relative path -> file text."""
     files = _grouped(statements)
+    for ident in _unordered_bodies(live) & files.keys():
+        files[ident] = _with_unchecked_body(files[ident])
     order = list(files)
     paths = _layout(files)
     if not _respects_dependencies(order, paths, live):

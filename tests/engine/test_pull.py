@@ -80,3 +80,26 @@ def test_pull_refuses_a_non_empty_folder(
     assert main(["pull", *_shadow(db), "--out", str(out), "--force"]) == 0
     assert (out / "keep.txt").exists()
     assert (out / "_database/00_schema/app.sql").read_text() == "CREATE SCHEMA app;\n"
+
+
+def test_pulled_old_style_sql_function_loads_before_the_table_it_reads(
+    tmp_path: Path, make_db: MakeDb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A string-bodied LANGUAGE sql function records no dependencies: its file may load before
+    # the table its body reads, so pull writes it with check_function_bodies off (as pg_dump).
+    live, copy = make_db(), make_db()
+    load(
+        live.admin_dsn,
+        "SET check_function_bodies = off; CREATE SCHEMA app;"
+        " CREATE FUNCTION app.count_items() RETURNS bigint LANGUAGE sql"
+        " AS $$ SELECT count(*) FROM app.items $$;"
+        " CREATE TABLE app.items (id int);",
+    )
+    out = tmp_path / "pulled"
+    assert main(["pull", *_shadow(live), "--out", str(out)]) == 0
+    function_file = next(p for p in out.rglob("*.sql") if "count_items" in p.name)
+    text = function_file.read_text(encoding="utf-8")
+    assert text.startswith("SET check_function_bodies = off;")
+    assert text.rstrip().endswith("SET check_function_bodies = on;")
+    load_into(copy.dsn, parse_schema_dir(out))  # as the loader does: check_function_bodies on
+    assert inspect_dsn(copy.admin_dsn).fingerprint() == inspect_dsn(live.admin_dsn).fingerprint()

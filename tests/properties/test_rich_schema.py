@@ -82,8 +82,8 @@ def rich_tree(tmp_path: Path, db: ShadowDatabase, run_sql: RunSql) -> Path:
 # see test_regressions.py). strict: the marker must go once the planner is fixed.
 PULL_ORDER = pytest.mark.xfail(
     strict=True,
-    reason="pull writes an old-style LANGUAGE sql function before the table its body reads, "
-    "and schema/ loads with check_function_bodies on",
+    reason="pull keeps all of an object's statements in one file: ALTER SEQUENCE ... OWNED BY "
+    "lands in the sequence's file, which loads before the owning table",
 )
 
 
