@@ -454,7 +454,7 @@ def apply_plan(
             message = f"dry run: {len(plan.statements)} statements would run; nothing changed"
             return ApplyResult("dry-run", plan, message=message)
         try:
-            tracking.ensure_tracking(conn, options.tracking_schema)
+            stores_model = tracking.ensure_tracking(conn, options.tracking_schema)
             migration_id = tracking.insert_running(
                 conn, options.tracking_schema, plan, dict(options.origin)
             )
@@ -493,9 +493,18 @@ def apply_plan(
                     f"migration {migration_id} failed: {cause}",
                     details=(details + "\n" if details else "") + what,
                 ) from None
-        reached = _inspect(conn, excluded).fingerprint()
+        # What production looks like now that pg-flux leaves it: its fingerprint and (layout 2)
+        # its model, which drift without schema/ compares production with later. Inspected
+        # rather than the plan's desired model: a saved plan carries no model, and the desired
+        # one comes from the shadow (its owners, not production's).
+        reached = _inspect(conn, excluded)
         tracking.finish(
-            conn, options.tracking_schema, migration_id, "applied", result_fingerprint=reached
+            conn,
+            options.tracking_schema,
+            migration_id,
+            "applied",
+            result_fingerprint=reached.fingerprint(),
+            result_model=reached if stores_model else None,
         )
         message = f"migration {migration_id}: applied {len(plan.statements)} statements"
         event(log, "apply.end", message, migration_id=migration_id)

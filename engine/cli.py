@@ -46,10 +46,12 @@ from engine.plan.build import (
     production_version,
 )
 from engine.plan.model import Plan
+from engine.plan.planner import normalise_schema
 from engine.plan.render import render_json, render_sql, render_text
 from engine.pull import tree, write_tree
 from engine.roles import roles_in
 from engine.shadow import Shadow, open_shadow
+from engine.verify import schema_differences
 
 log = logging.getLogger("engine")
 
@@ -313,29 +315,163 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_DIFFERENCES if args.exit_code and not result.plan.is_empty else EXIT_OK
 
 
-def _drift_against_last_apply(args: argparse.Namespace) -> int:
-    dsn = resolve_dsn(args.dsn)
-    with readonly_connect(dsn) as conn:
-        last = tracking.last_applied(conn, args.tracking_schema)
-    if last is None:
+def _differences(production: Schema, reference: Schema, args: argparse.Namespace) -> list[str]:
+    """The objects that differ, one line each, as the plan sees them (owners left out unless
+    ownership is managed). `reference` is what production should be: schema/ or a last apply."""
+    options = options_from(args)
+    lines: list[str] = []
+    for line in schema_differences(
+        normalise_schema(production, options), normalise_schema(reference, options)
+    ):
+        verb, _, rest = line.partition(" ")
+        if verb == "missing":
+            lines.append(f"{rest}: missing from production")
+        elif verb == "unexpected":
+            lines.append(f"{rest}: in production only")
+        else:
+            lines.append(rest.replace(": ", ": differs in ", 1))
+    return lines
+
+
+def _drift_text(headline: str, differences: list[str], plan: Plan, notes: Sequence[str]) -> str:
+    lines = [headline, *(f"  {d}" for d in differences), *notes, ""]
+    if plan.is_empty:
+        lines.append("No statement reconciles these differences: pg-flux does not change them.")
+        return "\n".join(lines) + "\n"
+    lines.append("The SQL that reconciles:")
+    return "\n".join(lines) + "\n" + render_text(plan)
+
+
+def _objects(count: int) -> str:
+    if count == 0:  # a plan with no differing object: an INVALID index to repair, ...
+        return "production differs"
+    return f"{count} object differs" if count == 1 else f"{count} objects differ"
+
+
+def _no_drift(args: argparse.Namespace, text: str, empty: Callable[[], PlanResult]) -> int:
+    """Text: one line. The other formats: the (empty) plan, so that JSON stays JSON."""
+    if args.format == "text":
+        sys.stdout.write(text + "\n")
+    else:
+        result = empty()
+        sys.stdout.write(render_plan(result.plan, args.format, result))
+    return EXIT_OK
+
+
+def _read_last_apply(
+    args: argparse.Namespace,
+) -> tuple[tracking.MigrationRow, list[tracking.MigrationRow], tracking.StoredModel]:
+    """The last applied row, the rows after it, and its stored model (read-only, SELECT only)."""
+    schema = args.tracking_schema
+    with readonly_connect(resolve_dsn(args.dsn)) as conn:
+        try:
+            rows = tracking.read_migrations(conn, schema)
+            last = next((row for row in rows if row.status == "applied"), None)
+            stored = tracking.read_result_model(conn, schema, last) if last else None
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise ConnectionFailed(
+                f"cannot read {schema}.migrations: {str(exc).strip().splitlines()[0]}",
+                details=f"drift without schema/ needs USAGE on schema {schema} and SELECT on"
+                f" {schema}.migrations (the read-only role's grants in the README)",
+            ) from None
+    if last is None or stored is None:
         raise UsageError(
-            f"no schema/ folder and no applied migration in {args.tracking_schema}.migrations:"
+            f"no schema/ folder and no applied migration in {schema}.migrations:"
             " nothing to compare with",
             details="pass --schema-dir, or apply once so the tracking table records a target",
         )
-    fingerprint = _live(args).fingerprint()
-    if fingerprint == tracking.reached_fingerprint(last):
-        sys.stdout.write(f"No drift: the database matches the target of migration {last.id}.\n")
-        return EXIT_OK
-    sys.stdout.write(
-        f"Drifted since the last apply (migration {last.id}, "
-        f"{last.finished_at:%Y-%m-%d %H:%M:%S %Z}):\n"
-        f"  recorded after  {tracking.reached_fingerprint(last)}\n"
-        f"  production now  {fingerprint}\n"
-        "Only fingerprints are recorded; run drift with --schema-dir to list the objects and the"
-        " SQL that reconciles them.\n"
+    return last, [row for row in rows if row.id > last.id], stored
+
+
+def _drift_against_last_apply(args: argparse.Namespace) -> int:
+    """Production against the model the last successful apply left it in (tracking table)."""
+    last, later, stored = _read_last_apply(args)
+    live = _live(args)
+    if stored.model is None:
+        return _fingerprint_drift(args, last, live, stored.missing or "")
+    target = filter_schema(stored.model, _config(args).objects)
+    when = f"{last.finished_at:%Y-%m-%d %H:%M:%S %Z}" if last.finished_at else "?"
+    differences = _differences(live, target, args)
+
+    def result(plan: Plan, shadow_version: int = 0) -> PlanResult:
+        return PlanResult(
+            plan=plan,
+            current=live,
+            desired=target,
+            production_version=live.server_version_num,
+            shadow_version=shadow_version or live.server_version_num,
+        )
+
+    if not differences:
+
+        def empty() -> PlanResult:
+            # Nothing to verify in an empty plan (make_plan with a shadow says the same).
+            plan = make_plan(live, target, shadow=None, options=options_from(args))
+            return result(plan.model_copy(update={"verified": True, "verification_errors": ()}))
+
+        text = f"No drift: the database matches the target of migration {last.id}."
+        return _no_drift(args, text, empty)
+    excluded = (args.tracking_schema,)
+    title = f"Planning production -> what migration {last.id} left, verified in the shadow"
+    with (
+        progress.step(title),
+        _open_shadow(args, live.server_version_num // 10000) as shadow,
+    ):
+        plan = make_plan(
+            live, target, shadow=shadow, options=options_from(args), excluded_schemas=excluded
+        )
+        planned = result(plan, shadow.server_version_num)
+    if args.format != "text":
+        sys.stdout.write(render_plan(plan, args.format, planned))
+        return EXIT_DIFFERENCES
+    notes = [
+        f"Migration {row.id} ({row.shown_status}) ran after it: what it changed shows as drift."
+        for row in reversed(later)
+        if row.status != "applied"
+    ]
+    headline = (
+        f"Drift: {_objects(len(differences))} from what migration {last.id} left"
+        f" ({when}, by {last.applied_by}):"
     )
+    sys.stdout.write(_drift_text(headline, differences, plan, notes))
     return EXIT_DIFFERENCES
+
+
+def _fingerprint_drift(
+    args: argparse.Namespace, last: tracking.MigrationRow, live: Schema, why: str
+) -> int:
+    """A row without a stored model: only fingerprints can be compared (the report says why)."""
+    recorded, now = tracking.reached_fingerprint(last), live.fingerprint()
+    drifted = recorded != now
+    when = f"{last.finished_at:%Y-%m-%d %H:%M:%S %Z}" if last.finished_at else "?"
+    if args.format == "json":
+        document = {
+            "drift": drifted,
+            "migration_id": last.id,
+            "compared": "fingerprint",
+            "recorded_fingerprint": recorded,
+            "production_fingerprint": now,
+            "reason": why,
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return EXIT_DIFFERENCES if drifted else EXIT_OK
+    if not drifted:
+        text = (
+            f"No drift: the database matches the target of migration {last.id}"
+            f" (by fingerprint only: {why}).\n"
+        )
+    else:
+        text = (
+            f"Drifted since the last apply (migration {last.id}, {when}):\n"
+            f"  recorded after  {recorded}\n"
+            f"  production now  {now}\n"
+            f"Only fingerprints can be compared: {why}. Run drift with --schema-dir to list the"
+            " objects and the SQL that reconciles them.\n"
+        )
+    if args.format == "sql":
+        text = "".join(f"-- {line}\n" for line in text.splitlines())
+    sys.stdout.write(text)
+    return EXIT_DIFFERENCES if drifted else EXIT_OK
 
 
 def cmd_drift(args: argparse.Namespace) -> int:
@@ -345,9 +481,13 @@ def cmd_drift(args: argparse.Namespace) -> int:
         return _drift_against_last_apply(args)
     result = plan_from_args(args)
     if result.plan.is_empty:
-        sys.stdout.write("No drift: the database matches schema/.\n")
-        return EXIT_OK
-    sys.stdout.write(render_plan(result.plan, args.format, result))
+        return _no_drift(args, "No drift: the database matches schema/.", lambda: result)
+    if args.format != "text":
+        sys.stdout.write(render_plan(result.plan, args.format, result))
+        return EXIT_DIFFERENCES
+    differences = _differences(result.current, result.desired, args)
+    headline = f"Drift: {_objects(len(differences))} from schema/:"
+    sys.stdout.write(_drift_text(headline, differences, result.plan, ()))
     return EXIT_DIFFERENCES
 
 

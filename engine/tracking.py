@@ -2,22 +2,37 @@
 
 The layout is versioned by `<tracking-schema>.meta` (key `layout_version`) so a later pg-flux can
 migrate it; everything is created with IF NOT EXISTS so a first apply and a rerun are the same.
+
+Layout 2 adds `result_model`: the schema model production had right after a successful apply
+(what `result_fingerprint` is the fingerprint of), as zlib-compressed JSON, so that `drift`
+without schema/ can say which objects changed since and plan the SQL that puts them back.
+A layout-1 table is upgraded in place by the next apply (ADD COLUMN IF NOT EXISTS).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import zlib
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import errors as pgerrors
 from psycopg import sql
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from engine.model.schema import Schema
 from engine.plan.model import Plan
 
-LAYOUT_VERSION = 1
+log = logging.getLogger("engine.tracking")
+
+LAYOUT_VERSION = 2
+
+# zlib level 6: at 1,000 tables the model is 11.7 MB of JSON, stored as 0.35 MB in 0.45 s
+# (jsonb would take 1.1 MB after TOAST compression and 2.4 s to write).
+_COMPRESSION_LEVEL = 6
 
 STATUSES = ("running", "applied", "failed")
 
@@ -52,7 +67,8 @@ def _ddl(schema: str) -> list[sql.Composed]:
             " applied_by text NOT NULL DEFAULT current_user,"
             " backend_pid integer NOT NULL DEFAULT pg_backend_pid(),"
             " origin jsonb NOT NULL DEFAULT '{{}}',"
-            " error text)"
+            " error text,"
+            " result_model bytea)"
         ).format(s),
         sql.SQL(
             "INSERT INTO {}.meta (key, value) VALUES ('layout_version', {})"
@@ -61,19 +77,71 @@ def _ddl(schema: str) -> list[sql.Composed]:
     ]
 
 
-def ensure_tracking(conn: psycopg.Connection[Any], schema: str) -> None:
-    """Create the tracking schema and tables if missing (in their own committed transaction).
+def ensure_tracking(conn: psycopg.Connection[Any], schema: str) -> bool:
+    """Create the tracking schema and tables if missing (in their own committed transaction),
+    and upgrade a table an earlier pg-flux created. True when rows can store `result_model`.
 
     When they exist nothing is run: CREATE ... IF NOT EXISTS checks the CREATE privilege before
     existence, and the privileges page's migrator only has USAGE on the schema and rights on
     the migrations table."""
-    if tracking_exists(conn, schema) and _exists(conn, schema, "meta"):
-        return
-    with conn.transaction(), conn.cursor() as cur:
-        # Two first applies racing on CREATE ... IF NOT EXISTS can still collide: callers hold
-        # the advisory lock, so only one gets here at a time.
-        for statement in _ddl(schema):
-            cur.execute(statement)
+    if not (tracking_exists(conn, schema) and _exists(conn, schema, "meta")):
+        with conn.transaction(), conn.cursor() as cur:
+            # Two first applies racing on CREATE ... IF NOT EXISTS can still collide: callers
+            # hold the advisory lock, so only one gets here at a time.
+            for statement in _ddl(schema):
+                cur.execute(statement)
+    if stores_result_model(conn, schema):
+        return True
+    return _upgrade(conn, schema)
+
+
+def _upgrade(conn: psycopg.Connection[Any], schema: str) -> bool:
+    """Layout 1 -> 2: add `result_model`. Only the table's owner may ALTER it: a migrator with
+    just the page's grants on a pre-created table gets a warning, and its applies are recorded
+    without the model (drift then compares fingerprints only) until the owner upgrades it."""
+    s = sql.Identifier(schema)
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            # A catalog-only change, but ACCESS EXCLUSIVE on the table: never queue behind a
+            # long reader of it for long (readers queue behind us meanwhile).
+            cur.execute("SET LOCAL lock_timeout = 5000")
+            cur.execute(
+                sql.SQL(
+                    "ALTER TABLE {}.migrations ADD COLUMN IF NOT EXISTS result_model bytea"
+                ).format(s)
+            )
+            cur.execute(
+                sql.SQL(
+                    "UPDATE {}.meta SET value = {} WHERE key = 'layout_version'"
+                    " AND value ~ '^[0-9]+$' AND value::int < {}"
+                ).format(s, sql.Literal(str(LAYOUT_VERSION)), sql.Literal(LAYOUT_VERSION))
+            )
+    except (pgerrors.InsufficientPrivilege, pgerrors.LockNotAvailable) as exc:
+        log.warning(
+            "cannot upgrade %s.migrations to layout %d (%s): this apply is recorded without the"
+            " schema model, so drift without schema/ compares fingerprints only; the table's"
+            " owner can run: ALTER TABLE %s.migrations ADD COLUMN IF NOT EXISTS result_model"
+            " bytea",
+            schema,
+            LAYOUT_VERSION,
+            str(exc).strip().splitlines()[0],
+            schema,
+        )
+        return False
+    return True
+
+
+def stores_result_model(conn: psycopg.Connection[Any], schema: str) -> bool:
+    """The migrations table has the `result_model` column (layout 2 or later)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute"
+            " WHERE attrelid = to_regclass(format('%%I.%%I', %s::text, 'migrations'))"
+            " AND attname = 'result_model' AND NOT attisdropped)",
+            (schema,),
+        )
+        row = cur.fetchone()
+    return bool(row and row[0])
 
 
 def _exists(conn: psycopg.Connection[Any], schema: str, table: str) -> bool:
@@ -166,17 +234,32 @@ def finish(
     error: str | None = None,
     *,
     result_fingerprint: str | None = None,
+    result_model: Schema | None = None,
 ) -> None:
+    """Close the row. `result_model` (production right after the apply) needs layout 2: pass it
+    only when ensure_tracking said the table stores it."""
     if status not in STATUSES:
         raise ValueError(status)
+    query = sql.SQL(
+        "UPDATE {}.migrations SET status = %s, error = %s, result_fingerprint = %s,"
+        " finished_at = clock_timestamp(){} WHERE id = %s"
+    )
+    params: tuple[Any, ...] = (status, error, result_fingerprint)
+    model = sql.SQL("")
+    if result_model is not None:
+        model = sql.SQL(", result_model = %s")
+        params += (encode_model(result_model),)
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(
-            sql.SQL(
-                "UPDATE {}.migrations SET status = %s, error = %s, result_fingerprint = %s,"
-                " finished_at = clock_timestamp() WHERE id = %s"
-            ).format(sql.Identifier(schema)),
-            (status, error, result_fingerprint, migration_id),
-        )
+        cur.execute(query.format(sql.Identifier(schema), model), (*params, migration_id))
+
+
+def encode_model(model: Schema) -> bytes:
+    """The schema model as stored in `result_model`: zlib-compressed UTF-8 JSON (by alias)."""
+    return zlib.compress(model.model_dump_json(by_alias=True).encode(), _COMPRESSION_LEVEL)
+
+
+def decode_model(data: bytes) -> Schema:
+    return Schema.model_validate_json(zlib.decompress(data))
 
 
 class MigrationRow(BaseModel):
@@ -241,3 +324,43 @@ def last_applied(conn: psycopg.Connection[Any], schema: str) -> MigrationRow | N
         if row.status == "applied":
             return row
     return None
+
+
+class StoredModel(BaseModel):
+    """What a tracking row holds of the schema production had after it: the model, or why not."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: Schema | None = None
+    # Set when `model` is None: why this row has no usable model (old layout, old row, ...).
+    missing: str | None = None
+
+
+def read_result_model(conn: psycopg.Connection[Any], schema: str, row: MigrationRow) -> StoredModel:
+    """The model stored with `row` (an applied migration). Needs only SELECT on the table."""
+    if not stores_result_model(conn, schema):
+        return StoredModel(
+            missing=f"{schema}.migrations was created by an earlier pg-flux and has no"
+            " result_model column yet (the next migrate apply adds it)"
+        )
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("SELECT result_model FROM {}.migrations WHERE id = %s").format(
+                sql.Identifier(schema)
+            ),
+            (row.id,),
+        )
+        found = cur.fetchone()
+    if found is None or found[0] is None:
+        return StoredModel(
+            missing=f"migration {row.id} was recorded without the schema model (by an earlier"
+            " pg-flux, or by a role that could not upgrade the tracking table)"
+        )
+    try:
+        return StoredModel(model=decode_model(bytes(found[0])))
+    except (zlib.error, ValidationError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return StoredModel(
+            missing=f"the schema model stored with migration {row.id} cannot be read by this"
+            f" pg-flux version ({first})"
+        )

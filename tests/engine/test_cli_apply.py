@@ -168,14 +168,21 @@ def test_status_and_drift_against_last_apply(
     assert "No drift: the database matches the target of migration 1." in capsys.readouterr().out
     load(db.admin_dsn, "CREATE SCHEMA hotfix;")
     assert main(["drift", *_args(db)]) == 1
-    assert "Drifted since the last apply (migration 1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("Drift: 1 object differs from what migration 1 left (")
+    assert "  schema hotfix: in production only\n" in out
+    assert "DROP SCHEMA hotfix" in out
     assert main(["migrate", "status", *_args(db), "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["matches_last_applied"] is False
     assert [m["status"] for m in document["migrations"]] == ["applied"]
-    # With schema/ the drift report lists the SQL that reconciles.
+    # With schema/ the drift report lists the objects and the SQL that reconciles.
     assert main(["drift", *_args(db, schema_dir)]) == 1
-    assert "DROP SCHEMA hotfix" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "Drift: 1 object differs from schema/:\n  schema hotfix: in production only"
+    )
+    assert "DROP SCHEMA hotfix" in out
 
 
 def test_tracking_schema_flag_and_config(
