@@ -25,7 +25,7 @@ from engine.apply import ApplyOptions, apply_plan
 from engine.catalog import InspectStats
 from engine.config import Config, filter_schema, load_config, parse_hazard_codes
 from engine.diff.context import PlanOptions
-from engine.dump import recreate_statements, render_dump
+from engine.dump import recreate_statements, recreate_steps, render_dump
 from engine.errors import (
     EXIT_DIFFERENCES,
     EXIT_ERROR,
@@ -636,11 +636,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _recreate(args: argparse.Namespace) -> tuple[Schema, list[Any]]:
+def _recreate(args: argparse.Namespace, *, steps: bool = False) -> tuple[Schema, list[Any]]:
+    """The live schema and the plan that builds it from an empty database: statements, or with
+    `steps` the planner's steps (what `pull` cuts into files)."""
     live = _live(args)
     title = "Writing the live schema from an empty database"
+    recreate = recreate_steps if steps else recreate_statements
     with progress.step(title), _open_shadow(args, live.server_version_num // 10000) as shadow:
-        statements = recreate_statements(
+        statements = recreate(
             live, shadow, options_from(args), excluded_schemas=(args.tracking_schema,)
         )
     return live, statements
@@ -657,8 +660,8 @@ def cmd_pull(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and any(out.iterdir()) and not args.force:
         raise UsageError(f"{out} is not empty (use --force to write into it anyway)")
-    live, statements = _recreate(args)
-    files = tree(statements, live)
+    live, steps = _recreate(args, steps=True)
+    files = tree(steps, live)
     write_tree(out, files, force=args.force)
     sys.stdout.write(f"Wrote {len(files)} files to {out}.\n")
     return EXIT_OK

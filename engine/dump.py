@@ -11,9 +11,10 @@ from collections.abc import Sequence
 
 from engine.catalog import inspect_dsn
 from engine.diff.context import PlanOptions
+from engine.diff.handler import Step
 from engine.model.schema import Schema
 from engine.plan.model import Statement
-from engine.plan.planner import plan_statements
+from engine.plan.planner import Planner, to_statements
 from engine.roles import roles_in
 from engine.shadow import Shadow
 
@@ -24,6 +25,20 @@ def empty_baseline(shadow: Shadow, *, excluded_schemas: Sequence[str]) -> Schema
         return inspect_dsn(scratch.admin_dsn, excluded_schemas=excluded_schemas)
 
 
+def recreate_steps(
+    live: Schema,
+    shadow: Shadow,
+    options: PlanOptions,
+    *,
+    excluded_schemas: Sequence[str] = ("_pgflux",),
+) -> list[Step]:
+    """The planner's ordered steps from an empty database to `live` (with what each requires:
+    `pull` cuts files by it)."""
+    shadow.ensure_roles(roles_in(live))
+    baseline = empty_baseline(shadow, excluded_schemas=excluded_schemas)
+    return Planner(baseline, live, options).steps()
+
+
 def recreate_statements(
     live: Schema,
     shadow: Shadow,
@@ -31,9 +46,8 @@ def recreate_statements(
     *,
     excluded_schemas: Sequence[str] = ("_pgflux",),
 ) -> list[Statement]:
-    shadow.ensure_roles(roles_in(live))
-    baseline = empty_baseline(shadow, excluded_schemas=excluded_schemas)
-    return plan_statements(baseline, live, options)
+    steps = recreate_steps(live, shadow, options, excluded_schemas=excluded_schemas)
+    return to_statements(steps, options)
 
 
 def render_dump(statements: Sequence[Statement], *, header: str = "") -> str:

@@ -1,25 +1,37 @@
 """`pg-flux pull --out DIR`: the live schema as a schema/ tree, one file per object.
 
-Files go in folders by schema and kind: `<schema>/<NN>_<kind>/<name>.sql`, where NN orders a
-schema's kinds as the plan creates them; database-wide objects (schemas, extensions, ...) go in
-`_database/`, which sorts before every lower-case schema name. The loader runs files in byte-wise
-path order, so the layout is only used when that order respects every dependency the model
-knows; otherwise every file gets a global sequence number (`NNNN_<schema>.<kind>.<name>.sql`),
-which always loads.
+The input is the plan that builds the live schema in an empty database (what `dump` prints), as
+planner steps in their dependency order. The loader runs files in byte-wise path order, so:
+
+- Each object gets one file, `<schema>/<NN>_<kind>/<name>.sql`, where NN orders a schema's kinds
+  as the plan first creates them; database-wide objects (schemas, extensions, ...) go in
+  `_database/`, which sorts before every lower-case schema name.
+- A statement of an object that needs something the plan creates after the object itself
+  (`ALTER SEQUENCE ... OWNED BY` needs its table, `REPLICA IDENTITY USING INDEX` its index,
+  `ATTACH PARTITION` its parent) is split off into a *post* file, and so is every file whose
+  folder would load it before something it needs (a function returning a table's row type, a
+  trigger calling a function of a later-sorted schema). Post files go in `zz_post/`, which sorts
+  after the schema folders, numbered in plan order: `zz_post/0001_<schema>.<kind>.<name>.sql`.
+- When even that cannot work (a schema folder that sorts before `_database/` or after
+  `zz_post/`, two objects whose names are spelled alike in file names), every file gets a global
+  number in plan order instead (`NNNN_<schema>.<kind>.<name>.sql`), which always loads.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.diff.handler import Step
 from engine.errors import UsageError
 from engine.model.base import ObjectKey
 from engine.model.schema import Schema
-from engine.plan.model import ObjectRef, Statement
+from engine.plan.model import ObjectRef
 
 DATABASE_FOLDER = "_database"
+POST_FOLDER = "zz_post"
 
 
 def _safe(name: str) -> str:
@@ -28,61 +40,173 @@ def _safe(name: str) -> str:
     return cleaned[:100]
 
 
-def _ref_id(ref: ObjectRef) -> tuple[str, str | None, str]:
-    return (ref.kind, ref.schema_, ref.name)
+@dataclass
+class _Unit:
+    """The statements of one object that go in one file; `post` ones load after the rest."""
+
+    key: ObjectKey
+    post: bool
+    positions: list[int] = field(default_factory=list)  # plan positions of its steps
+
+    @property
+    def first(self) -> int:
+        return self.positions[0]
+
+    def folder(self) -> str:
+        return _safe(self.key.schema_ or DATABASE_FOLDER)
+
+    def stem(self) -> str:
+        ref = ObjectRef.of(self.key)
+        return f"{self.folder()}.{ref.kind}.{_safe(ref.name)}"
 
 
-def _key_id(key: ObjectKey) -> tuple[str, str | None, str]:
-    return _ref_id(ObjectRef.of(key))
+class _Units:
+    """The plan's steps cut into files, and what each file needs loaded before it."""
+
+    def __init__(self, steps: Sequence[Step], live: Schema) -> None:
+        self.steps = steps
+        positions: dict[ObjectKey, list[int]] = {}
+        for index, step in enumerate(steps):
+            positions.setdefault(step.key, []).append(index)
+        self.positions = positions
+        # A constraint's index has the constraint's name and no statement of its own.
+        self.constraint_of_index = {
+            ObjectKey(kind="index", schema_=c.key.schema_, name=c.key.name): c.key
+            for c in live.constraints
+        }
+        self.units: list[_Unit] = []
+        self.unit_of: list[int] = [0] * len(steps)  # plan position -> unit index
+        for key, indices in sorted(positions.items(), key=lambda item: item[1][0]):
+            self._split(key, indices)
+        self.units.sort(key=lambda unit: unit.first)
+        for number, unit in enumerate(self.units):
+            for index in unit.positions:
+                self.unit_of[index] = number
+        self.needs = self._needs(live)
+
+    def _first_made(self, key: ObjectKey) -> int | None:
+        """Plan position of the step that makes `key` exist (its first one that is more than a
+        comment, grant or OWNED BY); a column made inside CREATE TABLE is made by its table, the
+        index of a constraint by the constraint."""
+        for index in self.positions.get(key, ()):
+            if not self.steps[index].incidental:
+                return index
+        maker = self.constraint_of_index.get(key) or key.table_key
+        return self._first_made(maker) if maker is not None and maker != key else None
+
+    def _split(self, key: ObjectKey, indices: list[int]) -> None:
+        main = _Unit(key=key, post=False)
+        post = _Unit(key=key, post=True)
+        start = indices[0]
+        for index in indices:
+            step = self.steps[index]
+            late = any(
+                (made := self._first_made(required)) is not None
+                and made > start
+                and self.steps[made].key != key
+                for required in step.requires
+            )
+            # After a split-off step, the object's own later steps follow it (they may build on
+            # it); comments, grants and owners need only the object and stay with it.
+            if index != start and (late or (post.positions and not step.incidental)):
+                post.positions.append(index)
+            else:
+                main.positions.append(index)
+        self.units.append(main)
+        if post.positions:
+            self.units.append(post)
+
+    def _maker(self, key: ObjectKey) -> int | None:
+        made = self._first_made(key)
+        return None if made is None else self.unit_of[made]
+
+    def _needs(self, live: Schema) -> list[set[int]]:
+        needs: list[set[int]] = [set() for _ in self.units]
+
+        def add(dependent: int | None, referenced: Iterable[ObjectKey]) -> None:
+            if dependent is None:
+                return
+            for key in referenced:
+                maker = self._maker(key)
+                if maker is not None and maker != dependent:
+                    needs[dependent].add(maker)
+
+        for number, unit in enumerate(self.units):
+            add(number, [unit.key])
+            if unit.key.table_key is not None:
+                add(number, [unit.key.table_key])
+            for index in unit.positions:
+                add(number, self.steps[index].requires)
+        for dep in live.dependencies:
+            add(self._maker(dep.dependent), [dep.referenced])
+        for obj in live.objects():
+            add(self._maker(obj.key), obj.implied_deps())
+        main_of = {unit.key: number for number, unit in enumerate(self.units) if not unit.post}
+        for number, unit in enumerate(self.units):
+            if unit.post:  # after the object's own file
+                needs[number].add(main_of[unit.key])
+        return needs
 
 
-def _grouped(statements: Sequence[Statement]) -> dict[tuple[str, str | None, str], list[str]]:
-    files: dict[tuple[str, str | None, str], list[str]] = {}
-    for statement in statements:
-        files.setdefault(_ref_id(statement.object), []).append(
-            statement.sql.rstrip().rstrip(";") + ";"
-        )
-    return files
+def _folder_paths(units: _Units) -> dict[int, str] | None:
+    """The folder layout, or None when it cannot keep every file after what it needs."""
+    post = {number for number, unit in enumerate(units.units) if unit.post}
+    while True:
+        paths = _paths(units, post)
+        rank = _load_rank(paths, units)
+        late = {
+            number
+            for number in range(len(units.units))
+            if number not in post and any(rank[n] > rank[number] for n in units.needs[number])
+        }
+        if not late:
+            break
+        post |= late
+    # The post files load in plan order, after what they need (checked: a schema folder that
+    # sorts after POST_FOLDER could break it).
+    for number in post:
+        if any(rank[n] > rank[number] for n in units.needs[number]):
+            return None
+    # Two objects spelled alike in file names would share a file: refuse the layout.
+    return paths if len(set(paths.values())) == len(paths) else None
 
 
-def _layout(
-    files: dict[tuple[str, str | None, str], list[str]],
-) -> dict[tuple[str, str | None, str], str]:
+def _paths(units: _Units, post: set[int]) -> dict[int, str]:
     kind_rank: dict[tuple[str, str], int] = {}
-    for kind, schema, _ in files:
-        folder = schema or DATABASE_FOLDER
-        kind_rank.setdefault((folder, kind), len([k for k in kind_rank if k[0] == folder]))
-    paths: dict[tuple[str, str | None, str], str] = {}
-    for ident in files:
-        kind, schema, name = ident
-        folder = schema or DATABASE_FOLDER
-        paths[ident] = f"{_safe(folder)}/{kind_rank[(folder, kind)]:02d}_{kind}/{_safe(name)}.sql"
+    ranks_in: dict[str, int] = {}
+    for number, unit in enumerate(units.units):
+        if number in post:
+            continue
+        folder = unit.folder()
+        if (folder, unit.key.kind) not in kind_rank:
+            kind_rank[(folder, unit.key.kind)] = ranks_in.get(folder, 0)
+            ranks_in[folder] = ranks_in.get(folder, 0) + 1
+    paths: dict[int, str] = {}
+    count = 0
+    for number, unit in enumerate(units.units):
+        if number in post:
+            count += 1
+            paths[number] = f"{POST_FOLDER}/{count:04d}_{unit.stem()}.sql"
+        else:
+            ref = ObjectRef.of(unit.key)
+            kind = f"{kind_rank[(unit.folder(), unit.key.kind)]:02d}_{ref.kind}"
+            paths[number] = f"{unit.folder()}/{kind}/{_safe(ref.name)}.sql"
     return paths
 
 
-def _respects_dependencies(
-    order: list[tuple[str, str | None, str]],
-    paths: dict[tuple[str, str | None, str], str],
-    live: Schema,
-) -> bool:
-    position = {ident: i for i, ident in enumerate(order)}
-    loaded = sorted(paths, key=lambda i: (paths[i].encode(), position[i]))
-    rank = {ident: i for i, ident in enumerate(loaded)}
-    pairs = [(d.dependent, d.referenced) for d in live.dependencies]
-    for obj in live.objects():
-        pairs += [(obj.key, ref) for ref in obj.implied_deps()]
-    for dependent, referenced in pairs:
-        a, b = _key_id(dependent), _key_id(referenced)
-        if a in rank and b in rank and a != b and rank[b] > rank[a]:
-            return False
-    # Same-path collisions (two objects spelled alike) would merge files: refuse the layout.
-    return len(set(paths.values())) == len(paths)
+def _load_rank(paths: dict[int, str], units: _Units) -> dict[int, int]:
+    loaded = sorted(paths, key=lambda n: (paths[n].encode(), units.units[n].first))
+    return {number: rank for rank, number in enumerate(loaded)}
 
 
-def _unordered_bodies(live: Schema) -> set[tuple[str, str | None, str]]:
+def _numbered_paths(units: _Units) -> dict[int, str]:
+    return {n: f"{n + 1:04d}_{unit.stem()}.sql" for n, unit in enumerate(units.units)}
+
+
+def _unordered_bodies(live: Schema) -> set[ObjectKey]:
     """Routines whose body PostgreSQL checks at creation but records no dependencies for:
     `LANGUAGE sql` with a string body. Nothing orders them after the tables they read."""
-    return {_key_id(r.key) for r in live.routines if r.language == "sql" and not r.sql_body}
+    return {r.key for r in live.routines if r.language == "sql" and not r.sql_body}
 
 
 def _with_unchecked_body(statements: list[str]) -> list[str]:
@@ -94,19 +218,20 @@ def _with_unchecked_body(statements: list[str]) -> list[str]:
     ]
 
 
-def tree(statements: Sequence[Statement], live: Schema) -> dict[str, str]:
-    """Relative path -> file text."""
-    files = _grouped(statements)
-    for ident in _unordered_bodies(live) & files.keys():
-        files[ident] = _with_unchecked_body(files[ident])
-    order = list(files)
-    paths = _layout(files)
-    if not _respects_dependencies(order, paths, live):
-        paths = {
-            ident: f"{n:04d}_{_safe(ident[1] or DATABASE_FOLDER)}.{ident[0]}.{_safe(ident[2])}.sql"
-            for n, ident in enumerate(order, 1)
-        }
-    return {paths[ident]: "\n".join(files[ident]) + "\n" for ident in order}
+def tree(steps: Sequence[Step], live: Schema) -> dict[str, str]:
+    """Relative path -> file text, in load order. `steps`: the plan from an empty database to
+    `live`, in the planner's order (engine.dump.recreate_steps)."""
+    units = _Units(steps, live)
+    paths = _folder_paths(units) or _numbered_paths(units)
+    unchecked = _unordered_bodies(live)
+    files: dict[str, str] = {}
+    for number in sorted(paths, key=lambda n: paths[n].encode()):
+        unit = units.units[number]
+        statements = [steps[i].sql.rstrip().rstrip(";") + ";" for i in unit.positions]
+        if unit.key in unchecked and not unit.post:
+            statements = _with_unchecked_body(statements)
+        files[paths[number]] = "\n".join(statements) + "\n"
+    return files
 
 
 def write_tree(out: Path, files: dict[str, str], *, force: bool) -> None:

@@ -103,3 +103,86 @@ def test_pulled_old_style_sql_function_loads_before_the_table_it_reads(
     assert text.rstrip().endswith("SET check_function_bodies = on;")
     load_into(copy.dsn, parse_schema_dir(out))  # as the loader does: check_function_bodies on
     assert inspect_dsn(copy.admin_dsn).fingerprint() == inspect_dsn(live.admin_dsn).fingerprint()
+
+
+# Statements that need an object the plan creates after their own object's first statement, and
+# files whose folder would load them before what they need.
+LATER = """
+CREATE SCHEMA app;
+CREATE SCHEMA audit;
+CREATE SEQUENCE app.order_no;
+CREATE TABLE app.orders (id int DEFAULT nextval('app.order_no') NOT NULL, code text NOT NULL);
+ALTER SEQUENCE app.order_no OWNED BY app.orders.id;
+COMMENT ON SEQUENCE app.order_no IS 'order numbers';
+CREATE UNIQUE INDEX orders_code ON app.orders (code);
+ALTER TABLE app.orders REPLICA IDENTITY USING INDEX orders_code;
+CREATE TABLE app.items (id int PRIMARY KEY);
+ALTER TABLE app.items REPLICA IDENTITY USING INDEX items_pkey;
+CREATE FUNCTION audit.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER orders_touch BEFORE INSERT ON app.orders
+    FOR EACH ROW EXECUTE FUNCTION audit.touch();
+"""
+
+
+def _pull(tmp_path: Path, make_db: MakeDb, sql: str) -> tuple[ShadowDatabase, Path]:
+    """Load `sql` into a new database and pull it: (the database, the pulled folder)."""
+    live = make_db()
+    load(live.admin_dsn, sql)
+    out = tmp_path / "pulled"
+    assert main(["pull", *_shadow(live), "--out", str(out)]) == 0
+    return live, out
+
+
+def _pulled(out: Path) -> dict[str, str]:
+    return {
+        p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*.sql")
+    }
+
+
+def _loads_back_identically(live: ShadowDatabase, copy: ShadowDatabase, out: Path) -> None:
+    load_into(copy.admin_dsn, parse_schema_dir(out))
+    assert pg_dump_schema(copy.admin_dsn) == pg_dump_schema(live.admin_dsn)
+
+
+def test_pull_puts_statements_that_need_later_objects_in_post_files(
+    tmp_path: Path, make_db: MakeDb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live, out = _pull(tmp_path, make_db, LATER)
+    files = _pulled(out)
+    # The sequence's own file creates it (with its comment); OWNED BY needs the table, which
+    # loads later (app/NN_table/ after app/NN_sequence/): it goes in a post file.
+    sequence = next(text for path, text in files.items() if path.endswith("_sequence/order_no.sql"))
+    assert "CREATE SEQUENCE app.order_no" in sequence
+    assert "COMMENT ON SEQUENCE app.order_no" in sequence
+    assert "OWNED BY" not in sequence
+    post = {path: text for path, text in files.items() if path.startswith("zz_post/")}
+    assert any("OWNED BY app.orders.id" in text for text in post.values()), post
+    # REPLICA IDENTITY USING INDEX needs the index (or the constraint that makes it), created
+    # after the table.
+    for table, index in (("orders", "orders_code"), ("items", "items_pkey")):
+        text = next(t for path, t in files.items() if path.endswith(f"_table/{table}.sql"))
+        assert f"CREATE TABLE app.{table}" in text
+        assert "REPLICA IDENTITY" not in text
+        assert any(f"REPLICA IDENTITY USING INDEX {index}" in t for t in post.values()), post
+    # The trigger on app.orders calls audit.touch(): app/ sorts before audit/, so its file is a
+    # post file too; post files are numbered in the plan's order.
+    assert any(p.startswith("zz_post/") and "orders_touch" in p for p in post), post
+    assert sorted(post) == [f"zz_post/{n:04d}_{p[13:]}" for n, p in enumerate(sorted(post), 1)]
+    _loads_back_identically(live, make_db(), out)
+    assert main(["plan", *_shadow(live), "--schema-dir", str(out), "--exit-code"]) == 0
+
+
+def test_pull_numbers_every_file_when_names_collide(
+    tmp_path: Path, make_db: MakeDb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "a b" and "a_b" are both spelled a_b in a file name: the folder layout would merge them.
+    live, out = _pull(
+        tmp_path,
+        make_db,
+        'CREATE SCHEMA app; CREATE TABLE app."a b" (id int); CREATE TABLE app.a_b (id int);'
+        " CREATE SEQUENCE app.s OWNED BY app.a_b.id;",
+    )
+    files = sorted(_pulled(out))
+    assert all("/" not in f for f in files), files
+    assert files == [f"{n:04d}_{f[5:]}" for n, f in enumerate(files, 1)]
+    _loads_back_identically(live, make_db(), out)

@@ -19,7 +19,7 @@ from engine.catalog import inspect_dsn
 from engine.execute import execute_statements
 from engine.load import load_into, parse_schema_dir
 from engine.model.schema import Schema
-from engine.plan.planner import plan_statements
+from engine.plan.planner import Planner, PlanOptions, plan_statements
 from engine.pull import tree, write_tree
 from engine.shadow import ShadowDatabase
 from tests.pgtools import pg_dump_schema
@@ -75,16 +75,6 @@ def rich_tree(tmp_path: Path, db: ShadowDatabase, run_sql: RunSql) -> Path:
         if not available:
             (out / name).unlink()
     return out
-
-
-# Open bug: planning an empty database -> the rich schema reports a dependency cycle (PlanError);
-# not minimised yet (a sequence OWNED BY a column plus a comment or grant on it is one known cause,
-# see test_regressions.py). strict: the marker must go once the planner is fixed.
-PULL_ORDER = pytest.mark.xfail(
-    strict=True,
-    reason="pull keeps all of an object's statements in one file: ALTER SEQUENCE ... OWNED BY "
-    "lands in the sequence's file, which loads before the owning table",
-)
 
 
 def _load(dsn: str, schema_dir: Path) -> None:
@@ -175,14 +165,13 @@ def test_drop_everything_then_recreate(
     assert pg_dump_schema(db.admin_dsn) == before
 
 
-@PULL_ORDER
 def test_pull_loads_back_and_plans_empty(
     rich_tree: Path, db: ShadowDatabase, make_db: MakeDb, tmp_path: Path
 ) -> None:
     _load(db.admin_dsn, rich_tree)
     live = inspect_dsn(db.admin_dsn)
     scratch = make_db()
-    files = tree(plan_statements(inspect_dsn(scratch.admin_dsn), live), live)
+    files = tree(Planner(inspect_dsn(scratch.admin_dsn), live, PlanOptions()).steps(), live)
     out = tmp_path / "pulled"
     write_tree(out, files, force=False)
     copy = make_db()
