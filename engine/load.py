@@ -37,9 +37,11 @@ from engine.sqlsplit import (
     LineIndex,
     ParsedStatement,
     SqlSyntaxError,
+    collector_paused,
     position_of,
     quote_line,
     split_statements,
+    statement_node,
 )
 from engine.watchdog import StatementWatchdog
 
@@ -219,7 +221,11 @@ def _read_source(path: Path, display: str) -> str:
 
 # --------------------------------------------------------------------------- refusals
 
-_Rule = Callable[[Any], str | None]
+# Rules, locators and the role walk read the parser's JSON tree of one statement
+# (engine.sqlsplit.ParsedStatement.tree): node fields by name, enums by their C names.
+Tree = dict[str, Any]
+
+_Rule = Callable[[Tree], str | None]
 
 _NOT_SCHEMA = "does not belong in schema/: schema files describe objects inside one database"
 
@@ -228,16 +234,16 @@ def _always(reason: str) -> _Rule:
     return lambda _node: reason
 
 
-def _copy_reason(node: ast.CopyStmt) -> str:
-    if node.is_program:
+def _copy_reason(node: Tree) -> str:
+    if node.get("is_program"):
         return "COPY ... PROGRAM is not allowed in schema/ files (it runs a shell command)"
-    if node.filename is not None:
+    if node.get("filename") is not None:
         return "COPY to or from a server file is not allowed in schema/ files"
     return "COPY is not supported in schema/ files: they describe schema, not data"
 
 
-def _set_reason(node: ast.VariableSetStmt) -> str | None:
-    name = (node.name or "").lower()
+def _set_reason(node: Tree) -> str | None:
+    name = (node.get("name") or "").lower()
     if name in {"role", "session_authorization", "session authorization"}:
         return "SET ROLE / SET SESSION AUTHORIZATION is not allowed in schema/ files"
     if name == "statement_timeout":
@@ -245,8 +251,8 @@ def _set_reason(node: ast.VariableSetStmt) -> str | None:
     return None
 
 
-def _index_reason(node: ast.IndexStmt) -> str | None:
-    if node.concurrent:
+def _index_reason(node: Tree) -> str | None:
+    if node.get("concurrent"):
         return (
             "CREATE INDEX CONCURRENTLY is not allowed in schema/ files: write a plain "
             "CREATE INDEX; schema/ describes the end state and pg-flux decides how to build "
@@ -255,95 +261,105 @@ def _index_reason(node: ast.IndexStmt) -> str | None:
     return None
 
 
-def _drop_reason(node: ast.DropStmt) -> str | None:
-    if node.concurrent:
+def _drop_reason(node: Tree) -> str | None:
+    if node.get("concurrent"):
         return "DROP INDEX CONCURRENTLY is not allowed in schema/ files: remove the index instead"
     return None
 
 
-def _vacuum_reason(node: ast.VacuumStmt) -> str | None:
-    return "VACUUM is not allowed in schema/ files" if node.is_vacuumcmd else None
+def _vacuum_reason(node: Tree) -> str | None:
+    return "VACUUM is not allowed in schema/ files" if node.get("is_vacuumcmd") else None
 
 
-def _reindex_reason(node: ast.ReindexStmt) -> str:
+def _reindex_reason(node: Tree) -> str:
     return "REINDEX is not allowed in schema/ files"
 
 
 _CLUSTER_KINDS = frozenset(
-    {
+    kind.name
+    for kind in (
         enums.ObjectType.OBJECT_DATABASE,
         enums.ObjectType.OBJECT_ROLE,
         enums.ObjectType.OBJECT_TABLESPACE,
-    }
+    )
 )
 
 
-def _rename_reason(node: ast.RenameStmt | ast.AlterOwnerStmt) -> str | None:
-    kind = node.renameType if isinstance(node, ast.RenameStmt) else node.objectType
-    if kind in _CLUSTER_KINDS:
-        return f"ALTER {kind.name.removeprefix('OBJECT_')} {_NOT_SCHEMA}"
-    return None
+def _rename_reason(kind_field: str) -> _Rule:
+    def reason(node: Tree) -> str | None:
+        kind = node.get(kind_field)
+        if kind in _CLUSTER_KINDS:
+            return f"ALTER {kind.removeprefix('OBJECT_')} {_NOT_SCHEMA}"
+        return None
+
+    return reason
 
 
 # One rule per node type: the parse tree decides, never the statement text.
-_REFUSALS: dict[type[ast.Node], _Rule] = {
-    ast.CreatedbStmt: _always(f"CREATE DATABASE {_NOT_SCHEMA}"),
-    ast.DropdbStmt: _always(f"DROP DATABASE {_NOT_SCHEMA}"),
-    ast.AlterDatabaseStmt: _always(f"ALTER DATABASE {_NOT_SCHEMA}"),
-    ast.AlterDatabaseSetStmt: _always(f"ALTER DATABASE {_NOT_SCHEMA}"),
-    ast.AlterDatabaseRefreshCollStmt: _always(f"ALTER DATABASE {_NOT_SCHEMA}"),
-    ast.CreateRoleStmt: _always(
+_REFUSALS: dict[str, _Rule] = {
+    "CreatedbStmt": _always(f"CREATE DATABASE {_NOT_SCHEMA}"),
+    "DropdbStmt": _always(f"DROP DATABASE {_NOT_SCHEMA}"),
+    "AlterDatabaseStmt": _always(f"ALTER DATABASE {_NOT_SCHEMA}"),
+    "AlterDatabaseSetStmt": _always(f"ALTER DATABASE {_NOT_SCHEMA}"),
+    "AlterDatabaseRefreshCollStmt": _always(f"ALTER DATABASE {_NOT_SCHEMA}"),
+    "CreateRoleStmt": _always(
         "roles are cluster-wide and do not belong in schema/; roles that grants name are "
         "created in the shadow database automatically"
     ),
-    ast.AlterRoleStmt: _always("ALTER ROLE / USER / GROUP does not belong in schema/"),
-    ast.AlterRoleSetStmt: _always("ALTER ROLE / USER ... SET does not belong in schema/"),
-    ast.DropRoleStmt: _always("DROP ROLE / USER / GROUP does not belong in schema/"),
-    ast.GrantRoleStmt: _always(
+    "AlterRoleStmt": _always("ALTER ROLE / USER / GROUP does not belong in schema/"),
+    "AlterRoleSetStmt": _always("ALTER ROLE / USER ... SET does not belong in schema/"),
+    "DropRoleStmt": _always("DROP ROLE / USER / GROUP does not belong in schema/"),
+    "GrantRoleStmt": _always(
         "role membership (GRANT role TO role) is cluster-wide and does not belong in schema/"
     ),
-    ast.DropOwnedStmt: _always("DROP OWNED does not belong in schema/"),
-    ast.ReassignOwnedStmt: _always("REASSIGN OWNED does not belong in schema/"),
-    ast.TransactionStmt: _always(
+    "DropOwnedStmt": _always("DROP OWNED does not belong in schema/"),
+    "ReassignOwnedStmt": _always("REASSIGN OWNED does not belong in schema/"),
+    "TransactionStmt": _always(
         "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, PREPARE TRANSACTION) is not "
         "allowed in schema/ files: pg-flux loads all of schema/ in one transaction"
     ),
-    ast.VacuumStmt: _vacuum_reason,
-    ast.ReindexStmt: _reindex_reason,
-    ast.AlterSystemStmt: _always("ALTER SYSTEM is not allowed in schema/ files"),
-    ast.CopyStmt: _copy_reason,
-    ast.LoadStmt: _always("LOAD is not allowed in schema/ files"),
-    ast.CheckPointStmt: _always("CHECKPOINT is not allowed in schema/ files"),
-    ast.DiscardStmt: _always("DISCARD is not allowed in schema/ files"),
-    ast.VariableSetStmt: _set_reason,
-    ast.CreateTableSpaceStmt: _always(f"CREATE TABLESPACE {_NOT_SCHEMA}"),
-    ast.DropTableSpaceStmt: _always(f"DROP TABLESPACE {_NOT_SCHEMA}"),
-    ast.AlterTableSpaceOptionsStmt: _always(f"ALTER TABLESPACE {_NOT_SCHEMA}"),
-    ast.AlterTableMoveAllStmt: _always(f"ALTER ... SET TABLESPACE {_NOT_SCHEMA}"),
-    ast.CreateSubscriptionStmt: _always("subscriptions are not allowed in schema/ files"),
-    ast.AlterSubscriptionStmt: _always("subscriptions are not allowed in schema/ files"),
-    ast.DropSubscriptionStmt: _always("subscriptions are not allowed in schema/ files"),
-    ast.IndexStmt: _index_reason,
-    ast.DropStmt: _drop_reason,
-    ast.RenameStmt: _rename_reason,
-    ast.AlterOwnerStmt: _rename_reason,
+    "VacuumStmt": _vacuum_reason,
+    "ReindexStmt": _reindex_reason,
+    "AlterSystemStmt": _always("ALTER SYSTEM is not allowed in schema/ files"),
+    "CopyStmt": _copy_reason,
+    "LoadStmt": _always("LOAD is not allowed in schema/ files"),
+    "CheckPointStmt": _always("CHECKPOINT is not allowed in schema/ files"),
+    "DiscardStmt": _always("DISCARD is not allowed in schema/ files"),
+    "VariableSetStmt": _set_reason,
+    "CreateTableSpaceStmt": _always(f"CREATE TABLESPACE {_NOT_SCHEMA}"),
+    "DropTableSpaceStmt": _always(f"DROP TABLESPACE {_NOT_SCHEMA}"),
+    "AlterTableSpaceOptionsStmt": _always(f"ALTER TABLESPACE {_NOT_SCHEMA}"),
+    "AlterTableMoveAllStmt": _always(f"ALTER ... SET TABLESPACE {_NOT_SCHEMA}"),
+    "CreateSubscriptionStmt": _always("subscriptions are not allowed in schema/ files"),
+    "AlterSubscriptionStmt": _always("subscriptions are not allowed in schema/ files"),
+    "DropSubscriptionStmt": _always("subscriptions are not allowed in schema/ files"),
+    "IndexStmt": _index_reason,
+    "DropStmt": _drop_reason,
+    "RenameStmt": _rename_reason("renameType"),
+    "AlterOwnerStmt": _rename_reason("objectType"),
 }
 
 
-def refusal_reason(node: ast.Node) -> str | None:
-    """Why `node` may not appear in schema/, or None when it may."""
-    rule = _REFUSALS.get(type(node))
-    return rule(node) if rule is not None else None
+def refusal_reason(statement: ParsedStatement) -> str | None:
+    """Why `statement` may not appear in schema/, or None when it may."""
+    rule = _REFUSALS.get(statement.kind)
+    return rule(statement.tree) if rule is not None else None
 
 
 # --------------------------------------------------------------------------- objects
 
 
-def _names(parts: Iterable[ast.Node] | None) -> list[str]:
-    return [p.sval for p in parts or () if isinstance(p, ast.String) and p.sval]
+def _names(parts: Iterable[Tree] | None) -> list[str]:
+    """The strings of a name list (``[{"String": {"sval": "s"}}, ...]``)."""
+    names: list[str] = []
+    for part in parts or ():
+        value = part.get("String")
+        if value is not None and value.get("sval"):
+            names.append(value["sval"])
+    return names
 
 
-def _from_names(kind: str, parts: Iterable[ast.Node] | None, default: str) -> ObjectRef | None:
+def _from_names(kind: str, parts: Iterable[Tree] | None, default: str) -> ObjectRef | None:
     names = _names(parts)
     if not names:
         return None
@@ -351,122 +367,146 @@ def _from_names(kind: str, parts: Iterable[ast.Node] | None, default: str) -> Ob
     return ObjectRef(kind=kind, schema_name=schema, name=names[-1])
 
 
-def _from_rangevar(kind: str, rel: ast.RangeVar | None, default: str) -> ObjectRef | None:
-    if rel is None or rel.relname is None:
+def _from_rangevar(kind: str, rel: Tree | None, default: str) -> ObjectRef | None:
+    if not rel or not rel.get("relname"):
         return None
-    return ObjectRef(kind=kind, schema_name=rel.schemaname or default, name=rel.relname)
+    return ObjectRef(kind=kind, schema_name=rel.get("schemaname") or default, name=rel["relname"])
 
 
-def _routine(node: ast.CreateFunctionStmt, default: str) -> ObjectRef | None:
-    ref = _from_names("procedure" if node.is_procedure else "function", node.funcname, default)
+_ARGUMENT_MODES = frozenset(
+    {
+        enums.FunctionParameterMode.FUNC_PARAM_OUT,
+        enums.FunctionParameterMode.FUNC_PARAM_TABLE,
+    }
+)
+
+
+def _routine(statement: ParsedStatement, default: str) -> ObjectRef | None:
+    node = statement.tree
+    kind = "procedure" if node.get("is_procedure") else "function"
+    ref = _from_names(kind, node.get("funcname"), default)
     if ref is None:
         return None
-    inputs = [
-        RawStream()(p.argType)
-        for p in node.parameters or ()
-        if p.mode
-        not in {
-            enums.FunctionParameterMode.FUNC_PARAM_OUT,
-            enums.FunctionParameterMode.FUNC_PARAM_TABLE,
-        }
-    ]
+    inputs: list[str] = []
+    if node.get("parameters"):
+        # argument types as pglast prints them: the one place a statement's nodes are built
+        routine = statement_node(statement.text)
+        assert isinstance(routine, ast.CreateFunctionStmt)
+        inputs = [
+            RawStream()(p.argType)
+            for p in routine.parameters or ()
+            if p.mode not in _ARGUMENT_MODES
+        ]
     return ref.model_copy(update={"args": ", ".join(inputs)})
 
 
-def _define(node: ast.DefineStmt, default: str) -> ObjectRef | None:
-    kinds = {
-        enums.ObjectType.OBJECT_TYPE: "type",
-        enums.ObjectType.OBJECT_AGGREGATE: "aggregate",
-        enums.ObjectType.OBJECT_OPERATOR: "operator",
-        enums.ObjectType.OBJECT_COLLATION: "collation",
-    }
-    kind = kinds.get(node.kind) if node.kind is not None else None
-    return _from_names(kind, node.defnames, default) if kind else None
+_DEFINED_KINDS = {
+    "OBJECT_TYPE": "type",
+    "OBJECT_AGGREGATE": "aggregate",
+    "OBJECT_OPERATOR": "operator",
+    "OBJECT_COLLATION": "collation",
+}
 
 
-def _matview(node: ast.CreateTableAsStmt, default: str) -> ObjectRef | None:
-    kind = "materialized view" if node.objtype == enums.ObjectType.OBJECT_MATVIEW else "table"
-    return _from_rangevar(kind, node.into.rel if node.into else None, default)
+def _define(node: Tree, default: str) -> ObjectRef | None:
+    kind = _DEFINED_KINDS.get(node.get("kind", ""))
+    return _from_names(kind, node.get("defnames"), default) if kind else None
 
 
-def _index(node: ast.IndexStmt, default: str) -> ObjectRef | None:
-    if not node.idxname:
+def _matview(node: Tree, default: str) -> ObjectRef | None:
+    kind = "materialized view" if node.get("objtype") == "OBJECT_MATVIEW" else "table"
+    return _from_rangevar(kind, (node.get("into") or {}).get("rel"), default)
+
+
+def _index(node: Tree, default: str) -> ObjectRef | None:
+    if not node.get("idxname"):
         return None
-    schema = node.relation.schemaname if node.relation else None
-    return ObjectRef(kind="index", schema_name=schema or default, name=node.idxname)
+    schema = (node.get("relation") or {}).get("schemaname")
+    return ObjectRef(kind="index", schema_name=schema or default, name=node["idxname"])
 
 
-def _on_table(kind: str, name: str | None, rel: ast.RangeVar | None, default: str) -> ObjectRef:
-    table = rel.relname if rel else None
-    schema = (rel.schemaname if rel else None) or default
-    return ObjectRef(kind=kind, schema_name=schema, name=name or "", table=table)
+def _on_table(kind: str, name: str | None, rel: Tree | None, default: str) -> ObjectRef:
+    rel = rel or {}
+    schema = rel.get("schemaname") or default
+    return ObjectRef(kind=kind, schema_name=schema, name=name or "", table=rel.get("relname"))
 
 
 def _global(kind: str, name: str | None) -> ObjectRef | None:
     return ObjectRef(kind=kind, schema_name=None, name=name) if name else None
 
 
-_Locator = Callable[[Any, str], ObjectRef | None]
+_Locator = Callable[[Tree, str], ObjectRef | None]
 
 # One locator per creating node type; `default` is the schema unqualified names land in.
-_OBJECTS: dict[type[ast.Node], _Locator] = {
-    ast.CreateStmt: lambda n, d: _from_rangevar("table", n.relation, d),
-    ast.CreateForeignTableStmt: lambda n, d: _from_rangevar("foreign table", n.base.relation, d),
-    ast.ViewStmt: lambda n, d: _from_rangevar("view", n.view, d),
-    ast.CreateTableAsStmt: _matview,
-    ast.IndexStmt: _index,
-    ast.CreateSeqStmt: lambda n, d: _from_rangevar("sequence", n.sequence, d),
-    ast.CompositeTypeStmt: lambda n, d: _from_rangevar("type", n.typevar, d),
-    ast.CreateEnumStmt: lambda n, d: _from_names("type", n.typeName, d),
-    ast.CreateRangeStmt: lambda n, d: _from_names("type", n.typeName, d),
-    ast.CreateDomainStmt: lambda n, d: _from_names("domain", n.domainname, d),
-    ast.DefineStmt: _define,
-    ast.CreateFunctionStmt: _routine,
-    ast.CreateSchemaStmt: lambda n, _d: _global("schema", n.schemaname),
-    ast.CreateExtensionStmt: lambda n, _d: _global("extension", n.extname),
-    ast.CreateEventTrigStmt: lambda n, _d: _global("event trigger", n.trigname),
-    ast.CreateFdwStmt: lambda n, _d: _global("foreign data wrapper", n.fdwname),
-    ast.CreateForeignServerStmt: lambda n, _d: _global("server", n.servername),
-    ast.CreateStatsStmt: lambda n, d: _from_names("statistics", n.defnames, d),
-    ast.CreateTrigStmt: lambda n, d: _on_table("trigger", n.trigname, n.relation, d),
-    ast.CreatePolicyStmt: lambda n, d: _on_table("policy", n.policy_name, n.table, d),
-    ast.RuleStmt: lambda n, d: _on_table("rule", n.rulename, n.relation, d),
+# (CreateFunctionStmt: `_routine`, which may need the statement's text.)
+_OBJECTS: dict[str, _Locator] = {
+    "CreateStmt": lambda n, d: _from_rangevar("table", n.get("relation"), d),
+    "CreateForeignTableStmt": lambda n, d: _from_rangevar(
+        "foreign table", (n.get("base") or {}).get("relation"), d
+    ),
+    "ViewStmt": lambda n, d: _from_rangevar("view", n.get("view"), d),
+    "CreateTableAsStmt": _matview,
+    "IndexStmt": _index,
+    "CreateSeqStmt": lambda n, d: _from_rangevar("sequence", n.get("sequence"), d),
+    "CompositeTypeStmt": lambda n, d: _from_rangevar("type", n.get("typevar"), d),
+    "CreateEnumStmt": lambda n, d: _from_names("type", n.get("typeName"), d),
+    "CreateRangeStmt": lambda n, d: _from_names("type", n.get("typeName"), d),
+    "CreateDomainStmt": lambda n, d: _from_names("domain", n.get("domainname"), d),
+    "DefineStmt": _define,
+    "CreateSchemaStmt": lambda n, _d: _global("schema", n.get("schemaname")),
+    "CreateExtensionStmt": lambda n, _d: _global("extension", n.get("extname")),
+    "CreateEventTrigStmt": lambda n, _d: _global("event trigger", n.get("trigname")),
+    "CreateFdwStmt": lambda n, _d: _global("foreign data wrapper", n.get("fdwname")),
+    "CreateForeignServerStmt": lambda n, _d: _global("server", n.get("servername")),
+    "CreateStatsStmt": lambda n, d: _from_names("statistics", n.get("defnames"), d),
+    "CreateTrigStmt": lambda n, d: _on_table("trigger", n.get("trigname"), n.get("relation"), d),
+    "CreatePolicyStmt": lambda n, d: _on_table("policy", n.get("policy_name"), n.get("table"), d),
+    "RuleStmt": lambda n, d: _on_table("rule", n.get("rulename"), n.get("relation"), d),
 }
 
 
-def created_object(node: ast.Node, default_schema: str = DEFAULT_SCHEMA) -> ObjectRef | None:
-    """The object `node` creates, when its parse tree names one."""
-    locator = _OBJECTS.get(type(node))
-    return locator(node, default_schema) if locator is not None else None
+def created_object(
+    statement: ParsedStatement, default_schema: str = DEFAULT_SCHEMA
+) -> ObjectRef | None:
+    """The object `statement` creates, when its parse tree names one."""
+    if statement.kind == "CreateFunctionStmt":
+        return _routine(statement, default_schema)
+    locator = _OBJECTS.get(statement.kind)
+    return locator(statement.tree, default_schema) if locator is not None else None
 
 
 # --------------------------------------------------------------------------- roles
 
 
-def _walk_tree(root: object) -> Iterator[ast.Node]:
-    """Every node under `root` in pre-order (iterative: parse trees of big views are deep)."""
-    stack: list[object] = [root]
+_NAMED_ROLE = '"ROLESPEC_CSTRING"'  # the roletype of a RoleSpec written as a name
+
+
+def roles_named(tree: Tree) -> frozenset[str]:
+    """Role names a statement's tree refers to (grantees, owners, policy roles, FOR ROLE, ...).
+
+    A RoleSpec is the one node with a ``roletype`` field; in the JSON tree it appears wrapped
+    (``{"RoleSpec": {...}}``, in lists) or bare (a typed field such as ``newowner``).
+    """
+    found: set[str] = set()
+    stack: list[object] = [tree]  # iterative: parse trees of big views are deep
     while stack:
         value = stack.pop()
-        if isinstance(value, ast.Node):
-            yield value
-            slots: Iterable[str] = getattr(type(value), "__slots__", ())
-            children = [getattr(value, attr, None) for attr in slots]
-            stack.extend(c for c in reversed(children) if isinstance(c, ast.Node | tuple))
-        elif isinstance(value, tuple | list):
-            stack.extend(reversed(value))
+        if isinstance(value, dict):
+            if value.get("roletype") == _NAMED_ROLE[1:-1]:
+                name = value.get("rolename")
+                if name and not name.startswith(_PREDEFINED_ROLE_PREFIX):
+                    found.add(name)
+            stack.extend(v for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend(value)
+    return frozenset(found)
 
 
-def roles_named(node: ast.Node) -> frozenset[str]:
-    """Role names a statement refers to (grantees, owners, policy roles, FOR ROLE, ...)."""
-    return frozenset(
-        spec.rolename
-        for spec in _walk_tree(node)
-        if isinstance(spec, ast.RoleSpec)
-        and spec.roletype == enums.RoleSpecType.ROLESPEC_CSTRING
-        and spec.rolename
-        and not spec.rolename.startswith(_PREDEFINED_ROLE_PREFIX)
-    )
+def _statement_roles(statement: ParsedStatement) -> frozenset[str]:
+    # most statements name no role: their JSON text says so without a walk of their tree
+    if _NAMED_ROLE not in statement.json_text:
+        return frozenset()
+    return roles_named(statement.tree)
 
 
 def required_roles(statements: Iterable[LoadedStatement]) -> set[str]:
@@ -478,17 +518,18 @@ def required_roles(statements: Iterable[LoadedStatement]) -> set[str]:
 # --------------------------------------------------------------------------- parsing
 
 
-def _search_path_schema(node: ast.Node) -> str | None:
+def _search_path_schema(statement: ParsedStatement) -> str | None:
     """The schema unqualified names land in after this statement, if it sets search_path."""
-    if not isinstance(node, ast.VariableSetStmt) or (node.name or "").lower() != "search_path":
+    node = statement.tree
+    if statement.kind != "VariableSetStmt" or (node.get("name") or "").lower() != "search_path":
         return None
-    if node.kind != enums.VariableSetKind.VAR_SET_VALUE:
+    if node.get("kind") != "VAR_SET_VALUE":
         return DEFAULT_SCHEMA
-    for arg in node.args or ():
-        value = arg.val if isinstance(arg, ast.A_Const) else None
+    for arg in node.get("args") or ():
+        value = (arg.get("A_Const") or {}).get("sval") or {}
         # "$user" names a schema only when one matches the role; the shadow has none.
-        if isinstance(value, ast.String) and value.sval and value.sval != "$user":
-            return value.sval
+        if value.get("sval") and value["sval"] != "$user":
+            return str(value["sval"])
     return DEFAULT_SCHEMA
 
 
@@ -520,39 +561,41 @@ def parse_schema_dir(schema_dir: Path) -> LoadedSchema:
     files: list[SourceFile] = []
     statements: list[LoadedStatement] = []
     locations: dict[str, SourceLocation] = {}
-    for path in discover(schema_dir):
-        display = _display_path(schema_dir, path)
-        source = SourceFile(path=display, text=_read_source(path, display))
-        files.append(source)
-        default = DEFAULT_SCHEMA
-        lines = LineIndex(source.text)
-        for parsed in _parse_file(source):
-            pos = lines.position(parsed.start)
-            reason = refusal_reason(parsed.node)
-            if reason is not None:
-                raise SchemaLoadError(
-                    reason,
+    # parse trees are acyclic and die with their file: no collection needs to see them
+    with collector_paused():
+        for path in discover(schema_dir):
+            display = _display_path(schema_dir, path)
+            source = SourceFile(path=display, text=_read_source(path, display))
+            files.append(source)
+            default = DEFAULT_SCHEMA
+            lines = LineIndex(source.text)
+            for parsed in _parse_file(source):
+                pos = lines.position(parsed.start)
+                reason = refusal_reason(parsed)
+                if reason is not None:
+                    raise SchemaLoadError(
+                        reason,
+                        file=display,
+                        line=pos.line,
+                        column=pos.column,
+                        details=quote_line(source.text, pos),
+                        source_line=quote_line(source.text, pos),
+                    )
+                obj = created_object(parsed, default)
+                statement = LoadedStatement(
                     file=display,
                     line=pos.line,
                     column=pos.column,
-                    details=quote_line(source.text, pos),
-                    source_line=quote_line(source.text, pos),
+                    start=parsed.start,
+                    sql=parsed.text,
+                    kind=parsed.kind,
+                    object=obj,
+                    roles=_statement_roles(parsed),
                 )
-            obj = created_object(parsed.node, default)
-            statement = LoadedStatement(
-                file=display,
-                line=pos.line,
-                column=pos.column,
-                start=parsed.start,
-                sql=parsed.text,
-                kind=type(parsed.node).__name__,
-                object=obj,
-                roles=roles_named(parsed.node),
-            )
-            statements.append(statement)
-            if obj is not None:
-                locations.setdefault(obj.key, statement.location)
-            default = _search_path_schema(parsed.node) or default
+                statements.append(statement)
+                if obj is not None:
+                    locations.setdefault(obj.key, statement.location)
+                default = _search_path_schema(parsed) or default
     return LoadedSchema(
         schema_dir=schema_dir,
         files=tuple(files),
@@ -658,6 +701,20 @@ def _server_error(
     )
 
 
+def _walk_nodes(root: ast.Node) -> Iterator[ast.Node]:
+    """Every pglast node under `root` in pre-order (iterative: trees of big views are deep)."""
+    stack: list[object] = [root]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, ast.Node):
+            yield value
+            slots: Iterable[str] = getattr(type(value), "__slots__", ())
+            children = [getattr(value, attr, None) for attr in slots]
+            stack.extend(c for c in reversed(children) if isinstance(c, ast.Node | tuple))
+        elif isinstance(value, tuple | list):
+            stack.extend(reversed(value))
+
+
 def _named_relation_offset(sql: str, message: str) -> int | None:
     """Where `sql` names the relation a position-less server message quotes, if it does.
 
@@ -665,10 +722,10 @@ def _named_relation_offset(sql: str, message: str) -> int | None:
     parse tree still knows where it wrote each relation name.
     """
     try:
-        parsed = split_statements(sql)
+        root = statement_node(sql)  # pglast nodes: locations in characters of `sql`
     except SqlSyntaxError:
         return None
-    for node in _walk_tree([p.node for p in parsed]):
+    for node in _walk_nodes(root):
         if (
             isinstance(node, ast.RangeVar)
             and node.relname
