@@ -15,7 +15,8 @@ WITH managed_ns AS (
       AND n.nspname <> ALL (%(excluded_schemas)s::text[])
 ),
 tbl AS (
-    SELECT c.*, n.nspname, tc.reloptions AS toast_reloptions, ds.description
+    SELECT c.*, n.nspname, tc.reloptions AS toast_reloptions, tc.relpages AS toast_relpages,
+           ds.description
     FROM pg_class c JOIN managed_ns n ON n.oid = c.relnamespace
     LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid
     LEFT JOIN pg_description ds ON ds.objoid = c.oid AND ds.classoid = 'pg_class'::regclass
@@ -44,6 +45,22 @@ volatile_default AS (
                       || (string_to_array(d.adbin::text, ':opfuncid '))[2:]) AS piece) f
     JOIN pg_proc p ON p.oid = (CASE WHEN f.funcid ~ '^\d+$' THEN f.funcid END)::oid
     WHERE p.provolatile = 'v'
+),
+-- The size estimate reads relpages (as of the last VACUUM, ANALYZE or CREATE INDEX) instead of
+-- pg_total_relation_size, which opens every table's and index's files: 4.7 s at 10,000 tables.
+index_pages AS (
+    SELECT x.indrelid, sum(ic.relpages)::bigint AS pages
+    FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+    GROUP BY x.indrelid
+),
+-- The sequence behind each identity column, joined once (a correlated subquery per column cost
+-- an index probe of pg_depend per column).
+identity_seq AS MATERIALIZED (
+    SELECT dep.refobjid, dep.refobjsubid, s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
+           s.seqcache, s.seqcycle
+    FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
+    WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
+      AND dep.refobjsubid > 0 AND dep.deptype = 'i'
 ),
 inh AS (
     SELECT i.inhrelid,
@@ -106,54 +123,64 @@ SELECT json_build_object(
                     WHERE a.grantee <> t.relowner) END,
             'stats', json_build_object(
                 'rows', CASE WHEN t.reltuples < 0 THEN NULL ELSE t.reltuples::bigint END,
-                'bytes', CASE WHEN t.relkind = 'f' THEN 0 ELSE pg_total_relation_size(t.oid) END)
+                'bytes', CASE WHEN t.relkind = 'f' THEN 0
+                              ELSE (t.relpages::bigint + coalesce(t.toast_relpages, 0)
+                                    + coalesce(ip.pages, 0) + coalesce(tip.pages, 0))
+                                   * current_setting('block_size')::bigint END)
         ) ORDER BY t.nspname, t.relname), '[]'::json)
         FROM tbl t LEFT JOIN inh ON inh.inhrelid = t.oid
+        LEFT JOIN index_pages ip ON ip.indrelid = t.oid
+        LEFT JOIN index_pages tip ON tip.indrelid = t.reltoastrelid
     ),
+    -- One record per column, turned into JSON by json_agg (keys are the column aliases): a
+    -- json_build_object of ~20 keys per column looked up the type of each key and value for
+    -- every row (2.5 s of server time at 10,000 tables). No ORDER BY: Schema.sorted() orders
+    -- them, and sorting the wide rows spilled to disk.
     'columns', (
-        SELECT coalesce(json_agg(json_build_object(
-            'schema', c.nspname,
-            'table', c.relname,
-            'name', c.attname,
-            'position', c.attnum,
-            'type', format_type(c.atttypid, c.atttypmod),
-            'collation', (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
-                          FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
-                          WHERE co.oid = c.attcollation AND c.attcollation <> c.typcollation),
-            'not_null', c.attnotnull,
-            'default', CASE WHEN c.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
-            'default_volatile', CASE WHEN d.adbin IS NULL OR c.attgenerated <> '' THEN false
-                                     ELSE v.adrelid IS NOT NULL END,
-            'identity', CASE c.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by_default' END,
-            'identity_options', (SELECT json_build_object(
-                                     'start', s.seqstart, 'increment', s.seqincrement,
-                                     'min_value', s.seqmin, 'max_value', s.seqmax,
-                                     'cache', s.seqcache, 'cycle', s.seqcycle)
-                                 FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
-                                 WHERE c.attidentity <> '' AND dep.classid = 'pg_class'::regclass
-                                   AND dep.refclassid = 'pg_class'::regclass
-                                   AND dep.refobjid = c.attrelid AND dep.refobjsubid = c.attnum
-                                   AND dep.deptype = 'i'),
-            'generated', CASE WHEN c.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END,
-            'storage', CASE WHEN c.attstorage <> c.typstorage THEN
-                           CASE c.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
-                                             WHEN 'm' THEN 'main' ELSE 'extended' END END,
-            'type_storage', CASE c.typstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
-                                              WHEN 'm' THEN 'main' ELSE 'extended' END,
-            'compression', CASE c.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
-            'fdw_options', CASE WHEN c.attfdwoptions IS NULL THEN '[]'::json ELSE (SELECT coalesce(json_agg(json_build_object('name', o.option_name,
+        SELECT coalesce(json_agg(r), '[]'::json) FROM (
+        SELECT
+            c.nspname AS "schema",
+            c.relname AS "table",
+            c.attname AS "name",
+            c.attnum AS "position",
+            format_type(c.atttypid, c.atttypmod) AS "type",
+            quote_ident(cn.nspname) || '.' || quote_ident(co.collname) AS "collation",
+            c.attnotnull AS "not_null",
+            -- relation 0: an expression without column references needs no deparse context,
+            -- and opening the table to build one cost most of pg_get_expr's time
+            CASE WHEN c.attgenerated = ''
+                 THEN pg_get_expr(d.adbin, CASE WHEN d.adbin::text LIKE '%%{VAR %%'
+                                                THEN d.adrelid ELSE 0 END) END AS "default",
+            CASE WHEN d.adbin IS NULL OR c.attgenerated <> '' THEN false
+                 ELSE v.adrelid IS NOT NULL END AS "default_volatile",
+            CASE c.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by_default' END AS "identity",
+            CASE WHEN c.attidentity <> '' AND s.refobjid IS NOT NULL THEN json_build_object(
+                     'start', s.seqstart, 'increment', s.seqincrement,
+                     'min_value', s.seqmin, 'max_value', s.seqmax,
+                     'cache', s.seqcache, 'cycle', s.seqcycle) END AS "identity_options",
+            CASE WHEN c.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END AS "generated",
+            CASE WHEN c.attstorage <> c.typstorage THEN
+                CASE c.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
+                                  WHEN 'm' THEN 'main' ELSE 'extended' END END AS "storage",
+            CASE c.typstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
+                              WHEN 'm' THEN 'main' ELSE 'extended' END AS "type_storage",
+            CASE c.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS "compression",
+            CASE WHEN c.attfdwoptions IS NULL THEN '[]'::json ELSE (SELECT coalesce(json_agg(json_build_object('name', o.option_name,
                                                                        'value', o.option_value)
                                                      ORDER BY o.option_name), '[]'::json)
-                            FROM pg_options_to_table(c.attfdwoptions) o) END,
-            'comment', c.description,
-            'acl', CASE WHEN c.attacl IS NULL THEN '[]'::json ELSE (SELECT coalesce(json_agg(json_build_object(
+                            FROM pg_options_to_table(c.attfdwoptions) o) END AS "fdw_options",
+            c.description AS "comment",
+            CASE WHEN c.attacl IS NULL THEN '[]'::json ELSE (SELECT coalesce(json_agg(json_build_object(
                         'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
                         'privilege', a.privilege_type, 'grantable', a.is_grantable)
                         ORDER BY a.grantee, a.privilege_type), '[]'::json)
                     FROM aclexplode(c.attacl) a
-                    WHERE a.grantee <> c.relowner) END
-        ) ORDER BY c.nspname, c.relname, c.attnum), '[]'::json)
+                    WHERE a.grantee <> c.relowner) END AS "acl"
         FROM col c LEFT JOIN pg_attrdef d ON d.adrelid = c.attrelid AND d.adnum = c.attnum
         LEFT JOIN volatile_default v ON v.adrelid = c.attrelid AND v.adnum = c.attnum
+        LEFT JOIN pg_collation co ON co.oid = c.attcollation AND c.attcollation <> c.typcollation
+        LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+        LEFT JOIN identity_seq s ON s.refobjid = c.attrelid AND s.refobjsubid = c.attnum
+        ) r
     )
 )::text
