@@ -102,7 +102,7 @@ def register(cls: type[Handler[T]]) -> type[Handler[T]]:
 
 
 def handler_for(obj: SchemaObject) -> Handler[SchemaObject]:
-    kind = obj.key.kind
+    kind = type(obj).kind  # the class's kind: building obj.key costs a model construction
     try:
         return HANDLERS[kind]
     except KeyError:

@@ -9,6 +9,7 @@ beside the objects, in `Schema.dependencies`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar
 
@@ -81,7 +82,7 @@ class ObjectKey(Model):
         """For a table-scoped object, the key of its table."""
         if self.parent is None or self.schema_ is None:
             return None
-        return ObjectKey(kind="table", schema_=self.schema_, name=self.parent)
+        return relation_key("table", self.schema_, self.parent)
 
 
 class Dependency(Model):
@@ -125,11 +126,29 @@ class SchemaObject(Model):
         return self == other or self.compared() == other.compared()
 
 
+# Keys are immutable, so the containers' keys (every object's schema, every column's table) are
+# built once and shared: implied dependencies ask for them ~250,000 times at 10,000 tables, and a
+# pydantic construction costs microseconds.
+@functools.lru_cache(maxsize=1 << 16)
 def schema_key(name: str) -> ObjectKey:
     return ObjectKey(kind="schema", name=name)
 
 
-__all__ = ["ObjectKey", "Privilege", "SchemaObject", "ident", "qualname", "schema_key"]
+@functools.lru_cache(maxsize=1 << 16)
+def relation_key(kind: str, schema: str, name: str) -> ObjectKey:
+    """The key of a table, view or materialized view (shared, see schema_key)."""
+    return ObjectKey(kind=kind, schema_=schema, name=name)
+
+
+__all__ = [
+    "ObjectKey",
+    "Privilege",
+    "SchemaObject",
+    "ident",
+    "qualname",
+    "relation_key",
+    "schema_key",
+]
 
 
 class Commented(Model):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar, Literal
 
-from engine.model.base import Commented, ObjectKey, SchemaObject, TableScoped
+from engine.model.base import Commented, ObjectKey, SchemaObject, TableScoped, relation_key
 
 ConstraintType = Literal["primary_key", "unique", "foreign_key", "check", "exclusion"]
 
@@ -48,7 +48,7 @@ class Constraint(SchemaObject, TableScoped, Commented):
 
     @property
     def table_key(self) -> ObjectKey:
-        return ObjectKey(kind="table", schema_=self.schema_, name=self.table)
+        return relation_key("table", self.schema_, self.table)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         deps = [self.table_key]

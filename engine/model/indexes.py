@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar, Literal
 
-from engine.model.base import Commented, Model, ObjectKey, SchemaName, SchemaObject
+from engine.model.base import (
+    Commented,
+    Model,
+    ObjectKey,
+    SchemaName,
+    SchemaObject,
+    relation_key,
+)
 
 
 class PartitionIndex(Model):
@@ -48,7 +55,7 @@ class Index(SchemaObject, Commented):
     def relation_key(self) -> ObjectKey:
         """The key of the table or materialized view the index is on."""
         kind = "matview" if self.table_kind == "matview" else "table"
-        return ObjectKey(kind=kind, schema_=self.schema_, name=self.table)
+        return relation_key(kind, self.schema_, self.table)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (self.relation_key,)

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import field_validator
 
-from engine.model.base import Commented, ObjectKey, SchemaObject, TableScoped
+from engine.model.base import Commented, ObjectKey, SchemaObject, TableScoped, relation_key
 
 PolicyCommand = Literal["ALL", "SELECT", "INSERT", "UPDATE", "DELETE"]
 
@@ -40,4 +40,4 @@ class Policy(SchemaObject, TableScoped, Commented):
         return ObjectKey(kind=self.kind, schema_=self.schema_, parent=self.table, name=self.name)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
-        return (ObjectKey(kind="table", schema_=self.schema_, name=self.table),)
+        return (relation_key("table", self.schema_, self.table),)

@@ -14,6 +14,7 @@ from engine.model.base import (
     SchemaName,
     SchemaObject,
     TableScoped,
+    relation_key,
     schema_key,
 )
 
@@ -130,4 +131,4 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
         return ObjectKey(kind=self.kind, schema_=self.schema_, parent=self.table, name=self.name)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
-        return (ObjectKey(kind="table", schema_=self.schema_, name=self.table),)
+        return (relation_key("table", self.schema_, self.table),)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar, Literal
 
-from engine.model.base import Commented, ObjectKey, Owned, SchemaObject, TableScoped
+from engine.model.base import Commented, ObjectKey, Owned, SchemaObject, TableScoped, relation_key
 
 # tgenabled / evtenabled: O origin (fires normally), D disabled, R replica only, A always.
 Enabled = Literal["origin", "disabled", "replica", "always"]
@@ -35,7 +35,7 @@ class Trigger(SchemaObject, TableScoped, Commented):
     @property
     def relation_key(self) -> ObjectKey:
         kind = "view" if self.on_view else "table"
-        return ObjectKey(kind=kind, schema_=self.schema_, name=self.table)
+        return relation_key(kind, self.schema_, self.table)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (self.relation_key,)

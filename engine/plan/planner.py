@@ -15,14 +15,14 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import engine.diff.kinds  # noqa: F401  (registers every handler)
 from engine.diff.context import PlanContext, PlanOptions
 from engine.diff.generic import generic_steps, own_fields_differ
 from engine.diff.handler import Handler, Step, handler_for
 from engine.errors import PlanError
-from engine.model.base import ObjectKey, Owned, SchemaObject
+from engine.model.base import ObjectKey, Owned, SchemaObject, relation_key
 from engine.model.schema import Schema
 from engine.plan.model import Hazard, HazardCode, ObjectRef, Severity, Statement
 
@@ -69,56 +69,104 @@ def normalise_schema(schema: Schema, options: PlanOptions) -> Schema:
     return schema.model_copy(update=updates)
 
 
+def _differs(old: SchemaObject, new: SchemaObject, manage_ownership: bool) -> bool:
+    """Is there anything to plan between two versions of one object?
+
+    Owners differ on nearly every object when production is compared with the shadow (which
+    loads schema/ as its own role); unless ownership is managed they are not a difference.
+    """
+    if old.same_as(new):
+        return False
+    if manage_ownership or not isinstance(old, Owned) or not isinstance(new, Owned):
+        return True
+    if old.owner == new.owner:
+        return True
+    return not old.model_copy(update={"owner": new.owner}).same_as(new)
+
+
+def _sort_key(key: ObjectKey) -> tuple[str, str, str, str, str]:
+    return key.sort_key
+
+
 def _table_of(obj: SchemaObject) -> ObjectKey | None:
     """The table a sub-object lives on (columns, constraints, indexes, triggers, policies)."""
     table = getattr(obj, "table", None)
     schema = getattr(obj, "schema_", None)
     if isinstance(table, str) and isinstance(schema, str):
-        return ObjectKey(kind="table", schema_=schema, name=table)
+        return relation_key("table", schema, table)
     return None
 
 
-def _dependency_map(
-    schema: Schema, objects: dict[ObjectKey, SchemaObject]
-) -> dict[ObjectKey, set[ObjectKey]]:
-    """dependent -> referenced, from pg_depend plus what the model implies."""
-    deps: dict[ObjectKey, set[ObjectKey]] = defaultdict(set)
-    for dep in schema.dependencies:
-        deps[dep.dependent].add(dep.referenced)
-    for key, obj in objects.items():
-        deps[key].update(obj.implied_deps())
-    return deps
+class Dependencies:
+    """What each object of one schema depends on: pg_depend plus what the model implies.
 
+    Computed per key when asked: ordering only needs the objects that have steps (and the
+    sub-objects of tables that do), a few hundred in a pull request against a schema of
+    250,000 objects; only rebuilding dependents needs the whole inverse, built once on demand.
+    """
 
-def _invert(deps: dict[ObjectKey, set[ObjectKey]]) -> dict[ObjectKey, set[ObjectKey]]:
-    inverse: dict[ObjectKey, set[ObjectKey]] = defaultdict(set)
-    for dependent, referenced in deps.items():
-        for ref in referenced:
-            inverse[ref].add(dependent)
-    return inverse
+    def __init__(self, schema: Schema, objects: dict[ObjectKey, SchemaObject]) -> None:
+        self.objects = objects
+        self.recorded: dict[ObjectKey, set[ObjectKey]] = defaultdict(set)
+        for dep in schema.dependencies:
+            self.recorded[dep.dependent].add(dep.referenced)
+        self._dependents: dict[ObjectKey, set[ObjectKey]] | None = None
+
+    def of(self, key: ObjectKey) -> set[ObjectKey]:
+        deps = set(self.recorded.get(key, ()))
+        obj = self.objects.get(key)
+        if obj is not None:
+            deps.update(obj.implied_deps())
+        return deps
+
+    def depending_keys(self) -> Iterator[ObjectKey]:
+        """Every key that may depend on something: objects, then pg_depend-only keys."""
+        yield from self.objects
+        yield from (k for k in self.recorded if k not in self.objects)
+
+    def dependents(self) -> dict[ObjectKey, set[ObjectKey]]:
+        """referenced -> the keys that depend on it (the whole inverse, computed once)."""
+        if self._dependents is None:
+            inverse: dict[ObjectKey, set[ObjectKey]] = defaultdict(set)
+            for dependent, referenced in self.recorded.items():
+                for ref in referenced:
+                    inverse[ref].add(dependent)
+            for key, obj in self.objects.items():
+                for ref in obj.implied_deps():
+                    inverse[ref].add(key)
+            self._dependents = inverse
+        return self._dependents
 
 
 class Planner:
     def __init__(self, current: Schema, desired: Schema, options: PlanOptions) -> None:
         self.options = options
-        current = normalise_schema(current, options)
-        desired = normalise_schema(desired, options)
+        # Owners are not normalised away here (copying every owned object costs seconds at
+        # 10,000 tables): an owner-only difference reaches no handler (own_fields_differ leaves
+        # it out) and generic_steps writes OWNER TO only when ownership is managed.
         self.ctx = PlanContext(current=current, desired=desired, options=options)
         self.cur = self.ctx.current_objects
         self.des = self.ctx.desired_objects
-        self.cur_deps = _dependency_map(current, self.cur)
-        self.des_deps = _dependency_map(desired, self.des)
+        self.cur_deps = Dependencies(current, self.cur)
+        self.des_deps = Dependencies(desired, self.des)
 
     def steps(self) -> list[Step]:
         cur, des, ctx = self.cur, self.des, self.ctx
         removed = {k for k in cur if k not in des}
         added = {k for k in des if k not in cur}
+        # Unchanged objects are the bulk of a large schema: compare each pair once, then sort
+        # only the keys that changed.
+        manage = self.options.manage_ownership
+        changed = sorted(
+            (k for k, old in cur.items() if k in des and _differs(old, des[k], manage)),
+            key=_sort_key,
+        )
         recreate: set[ObjectKey] = set()
         altered: dict[ObjectKey, list[Step]] = {}
         invalid_columns: set[ObjectKey] = set()
-        for key in sorted(cur.keys() & des.keys(), key=lambda k: k.sort_key):
+        for key in changed:
             old, new = cur[key], des[key]
-            if old.same_as(new) or not own_fields_differ(old, new):
+            if not own_fields_differ(old, new):
                 continue
             handler = handler_for(new)
             result = handler.alter(old, new, ctx)
@@ -133,21 +181,21 @@ class Planner:
 
         steps: list[Step] = []
         dropped_tables = {k for k in removed | recreate if k.kind == "table"}
-        for key in sorted(removed | recreate, key=lambda k: k.sort_key):
+        for key in sorted(removed | recreate, key=_sort_key):
             obj = cur[key]
             table = _table_of(obj)
             if table is not None and table in dropped_tables and key.kind != "table":
                 continue  # DROP TABLE takes it along
             steps.extend(handler_for(obj).drop(obj, ctx))
-        for key in sorted(added | recreate, key=lambda k: k.sort_key):
+        for key in sorted(added | recreate, key=_sort_key):
             obj = des[key]
             handler = handler_for(obj)
             steps.extend(handler.create(obj, ctx))
             steps.extend(generic_steps(handler, None, obj, ctx))
-        for key in sorted(cur.keys() & des.keys() - recreate, key=lambda k: k.sort_key):
-            old, new = cur[key], des[key]
-            if old.same_as(new):
+        for key in changed:
+            if key in recreate:
                 continue
+            old, new = cur[key], des[key]
             steps.extend(altered.get(key, []))
             steps.extend(generic_steps(handler_for(new), old, new, ctx))
         return order_steps(steps, self.cur_deps, self.des_deps)
@@ -160,11 +208,11 @@ class Planner:
         invalid_columns: set[ObjectKey],
     ) -> None:
         """Grow `recreate` with every surviving object that depends on what goes away."""
-        dependents = _invert(self.cur_deps)
         work = list(removed | recreate | invalid_columns)
+        dependents = self.cur_deps.dependents() if work else {}
         while work:
             gone = work.pop()
-            for dependent in sorted(dependents.get(gone, ()), key=lambda k: k.sort_key):
+            for dependent in sorted(dependents.get(gone, ()), key=_sort_key):
                 if dependent in removed or dependent in recreate or dependent not in self.des:
                     continue
                 handler = handler_for(self.des[dependent])
@@ -193,8 +241,8 @@ def _table_key(key: ObjectKey) -> ObjectKey | None:
 
 def order_steps(
     steps: list[Step],
-    current_deps: dict[ObjectKey, set[ObjectKey]],
-    desired_deps: dict[ObjectKey, set[ObjectKey]],
+    current_deps: Dependencies,
+    desired_deps: Dependencies,
 ) -> list[Step]:
     """Topological order of steps with deterministic tie-breaks; a cycle is a PlanError."""
     by_key: dict[ObjectKey, list[int]] = defaultdict(list)
@@ -226,24 +274,26 @@ def order_steps(
         for first, second in itertools.pairwise(ordered):
             edges[first].add(second)
 
-    for dependent, referenced_keys in current_deps.items():
+    for dependent in current_deps.depending_keys():
         dependent_steps = anchor(dependent)
         if not dependent_steps:
             continue
         drops = [i for i in dependent_steps if steps[i].action == "drop"]
         others = [i for i in dependent_steps if steps[i].action == "alter"]
-        for referenced in referenced_keys:
+        if not drops and not others:
+            continue
+        for referenced in current_deps.of(dependent):
             if referenced == dependent:
                 continue
             ref_steps = anchor(referenced)
             add(drops, ref_steps)
             add(others, [i for i in ref_steps if steps[i].action == "drop"])
 
-    for dependent, referenced_keys in desired_deps.items():
+    for dependent in desired_deps.depending_keys():
         dependent_steps = [i for i in anchor(dependent) if steps[i].action != "drop"]
         if not dependent_steps:
             continue
-        for referenced in referenced_keys:
+        for referenced in desired_deps.of(dependent):
             if referenced == dependent:
                 continue
             # Dependents wait for the steps that make the referenced object what they need,
