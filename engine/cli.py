@@ -7,11 +7,12 @@ Settings come from flags, then pgflux.toml (--config, default ./pgflux.toml), th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -358,42 +359,36 @@ def _no_drift(args: argparse.Namespace, text: str, empty: Callable[[], PlanResul
     return EXIT_OK
 
 
-def _read_last_apply(
-    args: argparse.Namespace,
-) -> tuple[tracking.MigrationRow, list[tracking.MigrationRow], tracking.StoredModel]:
-    """The last applied row, the rows after it, and its stored model (read-only, SELECT only)."""
+@contextlib.contextmanager
+def _reading_tracking(args: argparse.Namespace) -> Iterator[psycopg.Connection[Any]]:
+    """A read-only connection for reading the tracking table: a missing grant is one clear line."""
     schema = args.tracking_schema
     with readonly_connect(resolve_dsn(args.dsn)) as conn:
         try:
-            rows = tracking.read_migrations(conn, schema)
-            last = next((row for row in rows if row.status == "applied"), None)
-            stored = tracking.read_result_model(conn, schema, last) if last else None
+            yield conn
         except psycopg.errors.InsufficientPrivilege as exc:
             raise ConnectionFailed(
                 f"cannot read {schema}.migrations: {str(exc).strip().splitlines()[0]}",
                 details=f"drift without schema/ needs USAGE on schema {schema} and SELECT on"
                 f" {schema}.migrations (the read-only role's grants in the README)",
             ) from None
-    if last is None or stored is None:
-        raise UsageError(
-            f"no schema/ folder and no applied migration in {schema}.migrations:"
-            " nothing to compare with",
-            details="pass --schema-dir, or apply once so the tracking table records a target",
-        )
-    return last, [row for row in rows if row.id > last.id], stored
 
 
 def _drift_against_last_apply(args: argparse.Namespace) -> int:
     """Production against the model the last successful apply left it in (tracking table)."""
-    last, later, stored = _read_last_apply(args)
+    with _reading_tracking(args) as conn:
+        rows = tracking.read_migrations(conn, args.tracking_schema)
+    last = next((row for row in rows if row.status == "applied"), None)
+    if last is None:
+        raise UsageError(
+            f"no schema/ folder and no applied migration in {args.tracking_schema}.migrations:"
+            " nothing to compare with",
+            details="pass --schema-dir, or apply once so the tracking table records a target",
+        )
     live = _live(args)
-    if stored.model is None:
-        return _fingerprint_drift(args, last, live, stored.missing or "")
-    target = filter_schema(stored.model, _config(args).objects)
-    when = f"{last.finished_at:%Y-%m-%d %H:%M:%S %Z}" if last.finished_at else "?"
-    differences = _differences(live, target, args)
+    options = options_from(args)
 
-    def result(plan: Plan, shadow_version: int = 0) -> PlanResult:
+    def result(plan: Plan, target: Schema, shadow_version: int = 0) -> PlanResult:
         return PlanResult(
             plan=plan,
             current=live,
@@ -402,33 +397,46 @@ def _drift_against_last_apply(args: argparse.Namespace) -> int:
             shadow_version=shadow_version or live.server_version_num,
         )
 
-    if not differences:
-
-        def empty() -> PlanResult:
+    def empty(target: Schema) -> Callable[[], PlanResult]:
+        def make() -> PlanResult:
             # Nothing to verify in an empty plan (make_plan with a shadow says the same).
-            plan = make_plan(live, target, shadow=None, options=options_from(args))
-            return result(plan.model_copy(update={"verified": True, "verification_errors": ()}))
+            plan = make_plan(live, target, shadow=None, options=options)
+            return result(
+                plan.model_copy(update={"verified": True, "verification_errors": ()}), target
+            )
 
-        text = f"No drift: the database matches the target of migration {last.id}."
-        return _no_drift(args, text, empty)
+        return make
+
+    no_drift = f"No drift: the database matches the target of migration {last.id}."
+    if not options.manage_ownership and live.fingerprint() == tracking.reached_fingerprint(last):
+        # The fingerprint production had right after the apply (owners left out, which are only
+        # compared when managed): equal, nothing drifted, and the stored model need not be read.
+        return _no_drift(args, no_drift, empty(live))
+    with _reading_tracking(args) as conn:
+        stored = tracking.read_result_model(conn, args.tracking_schema, last)
+    if stored.model is None:
+        return _fingerprint_drift(args, last, live, stored.missing or "")
+    target = filter_schema(stored.model, _config(args).objects)
+    differences = _differences(live, target, args)
+    if not differences:
+        return _no_drift(args, no_drift, empty(target))
     excluded = (args.tracking_schema,)
     title = f"Planning production -> what migration {last.id} left, verified in the shadow"
     with (
         progress.step(title),
         _open_shadow(args, live.server_version_num // 10000) as shadow,
     ):
-        plan = make_plan(
-            live, target, shadow=shadow, options=options_from(args), excluded_schemas=excluded
-        )
-        planned = result(plan, shadow.server_version_num)
+        plan = make_plan(live, target, shadow=shadow, options=options, excluded_schemas=excluded)
+        planned = result(plan, target, shadow.server_version_num)
     if args.format != "text":
         sys.stdout.write(render_plan(plan, args.format, planned))
         return EXIT_DIFFERENCES
     notes = [
         f"Migration {row.id} ({row.shown_status}) ran after it: what it changed shows as drift."
-        for row in reversed(later)
-        if row.status != "applied"
+        for row in reversed(rows)
+        if row.id > last.id and row.status != "applied"
     ]
+    when = f"{last.finished_at:%Y-%m-%d %H:%M:%S %Z}" if last.finished_at else "?"
     headline = (
         f"Drift: {_objects(len(differences))} from what migration {last.id} left"
         f" ({when}, by {last.applied_by}):"
