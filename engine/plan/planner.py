@@ -75,13 +75,14 @@ def _differs(old: SchemaObject, new: SchemaObject, manage_ownership: bool) -> bo
     Owners differ on nearly every object when production is compared with the shadow (which
     loads schema/ as its own role); unless ownership is managed they are not a difference.
     """
-    if old.same_as(new):
-        return False
-    if manage_ownership or not isinstance(old, Owned) or not isinstance(new, Owned):
-        return True
-    if old.owner == new.owner:
-        return True
-    return not old.model_copy(update={"owner": new.owner}).same_as(new)
+    if (
+        not manage_ownership
+        and isinstance(old, Owned)
+        and isinstance(new, Owned)
+        and old.owner != new.owner
+    ):
+        old = old.model_copy(update={"owner": new.owner})
+    return not old.same_as(new)
 
 
 def _sort_key(key: ObjectKey) -> tuple[str, str, str, str, str]:
