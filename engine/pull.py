@@ -12,13 +12,14 @@ planner steps in their dependency order. The loader runs files in byte-wise path
   folder would load it before something it needs (a function returning a table's row type, a
   trigger calling a function of a later-sorted schema). Post files go in `zz_post/`, which sorts
   after the schema folders, numbered in plan order: `zz_post/0001_<schema>.<kind>.<name>.sql`.
-- When even that cannot work (a schema folder that sorts before `_database/` or after
-  `zz_post/`, two objects whose names are spelled alike in file names), every file gets a global
-  number in plan order instead (`NNNN_<schema>.<kind>.<name>.sql`), which always loads.
+- When even that cannot work (a schema folder that sorts after `zz_post/` holding something a
+  post file needs, two objects whose names are spelled alike in file names), every file gets a
+  global number in plan order instead (`NNNN_<schema>.<kind>.<name>.sql`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ DATABASE_FOLDER = "_database"
 POST_FOLDER = "zz_post"
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def _safe(name: str) -> str:
     """A file-system-safe spelling of an identifier (not SQL: only used for file names)."""
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "_"
@@ -52,12 +54,17 @@ class _Unit:
     def first(self) -> int:
         return self.positions[0]
 
+    @functools.cached_property
     def folder(self) -> str:
         return _safe(self.key.schema_ or DATABASE_FOLDER)
 
+    @functools.cached_property
+    def name(self) -> str:
+        return _safe(ObjectRef.of(self.key).name)
+
+    @property
     def stem(self) -> str:
-        ref = ObjectRef.of(self.key)
-        return f"{self.folder()}.{ref.kind}.{_safe(ref.name)}"
+        return f"{self.folder}.{self.key.kind}.{self.name}"
 
 
 class _Units:
@@ -74,6 +81,7 @@ class _Units:
             ObjectKey(kind="index", schema_=c.key.schema_, name=c.key.name): c.key
             for c in live.constraints
         }
+        self._made: dict[ObjectKey, int | None] = {}
         self.units: list[_Unit] = []
         self.unit_of: list[int] = [0] * len(steps)  # plan position -> unit index
         for key, indices in sorted(positions.items(), key=lambda item: item[1][0]):
@@ -88,11 +96,15 @@ class _Units:
         """Plan position of the step that makes `key` exist (its first one that is more than a
         comment, grant or OWNED BY); a column made inside CREATE TABLE is made by its table, the
         index of a constraint by the constraint."""
-        for index in self.positions.get(key, ()):
-            if not self.steps[index].incidental:
-                return index
-        maker = self.constraint_of_index.get(key) or key.table_key
-        return self._first_made(maker) if maker is not None and maker != key else None
+        known = self._made.get(key, -1)
+        if known != -1:
+            return known
+        made = next((i for i in self.positions.get(key, ()) if not self.steps[i].incidental), None)
+        if made is None:
+            maker = self.constraint_of_index.get(key) or key.table_key
+            made = self._first_made(maker) if maker is not None and maker != key else None
+        self._made[key] = made
+        return made
 
     def _split(self, key: ObjectKey, indices: list[int]) -> None:
         main = _Unit(key=key, post=False)
@@ -140,7 +152,10 @@ class _Units:
         for dep in live.dependencies:
             add(self._maker(dep.dependent), [dep.referenced])
         for obj in live.objects():
-            add(self._maker(obj.key), obj.implied_deps())
+            # A column implies only its table, which every unit of a table-scoped key needs
+            # already (above); there are many columns.
+            if obj.kind != "column":
+                add(self._maker(obj.key), obj.implied_deps())
         main_of = {unit.key: number for number, unit in enumerate(self.units) if not unit.post}
         for number, unit in enumerate(self.units):
             if unit.post:  # after the object's own file
@@ -177,20 +192,20 @@ def _paths(units: _Units, post: set[int]) -> dict[int, str]:
     for number, unit in enumerate(units.units):
         if number in post:
             continue
-        folder = unit.folder()
+        folder = unit.folder
         if (folder, unit.key.kind) not in kind_rank:
             kind_rank[(folder, unit.key.kind)] = ranks_in.get(folder, 0)
             ranks_in[folder] = ranks_in.get(folder, 0) + 1
     paths: dict[int, str] = {}
+    width = _width(len(post))
     count = 0
     for number, unit in enumerate(units.units):
         if number in post:
             count += 1
-            paths[number] = f"{POST_FOLDER}/{count:04d}_{unit.stem()}.sql"
+            paths[number] = f"{POST_FOLDER}/{count:0{width}d}_{unit.stem}.sql"
         else:
-            ref = ObjectRef.of(unit.key)
-            kind = f"{kind_rank[(unit.folder(), unit.key.kind)]:02d}_{ref.kind}"
-            paths[number] = f"{unit.folder()}/{kind}/{_safe(ref.name)}.sql"
+            kind = f"{kind_rank[(unit.folder, unit.key.kind)]:02d}_{unit.key.kind}"
+            paths[number] = f"{unit.folder}/{kind}/{unit.name}.sql"
     return paths
 
 
@@ -199,8 +214,14 @@ def _load_rank(paths: dict[int, str], units: _Units) -> dict[int, int]:
     return {number: rank for rank, number in enumerate(loaded)}
 
 
+def _width(count: int) -> int:
+    """Digits of file numbers: as many as the largest needs, so that they sort byte-wise."""
+    return max(4, len(str(count)))
+
+
 def _numbered_paths(units: _Units) -> dict[int, str]:
-    return {n: f"{n + 1:04d}_{unit.stem()}.sql" for n, unit in enumerate(units.units)}
+    width = _width(len(units.units))
+    return {n: f"{n + 1:0{width}d}_{unit.stem}.sql" for n, unit in enumerate(units.units)}
 
 
 def _unordered_bodies(live: Schema) -> set[ObjectKey]:
