@@ -24,6 +24,7 @@ from engine.diff.handler import Handler, Step, handler_for
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, Owned, SchemaObject, relation_key
 from engine.model.schema import Schema
+from engine.model.tables import Column
 from engine.plan.model import Hazard, HazardCode, ObjectRef, Severity, Statement
 
 # Default order of kinds when the graph leaves a choice (creates; drops use the reverse).
@@ -69,7 +70,7 @@ def normalise_schema(schema: Schema, options: PlanOptions) -> Schema:
     return schema.model_copy(update=updates)
 
 
-def _differs(old: SchemaObject, new: SchemaObject, manage_ownership: bool) -> bool:
+def objects_differ(old: SchemaObject, new: SchemaObject, manage_ownership: bool) -> bool:
     """Is there anything to plan between two versions of one object?
 
     Owners differ on nearly every object when production is compared with the shadow (which
@@ -125,6 +126,11 @@ class Dependencies:
         yield from self.objects
         yield from (k for k in self.recorded if k not in self.objects)
 
+    def column_position(self, key: ObjectKey) -> int:
+        """A column's declared position (0 for anything else)."""
+        obj = self.objects.get(key) if key.kind == "column" else None
+        return obj.position if isinstance(obj, Column) else 0
+
     def dependents(self) -> dict[ObjectKey, set[ObjectKey]]:
         """referenced -> the keys that depend on it (the whole inverse, computed once)."""
         if self._dependents is None:
@@ -159,7 +165,7 @@ class Planner:
         # only the keys that changed.
         manage = self.options.manage_ownership
         changed = sorted(
-            (k for k, old in cur.items() if k in des and _differs(old, des[k], manage)),
+            (k for k, old in cur.items() if k in des and objects_differ(old, des[k], manage)),
             key=_sort_key,
         )
         recreate: set[ObjectKey] = set()
@@ -319,12 +325,15 @@ def order_steps(
         for target in targets:
             indegree[target] += 1
 
-    def priority(i: int) -> tuple[int, int, int, tuple[str, ...], int]:
+    def priority(i: int) -> tuple[int, int, int, int, tuple[str, ...], int]:
         step = steps[i]
         rank = _KIND_RANK.get(step.key.kind, len(KIND_ORDER))
         if step.action == "drop":
-            return (0, 0, -rank, step.key.sort_key, i)
-        return (1, 0 if step.transactional else 1, rank, step.key.sort_key, i)
+            return (0, 0, -rank, 0, step.key.sort_key, i)
+        # Columns added to one table go in their declared order (ADD COLUMN appends), so the
+        # table ends up laid out as schema/ declares it; everything else ties by name.
+        position = desired_deps.column_position(step.key)
+        return (1, 0 if step.transactional else 1, rank, position, step.key.sort_key, i)
 
     heap = [(priority(i), i) for i in range(len(steps)) if indegree[i] == 0]
     heapq.heapify(heap)

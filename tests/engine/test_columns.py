@@ -145,6 +145,18 @@ def test_add_column(
     assert result.sql[0].startswith("ALTER TABLE public.t ADD COLUMN")
 
 
+def test_added_columns_keep_their_declared_order(make_db: MakeDb) -> None:
+    # ADD COLUMN appends: columns added together go in schema/'s order, not by name, so the
+    # table's layout (and pg_dump's oracle, which prints physical order) matches schema/.
+    result = assert_converges(
+        make_db,
+        f"{BASE});",
+        f"{BASE}, zeta integer, alpha text, mid boolean, beta_10 integer, beta_9 integer);",
+    )
+    added = [sql.split("ADD COLUMN ")[1].split()[0] for sql in result.sql if "ADD COLUMN" in sql]
+    assert added == ["zeta", "alpha", "mid", "beta_10", "beta_9"]
+
+
 @pytest.mark.parametrize(("definition", "extra", "hazards", "fragment"), COLUMN_DEFS)
 def test_create_table_with_column(
     make_db: MakeDb, definition: str, extra: str, hazards: set[str], fragment: str
