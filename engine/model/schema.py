@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import weakref
 from collections.abc import Iterator
 from typing import Any
@@ -132,9 +131,10 @@ class Schema(Model):
         loads schema/ as its own role, so owners there never match production's. Plans that
         manage ownership still carry every ALTER ... OWNER TO in the plan's own fingerprint.
         """
-        # One model_dump per collection (not per object): the same dicts as obj.compared(),
-        # encoded at once so that only one collection's dicts are alive at a time.
-        compared: dict[int, bytes] = {}
+        # One model_dump per collection (Rust), each object's dict printed by repr (C; the field
+        # order is the class's, so deterministic) and the prints sorted: no per-object Python
+        # encoding and no keys, so the digest does not depend on the collections' order.
+        digest = hashlib.sha256()
         for field in OBJECT_FIELDS:
             items = getattr(self, field)
             if not items:
@@ -145,27 +145,16 @@ class Schema(Model):
                 if len(classes) == 1
                 else {i: set(type(obj).not_compared) | {"owner"} for i, obj in enumerate(items)}
             )
-            dumped = self.model_dump(include={field}, exclude={field: excluded}, by_alias=True)
-            for obj, data in zip(items, dumped.pop(field), strict=True):
-                compared[id(obj)] = _canonical(data)
-        digest = hashlib.sha256()
-        for _, obj in sorted(self._keyed().items(), key=lambda item: item[0].sort_key):
-            digest.update(type(obj).__name__.encode())
-            digest.update(b"\0")
-            digest.update(compared[id(obj)])
-            digest.update(b"\n")
+            dump = self.model_dump(include={field}, exclude={field: excluded}, by_alias=True)
+            dumped = dump.pop(field)
+            names = [type(obj).__name__ for obj in items]
+            for line in sorted(map(repr, zip(names, dumped, strict=True))):
+                digest.update(line.encode())
+                digest.update(b"\n")
         return "sha256:" + digest.hexdigest()
 
     def to_json(self) -> str:
         return self.sorted().model_dump_json(by_alias=True, indent=2)
-
-
-# One encoder for every object: json.dumps(default=...) builds a new encoder per call.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _canonical(data: dict[str, Any]) -> bytes:
-    return _ENCODER.encode(data).encode()
 
 
 # id(schema) -> (weak reference to it, its objects by key). Schemas are frozen, so the mapping

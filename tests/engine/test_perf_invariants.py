@@ -65,8 +65,40 @@ def inspected(db: ShadowDatabase) -> Schema:
     return inspect_dsn(db.admin_dsn)
 
 
-def test_fingerprint_is_the_per_object_one(inspected: Schema) -> None:
-    assert inspected.fingerprint() == _old_fingerprint(inspected)
+def _variants(schema: Schema) -> dict[str, Schema]:
+    """Copies of `schema` with one thing changed (or only reordered)."""
+    column, table = schema.columns[1], schema.tables[0]
+
+    def with_column(**update: object) -> Schema:
+        changed = column.model_copy(update=update)
+        return schema.model_copy(
+            update={"columns": (*schema.columns[:1], changed, *schema.columns[2:])}
+        )
+
+    def with_table(**update: object) -> Schema:
+        changed = table.model_copy(update=update)
+        return schema.model_copy(update={"tables": (changed, *schema.tables[1:])})
+
+    reordered = {f: tuple(reversed(getattr(schema, f))) for f in OBJECT_FIELDS}
+    return {
+        "shuffled": schema.model_copy(update=reordered),
+        "owner": with_table(owner="someone"),
+        "position": with_column(position=99),  # not compared
+        "not_null": with_column(not_null=not column.not_null),
+        "comment": with_table(comment="other"),
+        "dropped": schema.model_copy(update={"columns": schema.columns[1:]}),
+    }
+
+
+def test_fingerprint_agrees_with_the_per_object_one(inspected: Schema) -> None:
+    # The fingerprint's encoding is its own; what it must keep is the meaning of the
+    # straightforward per-object digest: equal exactly when that one is equal.
+    reference = _old_fingerprint(inspected)
+    expected_equal = {"shuffled": True, "owner": True, "position": True}
+    for name, variant in _variants(inspected).items():
+        same = variant.fingerprint() == inspected.fingerprint()
+        assert same == (_old_fingerprint(variant) == reference), name
+        assert same == expected_equal.get(name, False), name
 
 
 def test_by_key_is_cached_but_fresh(inspected: Schema) -> None:
