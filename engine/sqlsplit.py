@@ -8,15 +8,17 @@ and line/column numbers are 1-based characters.
 
 from __future__ import annotations
 
-import gc
 import json
 from bisect import bisect_right
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from pglast import ast, parser
 from pydantic import BaseModel, ConfigDict
+
+# Decoding a file's tree allocates millions of acyclic containers: without the collector
+# pausing, its collections walk the growing tree again and again (2.5x the decoding time of a
+# 10 MB JSON tree).
+from engine.catalog.runner import gc_paused
 
 
 class TextPosition(BaseModel):
@@ -100,7 +102,7 @@ def _raw_statements(text: str) -> list[tuple[dict[str, Any], str]]:
     is decoded where it lies, so its text is a slice. Output laid out otherwise is decoded
     whole and each element written back as JSON (the same strings and enum names).
     """
-    with collector_paused():
+    with gc_paused():
         head, found, _ = text.partition(_STATEMENTS_KEY)
         if found and _is_version_head(head):
             raw: list[tuple[dict[str, Any], str]] = []
@@ -127,21 +129,6 @@ def _is_version_head(head: str) -> bool:
     except ValueError:
         return False
     return isinstance(value, dict) and list(value) == ["version"]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: decoding a big tree allocates millions of dicts and
-    lists (acyclic, freed by reference counting), and the collections they trigger would
-    traverse the growing tree again and again (2.5x the decoding time of a 10 MB JSON tree).
-    Nested uses are fine: only the outermost one enables the collector again."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def statement_node(text: str) -> ast.Node:

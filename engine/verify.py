@@ -20,11 +20,11 @@ import psycopg
 from engine.catalog import inspect_dsn
 from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
-from engine.execute import execute_statements
+from engine.execute import execute_statements, execute_statements_in_shadow
 from engine.model.base import ObjectKey
 from engine.model.schema import Schema
 from engine.plan.model import Statement
-from engine.plan.planner import normalise_schema, plan_statements
+from engine.plan.planner import objects_differ, plan_statements
 from engine.roles import roles_in
 from engine.shadow import Shadow, ShadowDatabase
 
@@ -35,19 +35,28 @@ def _order(key: ObjectKey) -> tuple[str, str, str, str, str]:
     return key.sort_key
 
 
-def schema_differences(actual: Schema, expected: Schema) -> list[str]:
-    """What differs, one line per object: `missing table public.t`, `extra ...`, `differs ...`."""
+def schema_differences(
+    actual: Schema, expected: Schema, *, compare_owners: bool = True
+) -> list[str]:
+    """What differs, one line per object: `missing table public.t`, `extra ...`, `differs ...`.
+
+    With `compare_owners` off an owner-only difference is none; cheaper than normalising both
+    schemas first (a copy of every owned object, and every key built again).
+    """
     have, want = actual.by_key(), expected.by_key()
     lines: list[str] = []
     for key in sorted(want.keys() - have.keys(), key=_order):
         lines.append(f"missing {key}")
     for key in sorted(have.keys() - want.keys(), key=_order):
         lines.append(f"unexpected {key}")
-    for key in sorted(have.keys() & want.keys(), key=_order):
-        if have[key] == want[key]:
-            # equal in every field, compared or not: no model_dump needed (most objects)
-            continue
+    differing = [
+        k for k, obj in have.items() if k in want and objects_differ(obj, want[k], compare_owners)
+    ]
+    for key in sorted(differing, key=_order):
         a, b = have[key].compared(), want[key].compared()
+        if not compare_owners:
+            a.pop("owner", None)
+            b.pop("owner", None)
         if a != b:
             fields = sorted(f for f in a.keys() | b.keys() if a.get(f) != b.get(f))
             lines.append(f"differs {key}: {', '.join(fields)}")
@@ -114,7 +123,8 @@ def rebuild_current(
     rebuild = plan_statements(baseline, current, options)
     try:
         with psycopg.connect(scratch.dsn) as conn:
-            execute_statements(conn, rebuild)
+            # the same statements and transactions, fewer round trips: a throw-away database
+            execute_statements_in_shadow(conn, rebuild)
     except psycopg.Error as exc:
         return Rebuilt(
             scratch, [f"could not rebuild the current schema in the shadow: {exc}".strip()]
@@ -122,8 +132,7 @@ def rebuild_current(
     analyze_catalogs(scratch.admin_dsn)
     rebuilt = inspect_dsn(scratch.admin_dsn, excluded_schemas=excluded_schemas)
     gaps = schema_differences(
-        normalise_schema(rebuilt, options),
-        normalise_schema(_as_rebuildable(current), options),
+        rebuilt, _as_rebuildable(current), compare_owners=options.manage_ownership
     )
     if gaps:
         return Rebuilt(
@@ -150,9 +159,7 @@ def verify_rebuilt(
     except psycopg.Error as exc:
         return [f"the plan failed in the shadow: {exc}".strip()]
     result = inspect_dsn(rebuilt.scratch.admin_dsn, excluded_schemas=excluded_schemas)
-    differences = schema_differences(
-        normalise_schema(result, options), normalise_schema(desired, options)
-    )
+    differences = schema_differences(result, desired, compare_owners=options.manage_ownership)
     if differences:
         return ["after applying the plan the shadow still differs:", *differences[:MAX_REPORTED]]
     return []
