@@ -350,6 +350,19 @@ def test_create_with_replica_identity_index(make_db: MakeDb) -> None:
     assert result.sql[-1] == "ALTER TABLE public.t REPLICA IDENTITY USING INDEX t_id_key"
 
 
+@pytest.mark.parametrize("constraint", ["PRIMARY KEY", "UNIQUE"])
+def test_create_with_replica_identity_on_a_constraint_index(
+    make_db: MakeDb, constraint: str
+) -> None:
+    # The index is the constraint's: the constraint (not an index step) creates it.
+    after = f"CREATE TABLE items (id integer NOT NULL, CONSTRAINT items_key {constraint} (id));"
+    after += "ALTER TABLE items REPLICA IDENTITY USING INDEX items_key;"
+    result = assert_converges(make_db, "", after)
+    identity = result.sql.index("ALTER TABLE public.items REPLICA IDENTITY USING INDEX items_key")
+    creates = [i for i, sql in enumerate(result.sql) if "items_key" in sql and i != identity]
+    assert creates and max(creates) < identity, result.sql
+
+
 def test_set_logged_with_rows(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db,

@@ -353,13 +353,18 @@ class TableHandler(Handler[Table]):
 
     def _replica_identity_step(self, new: Table) -> Step:
         if new.replica_identity == "index" and new.replica_identity_index is not None:
-            index = ObjectKey(kind="index", schema_=new.schema_, name=new.replica_identity_index)
+            name = new.replica_identity_index
+            index = ObjectKey(kind="index", schema_=new.schema_, name=name)
+            # The index may be a primary key's or unique constraint's: then the constraint (of
+            # the same name) is what creates it.
+            constraint = ObjectKey(
+                kind="constraint", schema_=new.schema_, parent=new.name, name=name
+            )
             return self._step(
                 new,
                 "alter",
-                f"ALTER TABLE {_name(new)} REPLICA IDENTITY USING INDEX "
-                f"{ident(new.replica_identity_index)}",
-                requires=(index,),
+                f"ALTER TABLE {_name(new)} REPLICA IDENTITY USING INDEX {ident(name)}",
+                requires=(index, constraint),
             )
         return self._step(
             new,
