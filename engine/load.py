@@ -35,12 +35,12 @@ from pglast import ast, enums
 from pglast.stream import RawStream
 from pydantic import BaseModel, ConfigDict
 
-from engine.catalog.runner import gc_paused
 from engine.errors import ConnectionFailed, SchemaLoadError, UsageError
 from engine.sqlsplit import (
     LineIndex,
     ParsedStatement,
     SqlSyntaxError,
+    gc_paused,
     position_of,
     quote_line,
     split_statements,
