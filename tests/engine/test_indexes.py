@@ -175,7 +175,28 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         "CREATE INDEX pt_k_idx ON pt (k);",
         "",
         set(),
-        ["CREATE INDEX pt_k_idx ON public.pt (k)"],
+        [
+            "CREATE INDEX pt_k_idx ON ONLY public.pt (k)",
+            "CREATE INDEX pt1_k_idx ON public.pt1 (k)",
+            "ALTER INDEX public.pt_k_idx ATTACH PARTITION public.pt1_k_idx",
+        ],
+    ),
+    (
+        # a cascading CREATE INDEX would name the partition's index pt1_k_idx
+        "partitioned_new_table_keeps_partition_index_names",
+        "",
+        "CREATE TABLE pt (id int, k int) PARTITION BY RANGE (id);"
+        "CREATE TABLE pt1 PARTITION OF pt FOR VALUES FROM (0) TO (100);"
+        "CREATE INDEX pt_k_idx ON ONLY pt (k);"
+        "CREATE INDEX pt1_custom ON pt1 (k);"
+        "ALTER INDEX pt_k_idx ATTACH PARTITION pt1_custom;",
+        "",
+        set(),
+        [
+            "CREATE INDEX pt_k_idx ON ONLY public.pt (k)",
+            "CREATE INDEX pt1_custom ON public.pt1 (k)",
+            "ALTER INDEX public.pt_k_idx ATTACH PARTITION public.pt1_custom",
+        ],
     ),
 ]
 

@@ -115,18 +115,24 @@ class IndexHandler(Handler[Index]):
         ]
 
     def _create_partitioned(self, obj: Index, ctx: PlanContext, *, online: bool) -> list[Step]:
-        """ON ONLY the parent, each partition's index concurrently, then ATTACH PARTITION.
+        """ON ONLY the parent, each partition's index by its own name, then ATTACH PARTITION.
 
-        The partitions' index names are those of the desired catalog, so the result matches it.
-        Partitions that are themselves partitioned cannot be built concurrently: then the whole
-        tree is built by one plain CREATE INDEX, which blocks writes.
+        The partitions' index names are those of the desired catalog, so the result matches it
+        (a cascading CREATE INDEX would name them itself). The parent's step waits for every
+        partition to exist: a partition created after it would get an index of its own. Indexes
+        of live partitions are built concurrently when online forms are on. Partitions that are
+        themselves partitioned cannot be built that way: then the whole tree is built by one
+        plain CREATE INDEX.
         """
         table = (obj.schema_, obj.table)
-        # Partitions created by this plan get their index from PostgreSQL.
-        live_parts = [p for p in obj.partitions if ctx.existed(_table_key(p.schema_, p.table))]
-        if not online or not live_parts or any(p.partitioned for p in obj.partitions):
+        live = {
+            (p.schema_, p.table)
+            for p in obj.partitions
+            if ctx.existed(_table_key(p.schema_, p.table))
+        }
+        if not obj.partitions or any(p.partitioned for p in obj.partitions):
             hazards: tuple[Hazard, ...] = ()
-            if live_parts:  # rows to index under the lock
+            if live:  # rows to index under the lock
                 hazards = (
                     ctx.hazard(
                         HazardCode.BLOCKS_WRITES,
@@ -151,19 +157,45 @@ class IndexHandler(Handler[Index]):
                 action="create",
                 sql=index_sql(obj.definition, only=True),
                 lock="SHARE",
+                requires=tuple(_table_key(p.schema_, p.table) for p in obj.partitions),
             )
         ]
-        for part in live_parts:
-            steps.append(
-                Step(
-                    key=obj.key,
-                    action="create",
-                    sql=index_sql(part.definition, concurrent=True),
-                    transactional=False,
-                    lock="SHARE UPDATE EXCLUSIVE",
-                    hazards=(build_hazard(ctx, part.schema_, part.table, f"index {part.name}"),),
+        for part in obj.partitions:
+            if (part.schema_, part.table) not in live:  # created by this plan: empty
+                steps.append(
+                    Step(key=obj.key, action="create", sql=index_sql(part.definition), lock="SHARE")
                 )
-            )
+            elif online:
+                steps.append(
+                    Step(
+                        key=obj.key,
+                        action="create",
+                        sql=index_sql(part.definition, concurrent=True),
+                        transactional=False,
+                        lock="SHARE UPDATE EXCLUSIVE",
+                        hazards=(
+                            build_hazard(ctx, part.schema_, part.table, f"index {part.name}"),
+                        ),
+                    )
+                )
+            else:
+                steps.append(
+                    Step(
+                        key=obj.key,
+                        action="create",
+                        sql=index_sql(part.definition),
+                        lock="SHARE",
+                        hazards=(
+                            ctx.hazard(
+                                HazardCode.BLOCKS_WRITES,
+                                Severity.MEDIUM,
+                                f"CREATE INDEX {part.name} blocks writes to {part.table} "
+                                "while it builds",
+                                table=(part.schema_, part.table),
+                            ),
+                        ),
+                    )
+                )
             steps.append(
                 Step(
                     key=obj.key,
