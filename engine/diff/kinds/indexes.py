@@ -70,6 +70,20 @@ def build_hazard(ctx: PlanContext, schema: str, table: str, what: str) -> Hazard
     )
 
 
+def _concurrent_build(
+    key: ObjectKey, definition: str, ctx: PlanContext, schema: str, table: str, name: str
+) -> Step:
+    """CREATE INDEX CONCURRENTLY on a live table: outside a transaction, writes go on."""
+    return Step(
+        key=key,
+        action="create",
+        sql=index_sql(definition, concurrent=True),
+        transactional=False,
+        lock="SHARE UPDATE EXCLUSIVE",
+        hazards=(build_hazard(ctx, schema, table, f"index {name}"),),
+    )
+
+
 @register
 class IndexHandler(Handler[Index]):
     kind = "index"
@@ -84,16 +98,7 @@ class IndexHandler(Handler[Index]):
         if obj.table_kind == "partitioned":
             return self._create_partitioned(obj, ctx, online=online)
         if online:
-            return [
-                Step(
-                    key=obj.key,
-                    action="create",
-                    sql=index_sql(obj.definition, concurrent=True),
-                    transactional=False,
-                    lock="SHARE UPDATE EXCLUSIVE",
-                    hazards=(build_hazard(ctx, *table, f"index {obj.name}"),),
-                )
-            ]
+            return [_concurrent_build(obj.key, obj.definition, ctx, *table, obj.name)]
         hazards: tuple[Hazard, ...] = ()
         if ctx.existed(obj.relation_key):  # online forms switched off
             hazards = (
@@ -167,15 +172,8 @@ class IndexHandler(Handler[Index]):
                 )
             elif online:
                 steps.append(
-                    Step(
-                        key=obj.key,
-                        action="create",
-                        sql=index_sql(part.definition, concurrent=True),
-                        transactional=False,
-                        lock="SHARE UPDATE EXCLUSIVE",
-                        hazards=(
-                            build_hazard(ctx, part.schema_, part.table, f"index {part.name}"),
-                        ),
+                    _concurrent_build(
+                        obj.key, part.definition, ctx, part.schema_, part.table, part.name
                     )
                 )
             else:
