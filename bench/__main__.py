@@ -97,6 +97,7 @@ def run_size(
     profile: bool,
     id_style: str,
     timeout: float,
+    with_full: bool = True,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"tables": n, "load_average": os.getloadavg()[0]}
     base = generate(n, seed, id_style)
@@ -131,10 +132,12 @@ def run_size(
         result["sent_production"] = sent.get(prod_host, 0)
         result["sent_shadow"] = sent.get(shadow_host, 0)
 
-    scenarios = (
-        ("pr", src, changed_dir, "dst"),
-        ("full", empty, base_dir, "src"),
-    )
+    scenarios = [("pr", src, changed_dir, "dst")]
+    if with_full:
+        scenarios.append(("full", empty, base_dir, "src"))
+    else:
+        skipped = {"skipped": "not run at this size (--full-max)"}
+        out["engine_full"], out["migra_full"] = dict(skipped), dict(skipped)
     for name, current, schema_dir, target_name in scenarios:
         plan_out = work / f"{name}.plan.json"
         spec = {
@@ -189,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
         default=1800,
         help="seconds one pg-flux scenario may take before it is recorded as timed out",
     )
+    parser.add_argument(
+        "--full-max",
+        type=int,
+        default=None,
+        help="run the empty -> full scenarios only up to this many tables (they are the longest)",
+    )
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -208,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                         n == args.profile_size,
                         args.id_style,
                         args.worker_timeout,
+                        with_full=args.full_max is None or n <= args.full_max,
                     )
                 )
                 print(json.dumps(results[-1], default=str)[:2000], file=sys.stderr, flush=True)

@@ -65,6 +65,8 @@ def _mb(value: Any) -> str:
 
 
 def _conv(result: dict[str, Any]) -> str:
+    if "skipped" in result:
+        return "not run"
     if "converges" not in result:
         return "error: " + str(result.get("error", "?"))
     return "yes" if result["converges"] else f"**no** ({result.get('why', '')})"
