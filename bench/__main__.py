@@ -22,6 +22,7 @@ import psycopg
 
 from bench import image, report, tools
 from bench.generator import generate
+from engine.catalog.runner import analyze_catalogs
 from engine.execute import execute_statements
 from engine.pgbin import PgBin, find_postgres_bin
 from engine.plan.model import Plan
@@ -118,6 +119,10 @@ def run_size(
     load2 = tools.psql_file(cluster.pgbin, dst.admin_dsn, work / "changed.sql")
     if load2.returncode != 0:
         raise RuntimeError(f"psql load of the changed schema failed: {load2.stderr[-500:]}")
+    # A production database has catalog statistics (autovacuum saw its DDL long ago); one just
+    # loaded has none, and the catalog queries' plans go wrong without them.
+    for db in (src, dst, empty):
+        analyze_catalogs(db.admin_dsn)
     dumps = {
         "src": tools.pg_dump(cluster.pgbin, src.admin_dsn),
         "dst": tools.pg_dump(cluster.pgbin, dst.admin_dsn),
