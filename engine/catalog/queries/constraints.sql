@@ -21,31 +21,31 @@ con AS (
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                       AND d.objid = c.oid AND d.deptype = 'e')
 )
-SELECT json_build_object(
-    'constraints', (
-        SELECT coalesce(json_agg(json_build_object(
-            'schema', k.nspname,
-            'table', k.relname,
-            'name', k.conname,
-            'type', CASE k.contype WHEN 'p' THEN 'primary_key' WHEN 'u' THEN 'unique'
-                                   WHEN 'f' THEN 'foreign_key' WHEN 'c' THEN 'check'
-                                   ELSE 'exclusion' END,
-            -- pg_get_constraintdef appends exactly ' NOT VALID' to an unvalidated constraint;
-            -- that state is compared as `validated`, so the definition leaves it out.
-            'definition', CASE WHEN k.convalidated THEN k.def
-                               ELSE left(k.def, length(k.def) - length(' NOT VALID')) END,
-            'validated', k.convalidated,
-            'references', CASE WHEN k.contype = 'f' THEN (
-                SELECT json_build_object('kind', 'table', 'schema', rn.nspname, 'name', rc.relname)
-                FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-                WHERE rc.oid = k.confrelid) END,
-            'index_definition', CASE WHEN k.contype IN ('p', 'u') AND k.conindid <> 0
-                                     THEN pg_get_indexdef(k.conindid) END,
-            'on_partitioned', k.relkind = 'p',
-            'deferrable', k.condeferrable,
-            'deferred', k.condeferred,
-            'comment', k.description
-        ) ORDER BY k.nspname, k.relname, k.conname), '[]'::json)
-        FROM con k
-    )
-)::text
+-- Each constraint's JSON is concatenated from pieces, leaving out keys whose value is the model's
+-- default (json_build_object looks up the type of every key and value of every row); every
+-- string goes through to_json, which escapes it. No ORDER BY: Schema.sorted() orders them.
+SELECT '{"constraints":[' || coalesce(string_agg(
+    '{"schema":' || to_json(k.nspname::text) || ',"table":' || to_json(k.relname::text)
+    || ',"name":' || to_json(k.conname::text)
+    || ',"type":' || CASE k.contype WHEN 'p' THEN '"primary_key"' WHEN 'u' THEN '"unique"'
+                                    WHEN 'f' THEN '"foreign_key"' WHEN 'c' THEN '"check"'
+                                    ELSE '"exclusion"' END
+    -- pg_get_constraintdef appends exactly ' NOT VALID' to an unvalidated constraint; that
+    -- state is compared as `validated`, so the definition leaves it out.
+    || ',"definition":' || to_json(CASE WHEN k.convalidated THEN k.def
+                                        ELSE left(k.def, length(k.def) - length(' NOT VALID')) END)
+    || CASE WHEN k.convalidated THEN '' ELSE ',"validated":false' END
+    || CASE WHEN k.contype = 'f' AND rc.oid IS NOT NULL
+            THEN ',"references":{"kind":"table","schema":' || to_json(rn.nspname::text)
+                 || ',"name":' || to_json(rc.relname::text) || '}'
+            ELSE '' END
+    || CASE WHEN k.contype IN ('p', 'u') AND k.conindid <> 0
+            THEN ',"index_definition":' || to_json(pg_get_indexdef(k.conindid)) ELSE '' END
+    || CASE WHEN k.relkind = 'p' THEN ',"on_partitioned":true' ELSE '' END
+    || CASE WHEN k.condeferrable THEN ',"deferrable":true' ELSE '' END
+    || CASE WHEN k.condeferred THEN ',"deferred":true' ELSE '' END
+    || CASE WHEN k.description IS NOT NULL THEN ',"comment":' || to_json(k.description) ELSE '' END
+    || '}', ','), '') || ']}'
+FROM con k
+LEFT JOIN pg_class rc ON k.contype = 'f' AND rc.oid = k.confrelid
+LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace

@@ -25,29 +25,27 @@ idx AS (
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                       AND d.objid IN (ic.oid, tc.oid) AND d.deptype = 'e')
 )
-SELECT json_build_object(
-    'indexes', (
+-- Each index's JSON is concatenated from pieces, leaving out keys whose value is the model's
+-- default (json_build_object looks up the type of every key and value of every row); every
+-- string goes through to_json, which escapes it. No ORDER BY: Schema.sorted() orders them.
+SELECT '{"indexes":[' || coalesce(string_agg(
+    '{"schema":' || to_json(i.nspname::text) || ',"name":' || to_json(i.relname::text)
+    || ',"table":' || to_json(i.table_name::text)
+    || CASE i.table_relkind WHEN 'p' THEN ',"table_kind":"partitioned"'
+                            WHEN 'm' THEN ',"table_kind":"matview"' ELSE '' END
+    || ',"definition":' || to_json(pg_get_indexdef(i.oid))
+    || CASE WHEN i.indisvalid THEN '' ELSE ',"valid":false' END
+    || CASE WHEN i.relkind <> 'I' THEN '' ELSE ',"partitions":' || (
         SELECT coalesce(json_agg(json_build_object(
-            'schema', i.nspname,
-            'name', i.relname,
-            'table', i.table_name,
-            'table_kind', CASE i.table_relkind WHEN 'p' THEN 'partitioned' WHEN 'm' THEN 'matview'
-                                               ELSE 'table' END,
-            'definition', pg_get_indexdef(i.oid),
-            'valid', i.indisvalid,
-            'partitions', CASE WHEN i.relkind <> 'I' THEN '[]'::json ELSE (
-                SELECT coalesce(json_agg(json_build_object(
-                    'schema', pn.nspname, 'name', pc.relname, 'table', pt.relname,
-                    'definition', pg_get_indexdef(pc.oid), 'partitioned', pc.relkind = 'I'
-                ) ORDER BY pn.nspname, pc.relname), '[]'::json)
-                FROM pg_inherits h
-                JOIN pg_class pc ON pc.oid = h.inhrelid
-                JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-                JOIN pg_index px ON px.indexrelid = pc.oid
-                JOIN pg_class pt ON pt.oid = px.indrelid
-                WHERE h.inhparent = i.oid) END,
-            'comment', i.description
-        ) ORDER BY i.nspname, i.relname), '[]'::json)
-        FROM idx i
-    )
-)::text
+            'schema', pn.nspname, 'name', pc.relname, 'table', pt.relname,
+            'definition', pg_get_indexdef(pc.oid), 'partitioned', pc.relkind = 'I'
+        ) ORDER BY pn.nspname, pc.relname), '[]'::json)
+        FROM pg_inherits h
+        JOIN pg_class pc ON pc.oid = h.inhrelid
+        JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+        JOIN pg_index px ON px.indexrelid = pc.oid
+        JOIN pg_class pt ON pt.oid = px.indrelid
+        WHERE h.inhparent = i.oid)::text END
+    || CASE WHEN i.description IS NOT NULL THEN ',"comment":' || to_json(i.description) ELSE '' END
+    || '}', ','), '') || ']}'
+FROM idx i
