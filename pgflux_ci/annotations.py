@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from engine.errors import SchemaLoadError
 from engine.load import SourceLocation
-from engine.plan.model import ObjectRef, Plan, Severity
+from engine.plan.model import HazardCode, ObjectRef, Plan, Severity
 from pgflux_ci.workflow_commands import AnnotationLevel
 
 # Model kinds -> the kind words the loader uses for the statements that create them.
@@ -102,14 +102,18 @@ def hazard_annotations(
     *,
     schema_dir: str,
     fail_rank: int | None,
+    allowed: frozenset[HazardCode] = frozenset(),
 ) -> list[Annotation]:
+    """One annotation per hazard: an error when it fails the check, a warning (notice for info)
+    otherwise; codes pgflux.toml allows (`allowed`) never fail."""
     found: list[Annotation] = []
     for number, statement in enumerate(plan.statements, 1):
         where = locate(statement.object, locations)
         for hazard in statement.hazards:
+            rank = None if hazard.code in allowed else fail_rank
             found.append(
                 Annotation(
-                    level=hazard_level(hazard.severity, fail_rank),
+                    level=hazard_level(hazard.severity, rank),
                     title=f"pg-flux {hazard.code.value} ({hazard.severity.value})",
                     message=f"statement {number}: {hazard.message}\n{_short(statement.sql)}",
                     file=None if where is None else repo_path(where.file, schema_dir),

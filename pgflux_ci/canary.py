@@ -20,10 +20,12 @@ from pydantic import BaseModel, ConfigDict
 
 from engine import dsn as dsnlib
 from engine import tracking
+from engine.diff.context import PlanOptions
 from engine.errors import EXIT_DIFFERENCES, EXIT_ERROR, EXIT_OK, SchemaLoadError, UsageError
 from engine.model.schema import Schema
-from engine.plan.build import PlanResult, build_plan, production_version
+from engine.plan.build import PlanResult, production_version
 from engine.plan.model import Plan
+from engine.plan.planner import normalise_schema
 from engine.shadow import open_shadow
 from engine.verify import schema_differences
 from pgflux_ci import markdown as md
@@ -31,6 +33,7 @@ from pgflux_ci.annotations import load_error_annotation
 from pgflux_ci.context import ActionContext
 from pgflux_ci.github import MAX_BODY_CHARS, GitHubClient
 from pgflux_ci.report import marker_target, template_environment
+from pgflux_ci.settings import PlanSettings
 from pgflux_ci.workflow_commands import WorkflowCommands
 
 DRIFT_LABEL = "pgflux:drift"
@@ -73,8 +76,13 @@ class Difference(BaseModel):
     words: str
 
 
-def differences(current: Schema, desired: Schema) -> list[Difference]:
-    """What differs between production and schema/, one line per object."""
+def differences(
+    current: Schema, desired: Schema, options: PlanOptions | None = None
+) -> list[Difference]:
+    """What differs between production and schema/, one line per object, as the plan sees them
+    (with `options`, owners are left out unless ownership is managed, as `pg-flux drift`)."""
+    if options is not None:
+        current, desired = normalise_schema(current, options), normalise_schema(desired, options)
     found: list[Difference] = []
     # engine.verify words it as "actual vs expected": production is actual, schema/ expected.
     for line in schema_differences(current, desired):
@@ -185,30 +193,19 @@ def render_closing(report: DriftReport, opened: datetime | None) -> str:
     )
 
 
-class CanarySettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    dsn: str
-    schema_dir: Path
-    shadow: str = "embedded"
-    tracking_schema: str = "_pgflux"
+class CanarySettings(PlanSettings):
+    """Inputs (or flags) merged with pgflux.toml (pgflux_ci.settings)."""
 
 
 def plan_drift(settings: CanarySettings) -> PlanResult:
     """Read-only: inspect production, load schema/ in the shadow, plan production -> schema/."""
     major = production_version(settings.dsn) // 10000
     with open_shadow(settings.shadow, want_major=major) as shadow:
-        return build_plan(
-            settings.schema_dir,
-            settings.dsn,
-            shadow=shadow,
-            tracking_schema=settings.tracking_schema,
-        )
+        return settings.plan_in(shadow)
 
 
 def run_dry(
     settings: CanarySettings,
-    target: str,
     out: Path | None,
     stream: TextIO,
     *,
@@ -219,9 +216,9 @@ def run_dry(
     result = plan_drift(settings)
     seen = now()
     report = DriftReport(
-        target=target,
+        target=settings.target,
         plan=result.plan,
-        differences=tuple(differences(result.current, result.desired)),
+        differences=tuple(differences(result.current, result.desired, settings.plan_options())),
         stuck=tuple(read_stuck(settings.dsn, settings.tracking_schema)),
         first_seen=seen,
         last_seen=seen,
@@ -258,14 +255,7 @@ def run(
         commands.add_mask(token)
     if not token:
         raise UsageError("input github-token is empty: canary needs it for the drift issue")
-    workspace = runner.workspace or Path.cwd()
-    schema_dir = Path(inputs.schema_dir)
-    settings = CanarySettings(
-        dsn=dsn,
-        schema_dir=schema_dir if schema_dir.is_absolute() else workspace / schema_dir,
-        shadow=inputs.shadow,
-        tracking_schema=inputs.tracking_schema,
-    )
+    settings = CanarySettings.from_inputs(inputs, runner.workspace or Path.cwd())
     run_url = (
         f"{runner.server_url.rstrip('/')}/{ctx.repository}/actions/runs/{runner.run_id}"
         if runner.run_id
@@ -275,7 +265,7 @@ def run(
         try:
             result = plan_drift(settings)
         except SchemaLoadError as error:
-            a = load_error_annotation(error, schema_dir=inputs.schema_dir)
+            a = load_error_annotation(error, schema_dir=settings.schema_dir_input)
             commands.annotation(a.level, a.message, file=a.file, line=a.line, title=a.title)
             commands.set_output("drift", "false")
             commands.append_summary(
@@ -283,7 +273,7 @@ def run(
                 f"\n\n{md.escape_text(error.message)}\n\nNo drift check was made.\n"
             )
             return EXIT_ERROR
-        stuck = read_stuck(dsn, inputs.tracking_schema)
+        stuck = read_stuck(dsn, settings.tracking_schema)
     client = GitHubClient(token, runner.api_url, ctx.repository)
     marker = drift_marker(inputs.target)
     existing = client.find_open_issue(marker, DRIFT_LABEL)
@@ -292,7 +282,7 @@ def run(
     report = DriftReport(
         target=inputs.target,
         plan=result.plan,
-        differences=tuple(differences(result.current, result.desired)),
+        differences=tuple(differences(result.current, result.desired, settings.plan_options())),
         stuck=tuple(stuck),
         first_seen=opened or seen,
         last_seen=seen,
@@ -326,7 +316,8 @@ def run(
     if report.drift and inputs.fail_on_drift:
         commands.annotation(
             "error",
-            f"production drifted from {inputs.schema_dir}: {len(report.differences)} object(s)"
+            f"production drifted from {settings.schema_dir_input}: {len(report.differences)}"
+            " object(s)"
             " differ; see the drift issue",
             title="pg-flux drift",
         )

@@ -14,15 +14,48 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, TypeVar
 
 from engine import dsn as dsnlib
 from engine.errors import EXIT_ERROR, PgFluxError, UsageError
 from pgflux_ci import review
 from pgflux_ci.context import ActionContext, FailOn, Mode
+from pgflux_ci.settings import ActionConfigError, PlanSettings
 from pgflux_ci.workflow_commands import WorkflowCommands, format_command
 
 log = logging.getLogger("pgflux_ci")
+
+
+def _plan_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags review and canary share; unset ones come from pgflux.toml, as in the action."""
+    parser.add_argument("--config", default=None, help="default: ./pgflux.toml if present")
+    parser.add_argument("--dsn", default=None, help="production DSN (default: $DATABASE_URL)")
+    parser.add_argument(
+        "--schema-dir", default=None, help="default: pgflux.toml's (target's) schema_dir, or schema"
+    )
+    parser.add_argument(
+        "--shadow", default="embedded", help="embedded, docker or a postgres:// DSN"
+    )
+    parser.add_argument(
+        "--tracking-schema", default=None, help="default: pgflux.toml's, or _pgflux"
+    )
+    parser.add_argument("--target", default="default", help="a [[targets]] name of pgflux.toml")
+
+
+S = TypeVar("S", bound=PlanSettings)
+
+
+def _settings(cls: type[S], args: argparse.Namespace, **extra: Any) -> S:
+    return cls.resolve(
+        dsn=args.dsn or os.environ.get("DATABASE_URL", ""),
+        base=Path.cwd(),
+        config_path=args.config,
+        schema_dir=args.schema_dir,
+        tracking_schema=args.tracking_schema,
+        shadow=args.shadow,
+        target=args.target,
+        **extra,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,20 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("--dry-run", action="store_true", help="no GitHub calls: write the comment")
     rv.add_argument("--out", type=Path, help="write the comment here (default: stdout)")
     rv.add_argument("--plan-out", type=Path, help="also write the plan JSON (pgflux.plan/v1) here")
-    rv.add_argument("--dsn", default=None, help="production DSN (default: $DATABASE_URL)")
-    rv.add_argument("--schema-dir", default="schema", help="default: schema")
-    rv.add_argument("--shadow", default="embedded", help="embedded, docker or a postgres:// DSN")
-    rv.add_argument("--tracking-schema", default="_pgflux")
-    rv.add_argument("--target", default="default")
-    rv.add_argument("--fail-on", choices=[f.value for f in FailOn], default=FailOn.HIGH.value)
+    _plan_flags(rv)
+    rv.add_argument(
+        "--fail-on",
+        choices=[f.value for f in FailOn],
+        default=None,
+        help="default: pgflux.toml's hazards.fail_on, else high",
+    )
     cn = sub.add_parser("canary", help="check production for drift; print the drift issue")
     cn.add_argument("--dry-run", action="store_true", help="no GitHub calls: write the issue")
     cn.add_argument("--out", type=Path, help="write the issue body here (default: stdout)")
-    cn.add_argument("--dsn", default=None, help="production DSN (default: $DATABASE_URL)")
-    cn.add_argument("--schema-dir", default="schema", help="default: schema")
-    cn.add_argument("--shadow", default="embedded", help="embedded, docker or a postgres:// DSN")
-    cn.add_argument("--tracking-schema", default="_pgflux")
-    cn.add_argument("--target", default="default")
+    _plan_flags(cn)
     mx = sub.add_parser("matrix", help="print strategy.matrix JSON for pgflux.toml's [[targets]]")
     mx.add_argument("--config", type=Path, default=None, help="default: ./pgflux.toml")
     mx.add_argument(
@@ -66,13 +96,8 @@ def run_canary_cli(args: argparse.Namespace, stdout: TextIO) -> int:
 
     if not args.dry_run:
         raise UsageError("pgflux-ci canary outside GitHub Actions needs --dry-run")
-    settings = canary.CanarySettings(
-        dsn=args.dsn or os.environ.get("DATABASE_URL", ""),
-        schema_dir=Path(args.schema_dir),
-        shadow=args.shadow,
-        tracking_schema=args.tracking_schema,
-    )
-    return canary.run_dry(settings, args.target, args.out, stdout)
+    settings = _settings(canary.CanarySettings, args, fail_on=None)
+    return canary.run_dry(settings, args.out, stdout)
 
 
 def run_matrix_cli(args: argparse.Namespace, stdout: TextIO, environ: Mapping[str, str]) -> int:
@@ -118,16 +143,8 @@ def run_action(environ: Mapping[str, str], stdout: TextIO) -> int:
 def run_review_cli(args: argparse.Namespace, stdout: TextIO) -> int:
     if not args.dry_run:
         raise UsageError("pgflux-ci review outside GitHub Actions needs --dry-run")
-    dsn = args.dsn or os.environ.get("DATABASE_URL", "")
-    settings = review.ReviewSettings(
-        dsn=dsn,
-        schema_dir=Path(args.schema_dir),
-        schema_dir_input=args.schema_dir,
-        shadow=args.shadow,
-        tracking_schema=args.tracking_schema,
-        target=args.target,
-        fail_on=FailOn(args.fail_on),
-    )
+    fail_on = FailOn(args.fail_on) if args.fail_on is not None else None
+    settings = _settings(review.ReviewSettings, args, fail_on=fail_on)
     return review.run_dry(settings, args.out, stdout, plan_out=args.plan_out)
 
 
@@ -174,7 +191,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except PgFluxError as exc:
         message = _scrub(exc.message, secrets)
         if in_actions:
-            sys.stdout.write(format_command("error", message, {"title": "pgflux-ci"}) + "\n")
+            props: dict[str, object] = {"title": "pgflux-ci"}
+            if isinstance(exc, ActionConfigError):
+                props["file"] = exc.file  # the annotation lands on pgflux.toml
+            sys.stdout.write(format_command("error", message, props) + "\n")
         sys.stderr.write(f"pgflux-ci: error: {message}\n")
         if exc.details:
             sys.stderr.write(_scrub(exc.details, secrets).rstrip() + "\n")

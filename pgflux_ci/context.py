@@ -202,10 +202,24 @@ class Repository(BaseModel):
     default_branch: str | None = None
 
 
+class RefRepository(BaseModel):
+    """The repository a pull request's head or base lives in."""
+
+    model_config = _PAYLOAD
+    full_name: str
+    fork: bool = False
+
+
 class GitRef(BaseModel):
     model_config = _PAYLOAD
     sha: str
     ref: str
+    # null when the head's fork was deleted; absent in hand-written payloads.
+    repo: RefRepository | None = None
+
+    @property
+    def repo_name(self) -> str | None:
+        return self.repo.full_name if self.repo is not None else None
 
 
 class PullRequest(BaseModel):
@@ -222,6 +236,18 @@ class PullRequest(BaseModel):
     @property
     def label_names(self) -> frozenset[str]:
         return frozenset(label.name for label in self.labels)
+
+    @property
+    def from_fork(self) -> bool:
+        """The head branch lives in another repository (a fork, possibly deleted since): its
+        workflows get a read-only GITHUB_TOKEN and no secrets."""
+        head, base = self.head.repo, self.base.repo
+        if head is None:
+            return base is not None  # a deleted fork; a hand-written payload names neither
+        if base is None:
+            return head.fork
+        # Not `head.fork` alone: a pull request between two branches of a fork is not one.
+        return head.full_name != base.full_name
 
 
 class PullRequestEvent(BaseModel):

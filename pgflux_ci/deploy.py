@@ -38,12 +38,13 @@ from engine.errors import (
     SchemaLoadError,
     UsageError,
 )
-from engine.plan.build import build_plan, production_version
+from engine.plan.build import production_version
 from engine.plan.model import HazardCode, Plan, Severity, statements_fingerprint
 from engine.shadow import Shadow, open_shadow
 from pgflux_ci.context import ActionContext, FailOn, OnPlanChange, PushEvent
 from pgflux_ci.github import GitHubClient, PullRef
 from pgflux_ci.report import PlanMarker, marker_target, parse_plan_marker, review_marker
+from pgflux_ci.settings import HazardGate, PlanSettings
 from pgflux_ci.workflow_commands import WorkflowCommands
 
 log = logging.getLogger("pgflux_ci.deploy")
@@ -151,11 +152,15 @@ def _short(fingerprint: str) -> str:
     return fingerprint.removeprefix("sha256:")[:12]
 
 
-def hazard_policy(fail_on: FailOn, approved: bool) -> tuple[frozenset[HazardCode], Severity | None]:
-    """Review's policy as engine.apply options: hazards at/above fail-on refuse unless approved."""
-    if approved or fail_on is FailOn.NONE:
+def hazard_policy(
+    fail_on: FailOn | HazardGate, approved: bool
+) -> tuple[frozenset[HazardCode], Severity | None]:
+    """Review's policy as engine.apply options: hazards at/above fail-on refuse unless approved
+    or their code is one pgflux.toml allows."""
+    gate = HazardGate.of(fail_on)
+    if approved or gate.fail_on is None:
         return frozenset(HazardCode), None
-    return frozenset(), Severity(fail_on.value)
+    return gate.allowed, gate.fail_on
 
 
 # --- finding the pull request -----------------------------------------------------------------
@@ -313,15 +318,9 @@ def render_deploy(report: DeployReport) -> str:
 # --- running it -----------------------------------------------------------------------------
 
 
-class DeploySettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class DeploySettings(PlanSettings):
+    """Inputs merged with pgflux.toml (pgflux_ci.settings), and what deploy adds."""
 
-    dsn: str
-    schema_dir: Path
-    shadow: str = "embedded"
-    tracking_schema: str = "_pgflux"
-    target: str = "default"
-    fail_on: FailOn = FailOn.HIGH
     on_plan_change: OnPlanChange = OnPlanChange.FAIL
     approved: bool = False
     origin: dict[str, str] = {}
@@ -337,7 +336,7 @@ def deploy(
     open_shadow_fn: Callable[..., Any] = open_shadow,
 ) -> DeployReport:
     """Re-plan under the apply lock, judge, apply; every expected failure becomes the report."""
-    allowed, fail_on = hazard_policy(settings.fail_on, settings.approved)
+    allowed, fail_on = hazard_policy(settings.gate, settings.approved)
     options = ApplyOptions(
         tracking_schema=settings.tracking_schema,
         allow_hazards=allowed,
@@ -421,12 +420,7 @@ def deploy(
 
 
 def _plan(settings: DeploySettings, shadow: Shadow) -> Plan:
-    return build_plan(
-        settings.schema_dir,
-        settings.dsn,
-        shadow=shadow,
-        tracking_schema=settings.tracking_schema,
-    ).plan
+    return settings.plan_in(shadow).plan
 
 
 def exit_code(report: DeployReport) -> int:
@@ -447,6 +441,9 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
         commands.add_mask(token)
     if not token:
         raise UsageError("input github-token is empty: deploy needs it to find the pull request")
+    workspace = runner.workspace or Path.cwd()
+    # pgflux.toml first: a broken one fails before any GitHub call.
+    settings = DeploySettings.from_inputs(inputs, workspace)
     client = GitHubClient(token, runner.api_url, ctx.repository)
     source = find_source(ctx, client)
     run_url = (
@@ -469,8 +466,6 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
         reviewed = parse_plan_marker(found.body) if found is not None else None
     elif inputs.apply_without_pr:
         on_change = OnPlanChange.APPLY  # configured: a push is its own review
-    workspace = runner.workspace or Path.cwd()
-    schema_dir = Path(inputs.schema_dir)
     origin = {"commit": source.sha, "target": inputs.target}
     if pull is not None:
         origin["pr"] = str(pull.number)
@@ -478,16 +473,12 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
         origin[REVIEWED] = reviewed.fingerprint
     if run_url:
         origin["run"] = run_url
-    settings = DeploySettings(
-        dsn=dsn,
-        schema_dir=schema_dir if schema_dir.is_absolute() else workspace / schema_dir,
-        shadow=inputs.shadow,
-        tracking_schema=inputs.tracking_schema,
-        target=inputs.target,
-        fail_on=inputs.fail_on,
-        on_plan_change=on_change,
-        approved=pull is not None and inputs.allow_label in pull.labels,
-        origin=origin,
+    settings = settings.model_copy(
+        update={
+            "on_plan_change": on_change,
+            "approved": pull is not None and inputs.allow_label in pull.labels,
+            "origin": origin,
+        }
     )
     with commands.group("pg-flux: plan and apply"):
         report = deploy(

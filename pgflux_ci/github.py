@@ -37,7 +37,16 @@ T = TypeVar("T")
 
 
 class GitHubError(PgFluxError):
-    """A GitHub API call failed; the message says which call and why, never the token."""
+    """A GitHub API call failed; the message says which call and why, never the token.
+
+    `forbidden`: GitHub answered 403 without a rate limit, i.e. the token may not do this (a
+    fork's pull request gets a read-only GITHUB_TOKEN)."""
+
+    def __init__(
+        self, message: str, *, details: str | None = None, forbidden: bool = False
+    ) -> None:
+        super().__init__(message, details=details)
+        self.forbidden = forbidden
 
 
 class CommentRef(BaseModel):
@@ -110,6 +119,15 @@ def _api_message(exc: GithubException) -> str:
     return f"{message} ({'; '.join(details)})" if details else message
 
 
+def _rate_limited(exc: GithubException) -> bool:
+    """A 403 that is a rate limit (primary or secondary), not a missing permission."""
+    if _header(exc.headers, "retry-after") is not None:
+        return True
+    if _header(exc.headers, "x-ratelimit-remaining") == "0":
+        return True
+    return "rate limit" in _api_message(exc).lower()
+
+
 def marker_matches(body: str | None, marker: str) -> bool:
     """True when `body`'s first line is exactly `marker` (a quote elsewhere does not count)."""
     if not body:
@@ -179,7 +197,10 @@ class GitHubClient:
                 return GitHubError(
                     f"GitHub {what} failed: HTTP 422: body longer than {MAX_BODY_CHARS} characters"
                 )
-            return GitHubError(f"GitHub {what} failed: HTTP {status}: {_api_message(exc)}")
+            return GitHubError(
+                f"GitHub {what} failed: HTTP {status}: {_api_message(exc)}",
+                forbidden=status == 403 and not _rate_limited(exc),
+            )
         if _timed_out(exc):
             return GitHubError(f"GitHub {what} failed: timed out")
         if isinstance(exc, requests.RequestException):

@@ -138,6 +138,7 @@ class ReviewReport(BaseModel):
     production_version: int | None = None
     load_error: LoadErrorView | None = None
     plan_path: str | None = None  # the plan file, as the workflow sees it
+    allowed: tuple[str, ...] = ()  # hazard codes pgflux.toml's hazards.allow accepts
     full_plan_hint: str = "the job summary and the plan file"
 
 

@@ -17,13 +17,13 @@ from pydantic import BaseModel, ConfigDict
 
 from engine import dsn as dsnlib
 from engine.errors import EXIT_ERROR, EXIT_OK, SchemaLoadError, UsageError
-from engine.plan.build import PlanResult, build_plan, production_version
+from engine.plan.build import PlanResult, production_version
 from engine.plan.model import Plan, Severity
 from engine.plan.render import render_json
 from engine.shadow import open_shadow
 from pgflux_ci.annotations import Annotation, hazard_annotations, load_error_annotation
-from pgflux_ci.context import ActionContext, FailOn
-from pgflux_ci.github import GitHubClient
+from pgflux_ci.context import ActionContext, FailOn, PullRequest
+from pgflux_ci.github import GitHubClient, GitHubError
 from pgflux_ci.report import (
     Links,
     ReviewReport,
@@ -32,6 +32,7 @@ from pgflux_ci.report import (
     render_review,
     review_marker,
 )
+from pgflux_ci.settings import HazardGate, PlanSettings
 from pgflux_ci.workflow_commands import WorkflowCommands
 
 log = logging.getLogger("pgflux_ci.review")
@@ -39,18 +40,9 @@ log = logging.getLogger("pgflux_ci.review")
 SUMMARY_MAX_CHARS = 1_000_000  # GitHub's job summary limit is 1 MiB per step
 
 
-class ReviewSettings(BaseModel):
-    """What a review needs, whether it came from action inputs or command-line flags."""
-
-    model_config = ConfigDict(frozen=True)
-
-    dsn: str
-    schema_dir: Path
-    schema_dir_input: str = "schema"  # as the user wrote it: maps load paths to repo paths
-    shadow: str = "embedded"
-    tracking_schema: str = "_pgflux"
-    target: str = "default"
-    fail_on: FailOn = FailOn.HIGH
+class ReviewSettings(PlanSettings):
+    """What a review needs, whether it came from action inputs or command-line flags, merged
+    with pgflux.toml (pgflux_ci.settings)."""
 
 
 class ReviewOutcome(BaseModel):
@@ -68,9 +60,8 @@ def fail_rank(fail_on: FailOn) -> int | None:
     return None if fail_on is FailOn.NONE else Severity(fail_on.value).rank
 
 
-def failing_hazards(plan: Plan, fail_on: FailOn) -> int:
-    rank = fail_rank(fail_on)
-    return 0 if rank is None else sum(1 for h in plan.hazards if h.severity.rank >= rank)
+def failing_hazards(plan: Plan, fail_on: FailOn | HazardGate) -> int:
+    return HazardGate.of(fail_on).failing(plan)
 
 
 def plan_file_name(target: str) -> str:
@@ -84,12 +75,7 @@ def make_review(
     major = production_version(settings.dsn) // 10000
     try:
         with open_shadow(settings.shadow, want_major=major) as shadow:
-            result = build_plan(
-                settings.schema_dir,
-                settings.dsn,
-                shadow=shadow,
-                tracking_schema=settings.tracking_schema,
-            )
+            result = settings.plan_in(shadow)
     except SchemaLoadError as error:
         report = ReviewReport(
             target=settings.target,
@@ -105,6 +91,7 @@ def make_review(
         desired=result.desired,
         production_version=result.production_version,
         plan_path=plan_path,
+        allowed=tuple(sorted(code.value for code in settings.gate.allowed)),
     )
     return ReviewOutcome(
         body=render_review(report),
@@ -115,9 +102,9 @@ def make_review(
 
 
 def exit_status(
-    outcome: ReviewOutcome, fail_on: FailOn, labels: set[str], allow_label: str
+    outcome: ReviewOutcome, fail_on: FailOn | HazardGate, labels: set[str], allow_label: str
 ) -> tuple[int, str | None]:
-    """The exit code and, when failing, why."""
+    """The exit code and, when failing, why. Hazards whose code pgflux.toml allows never fail."""
     if outcome.load_error is not None:
         return EXIT_ERROR, f"schema did not load: {outcome.load_error.message}"
     plan = outcome.plan
@@ -131,7 +118,8 @@ def exit_status(
             if allow_label
             else "raise --fail-on to accept them"
         )
-        return EXIT_ERROR, f"{failing} hazard(s) at or above fail-on={fail_on.value}; {accept}"
+        gate = HazardGate.of(fail_on).describe()
+        return EXIT_ERROR, f"{failing} hazard(s) at or above {gate}; {accept}"
     return EXIT_OK, None
 
 
@@ -161,21 +149,12 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
     if not token:
         raise UsageError("input github-token is empty: review needs it to comment on the PR")
     workspace = runner.workspace or Path.cwd()
-    schema_dir = Path(inputs.schema_dir)
-    settings = ReviewSettings(
-        dsn=dsn,
-        schema_dir=schema_dir if schema_dir.is_absolute() else workspace / schema_dir,
-        schema_dir_input=inputs.schema_dir,
-        shadow=inputs.shadow,
-        tracking_schema=inputs.tracking_schema,
-        target=inputs.target,
-        fail_on=inputs.fail_on,
-    )
+    settings = ReviewSettings.from_inputs(inputs, workspace)
     links = Links(
         server_url=runner.server_url,
         repository=ctx.repository,
         sha=pr.head.sha,
-        schema_dir=inputs.schema_dir,
+        schema_dir=settings.schema_dir_input,
     )
     plan_name = plan_file_name(inputs.target)
     with commands.group("pg-flux: plan"):
@@ -198,9 +177,11 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
     client = GitHubClient(token, runner.api_url, ctx.repository)
     # Labels as they are now (one may have been added after the event was sent).
     labels = client.pr_labels(pr.number)
+    gate = settings.gate
     if outcome.load_error is not None:
         _annotate(
-            commands, [load_error_annotation(outcome.load_error, schema_dir=inputs.schema_dir)]
+            commands,
+            [load_error_annotation(outcome.load_error, schema_dir=settings.schema_dir_input)],
         )
     elif plan is not None and outcome.result is not None and outcome.result.loaded is not None:
         _annotate(
@@ -208,17 +189,44 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
             hazard_annotations(
                 plan,
                 outcome.result.loaded.object_locations,
-                schema_dir=inputs.schema_dir,
-                fail_rank=None if inputs.allow_label in labels else fail_rank(inputs.fail_on),
+                schema_dir=settings.schema_dir_input,
+                fail_rank=None if inputs.allow_label in labels else gate.rank,
+                allowed=gate.allowed,
             ),
         )
-    comment = client.upsert_pr_comment(pr.number, review_marker(inputs.target), outcome.body)
-    commands.set_output("comment-url", comment.url)
+    try:
+        comment = client.upsert_pr_comment(pr.number, review_marker(inputs.target), outcome.body)
+    except GitHubError as error:
+        if not error.forbidden:
+            raise
+        # A read-only token (a fork's pull request): everything but the comment is done; the
+        # plan and the gate still decide the exit status.
+        commands.annotation("warning", _not_posted(pr, error), title="pg-flux: no PR comment")
+    else:
+        commands.set_output("comment-url", comment.url)
 
-    code, why = exit_status(outcome, inputs.fail_on, labels, inputs.allow_label)
+    code, why = exit_status(outcome, gate, labels, inputs.allow_label)
     if why is not None:
         commands.annotation("error", why, title="pg-flux review failed")
     return code
+
+
+def _not_posted(pr: PullRequest, error: GitHubError) -> str:
+    """Why the sticky comment is missing, and where the review is instead."""
+    if pr.from_fork:
+        why = (
+            f"this pull request comes from the fork {pr.head.repo_name or '(deleted)'}, and GitHub"
+            " gives workflows of fork pull requests a read-only GITHUB_TOKEN"
+        )
+    else:
+        why = (
+            "the token may not write to pull requests (a read-only GITHUB_TOKEN, as for"
+            " Dependabot; otherwise grant `permissions: pull-requests: write`)"
+        )
+    return (
+        f"the review comment could not be posted: {error.message}; {why}. The review is in the"
+        " job summary, the annotations and the step outputs."
+    )
 
 
 def run_dry(
@@ -234,7 +242,7 @@ def run_dry(
     if plan_out is not None and outcome.plan is not None:
         plan_out.write_text(render_json(outcome.plan), encoding="utf-8")
         stream.write(f"wrote the plan to {plan_out}\n")
-    code, why = exit_status(outcome, settings.fail_on, set(), "")
+    code, why = exit_status(outcome, settings.gate, set(), "")
     if why is not None:
         log.error("%s", dsnlib.scrub(why, settings.dsn))
     return code

@@ -44,7 +44,9 @@ class Canary:
         *,
         files: Mapping[str, str] = SCHEMA,
         inputs: Mapping[str, str] | None = None,
+        config: str | None = None,
     ) -> tuple[dict[str, str], str, subprocess.CompletedProcess[str]]:
+        """`config`: the text of a pgflux.toml in the workspace root."""
         self.runs += 1
         root = self.tmp_path / f"run{self.runs}"
         root.mkdir()
@@ -53,6 +55,8 @@ class Canary:
         schema.mkdir(parents=True)
         for name, sql in files.items():
             (schema / name).write_text(sql, encoding="utf-8")
+        if config is not None:
+            (root / "workspace" / "pgflux.toml").write_text(config, encoding="utf-8")
         payload = load_payload(event)
         payload.pop("repository", None)
         given = {

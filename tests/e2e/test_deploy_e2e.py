@@ -54,12 +54,17 @@ class Job:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
 
-    def checkout(self, files: Mapping[str, str]) -> None:
+    def checkout(self, files: Mapping[str, str], other: Mapping[str, str] | None = None) -> None:
+        """schema/ holds `files`; `other` are further files by workspace path (pgflux.toml)."""
         schema = self.root / "workspace" / "schema"
         shutil.rmtree(schema, ignore_errors=True)
         schema.mkdir(parents=True)
         for name, sql in files.items():
             (schema / name).write_text(sql, encoding="utf-8")
+        for name, text in (other or {}).items():
+            path = self.root / "workspace" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
 
     @property
     def outputs(self) -> dict[str, str]:
@@ -80,6 +85,7 @@ class Project:
         self.jobs = 0
         self.seeded = False
         self.files: dict[str, str] = {}
+        self.other_files: dict[str, str] = {}  # beside schema/ in every checkout (pgflux.toml)
 
     def _job(self) -> Job:
         self.jobs += 1
@@ -107,7 +113,7 @@ class Project:
     ) -> tuple[Job, subprocess.CompletedProcess[str]]:
         self.files = dict(files)
         job = self._job()
-        job.checkout(files)
+        job.checkout(files, self.other_files)
         sha = f"{self.jobs:040x}"
         self.pr_payload["pull_request"]["head"]["sha"] = sha
         env = self._env(job, "pull_request", self.pr_payload, {"mode": "review", **inputs})
@@ -127,7 +133,7 @@ class Project:
         self, *, sha: str = MERGE_SHA, event: str = "push", **inputs: str
     ) -> tuple[Job, dict[str, str]]:
         job = self._job()
-        job.checkout(self.files)
+        job.checkout(self.files, self.other_files)
         if event == "push":
             payload = load_payload("push")
             payload["after"] = sha

@@ -34,7 +34,8 @@ class PullRequestRun:
         self.pushes = 0
         self.workspace = tmp_path / "workspace"
 
-    def push(self, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    def push(self, files: dict[str, str], **extra: str) -> subprocess.CompletedProcess[str]:
+        """`extra`: more action inputs, by their action.yml names (`config="ci/x.toml"`)."""
         self.pushes += 1
         sha = f"{self.pushes:040x}"
         self.payload["pull_request"]["head"]["sha"] = sha
@@ -50,6 +51,7 @@ class PullRequestRun:
             # The test cluster as the shadow server: throw-away databases beside production.
             "shadow": dsnlib.with_dbname(self.db.admin_dsn, "postgres"),
             "fail-on": "high",
+            **extra,
         }
         env = github_env(
             self.fake, self.tmp_path, "pull_request", self.payload, inputs, seed=self.pushes == 1
