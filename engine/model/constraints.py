@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar, Literal
 
-from engine.model.base import Commented, ObjectKey, SchemaObject, TableScoped, relation_key
+from engine.model.base import (
+    Commented,
+    KeyAttrs,
+    ObjectKey,
+    SchemaObject,
+    TableScoped,
+    relation_key,
+)
 
 ConstraintType = Literal["primary_key", "unique", "foreign_key", "check", "exclusion"]
 
@@ -42,9 +49,7 @@ class Constraint(SchemaObject, TableScoped, Commented):
     deferrable: bool = False
     deferred: bool = False
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, parent=self.table, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
 
     @property
     def table_key(self) -> ObjectKey:

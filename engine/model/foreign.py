@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from pydantic import field_validator
 
-from engine.model.base import Commented, Granted, Model, ObjectKey, Owned, SchemaObject
+from engine.model.base import Commented, Granted, KeyAttrs, Model, ObjectKey, Owned, SchemaObject
 
 
 class Option(Model):
@@ -33,9 +33,7 @@ class ForeignDataWrapper(SchemaObject, Commented, Owned, Granted):
     def _sort(cls, value: tuple[Option, ...]) -> tuple[Option, ...]:
         return _sorted_options(value)
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = (None, None, "name", None)
 
 
 class ForeignServer(SchemaObject, Commented, Owned, Granted):
@@ -51,9 +49,7 @@ class ForeignServer(SchemaObject, Commented, Owned, Granted):
     def _sort(cls, value: tuple[Option, ...]) -> tuple[Option, ...]:
         return _sorted_options(value)
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = (None, None, "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (ObjectKey(kind="fdw", name=self.fdw),)

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 
 from engine.model.base import (
     Commented,
+    KeyAttrs,
     Model,
     ObjectKey,
     SchemaName,
@@ -47,9 +48,7 @@ class Index(SchemaObject, Commented):
     valid: bool = True
     partitions: tuple[PartitionIndex, ...] = ()
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
 
     @property
     def relation_key(self) -> ObjectKey:

@@ -8,6 +8,7 @@ from typing import ClassVar
 from engine.model.base import (
     Commented,
     Granted,
+    KeyAttrs,
     ObjectKey,
     Owned,
     SchemaName,
@@ -33,9 +34,7 @@ class Extension(SchemaObject, Commented):
     version: str
     schema_: SchemaName  # the schema it was installed into
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = (None, None, "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)
@@ -56,9 +55,7 @@ class Collation(SchemaObject, Commented, Owned):
     icu_rules: str | None = None  # PG 16+
     version: str | None = None  # the provider's version, reported only
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)

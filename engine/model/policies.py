@@ -7,7 +7,14 @@ from typing import ClassVar, Literal
 
 from pydantic import field_validator
 
-from engine.model.base import Commented, ObjectKey, SchemaObject, TableScoped, relation_key
+from engine.model.base import (
+    Commented,
+    KeyAttrs,
+    ObjectKey,
+    SchemaObject,
+    TableScoped,
+    relation_key,
+)
 
 PolicyCommand = Literal["ALL", "SELECT", "INSERT", "UPDATE", "DELETE"]
 
@@ -35,9 +42,7 @@ class Policy(SchemaObject, TableScoped, Commented):
         # pg_policy keeps roles in the order they were written: that order means nothing.
         return tuple(sorted(set(value)))
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, parent=self.table, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (relation_key("table", self.schema_, self.table),)

@@ -107,8 +107,9 @@ class Schema(Model):
         update: dict[str, Any] = {}
         for field in OBJECT_FIELDS:
             items = getattr(self, field)
-            sort_keys = [obj.key.sort_key for obj in items]
-            # The catalog queries mostly emit rows in key order already: check before sorting.
+            sort_keys = [obj.sort_key for obj in items]
+            # Some catalog queries emit rows in key order already (the biggest leave ordering to
+            # this sort): check before sorting.
             if any(a > b for a, b in itertools.pairwise(sort_keys)):
                 order = sorted(range(len(items)), key=sort_keys.__getitem__)
                 update[field] = tuple(items[i] for i in order)

@@ -11,6 +11,7 @@ from typing import ClassVar
 from engine.model.base import (
     Commented,
     Granted,
+    KeyAttrs,
     Model,
     ObjectKey,
     Owned,
@@ -40,9 +41,7 @@ class Sequence(SchemaObject, Commented, Owned, Granted):
     cycle: bool = False
     owned_by: OwnedBy | None = None
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
 
     @property
     def owner_column_key(self) -> ObjectKey | None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from engine.model.base import Commented, ObjectKey, Owned, SchemaName, SchemaObject, schema_key
+from engine.model.base import (
+    Commented,
+    KeyAttrs,
+    ObjectKey,
+    Owned,
+    SchemaName,
+    SchemaObject,
+    schema_key,
+)
 
 
 class Statistics(SchemaObject, Commented, Owned):
@@ -22,9 +30,7 @@ class Statistics(SchemaObject, Commented, Owned):
     definition: str
     target: int | None = None
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from engine.model.base import (
     Commented,
     Granted,
+    KeyAttrs,
     Model,
     ObjectKey,
     Owned,
@@ -26,10 +27,17 @@ Storage = Literal["plain", "external", "main", "extended"]
 
 
 class TableStats(Model):
-    """Planner statistics of a live table, for hazard messages; never compared."""
+    """Planner statistics of a live table, for hazard messages; never compared.
 
-    rows: int | None = None  # reltuples estimate; None when never analyzed
-    bytes: int = 0  # pg_total_relation_size
+    rows: the reltuples estimate; None when never analyzed.
+    bytes: an estimate from relpages (the table's, its TOAST table's and all their indexes',
+        times the block size) as of the last VACUUM, ANALYZE or CREATE INDEX: 0 for a table
+        never vacuumed or analyzed. pg_total_relation_size opened every table's and index's
+        files, 4.7 s of a 10,000-table inspection.
+    """
+
+    rows: int | None = None
+    bytes: int = 0
 
 
 class TableRef(Model):
@@ -72,9 +80,7 @@ class Table(SchemaObject, Commented, Owned, Granted):
     foreign_options: tuple[Option, ...] = ()
     stats: TableStats | None = None
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         deps = [schema_key(self.schema_)]
@@ -126,9 +132,7 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     compression: str | None = None  # pglz / lz4
     fdw_options: tuple[Option, ...] = ()
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, parent=self.table, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (relation_key("table", self.schema_, self.table),)

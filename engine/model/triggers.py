@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar, Literal
 
-from engine.model.base import Commented, ObjectKey, Owned, SchemaObject, TableScoped, relation_key
+from engine.model.base import (
+    Commented,
+    KeyAttrs,
+    ObjectKey,
+    Owned,
+    SchemaObject,
+    TableScoped,
+    relation_key,
+)
 
 # tgenabled / evtenabled: O origin (fires normally), D disabled, R replica only, A always.
 Enabled = Literal["origin", "disabled", "replica", "always"]
@@ -28,9 +36,7 @@ class Trigger(SchemaObject, TableScoped, Commented):
     function: str = ""  # the trigger function, schema-qualified
     on_view: bool = False
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, parent=self.table, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
 
     @property
     def relation_key(self) -> ObjectKey:
@@ -52,9 +58,7 @@ class EventTrigger(SchemaObject, Commented, Owned):
     function_name: str
     enabled: Enabled = "origin"
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = (None, None, "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         # Event trigger functions take no arguments.

@@ -13,6 +13,7 @@ from typing import ClassVar
 from engine.model.base import (
     Commented,
     Granted,
+    KeyAttrs,
     Model,
     ObjectKey,
     Owned,
@@ -26,9 +27,7 @@ class _SchemaType(SchemaObject, Commented, Owned, Granted):
     schema_: SchemaName
     name: str
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from engine.model.base import (
     Commented,
     Granted,
+    KeyAttrs,
     Model,
     ObjectKey,
     Owned,
@@ -51,9 +52,7 @@ class View(SchemaObject, Commented, Owned, Granted):
     security_barrier: bool = False
     security_invoker: bool = False
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)
@@ -86,9 +85,7 @@ class MaterializedView(SchemaObject, Commented, Owned, Granted):
     storage: tuple[str, ...] = ()
     populated: bool = True
 
-    @property
-    def key(self) -> ObjectKey:
-        return ObjectKey(kind=self.kind, schema_=self.schema_, name=self.name)
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)
