@@ -25,6 +25,7 @@ from psycopg import errors as pgerrors
 from engine import dsn as dsnlib
 from engine import tracking
 from engine.catalog import run_catalog_queries
+from engine.config import ObjectFilter, filter_schema
 from engine.errors import ApplyFailed, ConnectionFailed, HazardRefused, PlanError, PlanMismatch
 from engine.execute import StatementGroup, group_statements
 from engine.logs import event
@@ -49,6 +50,9 @@ class ApplyOptions:
     dry_run: bool = False
     # `kind schema.name` -> `file:line:col`, for logs (engine.load's object_locations).
     object_locations: Mapping[str, str] = field(default_factory=dict)
+    # pgflux.toml's [objects]: production is fingerprinted (and recorded) through the same
+    # filter as the plan, so objects outside it never look like a change.
+    objects: ObjectFilter = field(default_factory=ObjectFilter)
 
 
 @dataclass
@@ -119,10 +123,12 @@ def lock_database(
         time.sleep(poll_s)
 
 
-def _inspect(conn: psycopg.Connection[Any], excluded: Sequence[str]) -> Schema:
+def _inspect(
+    conn: psycopg.Connection[Any], excluded: Sequence[str], objects: ObjectFilter
+) -> Schema:
     schema = run_catalog_queries(conn, excluded_schemas=excluded)
     conn.autocommit = True
-    return schema
+    return filter_schema(schema, objects)
 
 
 def _mismatch(
@@ -440,7 +446,7 @@ def apply_plan(
             plan = make_plan()
             check_runnable(plan)
             check_hazards(plan, options)
-        live = _inspect(conn, excluded)
+        live = _inspect(conn, excluded, options.objects)
         fingerprint = live.fingerprint()
         if _already_applied(conn, options.tracking_schema, plan, fingerprint) or plan.is_empty:
             if plan.is_empty and fingerprint != plan.source_fingerprint:
@@ -497,7 +503,7 @@ def apply_plan(
         # its model, which drift without schema/ compares production with later. Inspected
         # rather than the plan's desired model: a saved plan carries no model, and the desired
         # one comes from the shadow (its owners, not production's).
-        reached = _inspect(conn, excluded)
+        reached = _inspect(conn, excluded, options.objects)
         tracking.finish(
             conn,
             options.tracking_schema,

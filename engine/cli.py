@@ -23,7 +23,6 @@ from pydantic import ValidationError
 from engine import dsn as dsnlib
 from engine import logs, progress, tracking
 from engine.apply import ApplyOptions, apply_plan
-from engine.catalog import InspectStats
 from engine.config import Config, filter_schema, load_config, parse_hazard_codes
 from engine.diff.context import PlanOptions
 from engine.dump import recreate_statements, recreate_steps, render_dump
@@ -36,13 +35,11 @@ from engine.errors import (
     UsageError,
 )
 from engine.gen import generate
-from engine.load import parse_schema_dir
 from engine.model.schema import Schema
 from engine.plan.build import (
     PlanResult,
     build_plan,
     inspect_production,
-    load_desired,
     make_plan,
     production_version,
 )
@@ -50,7 +47,6 @@ from engine.plan.model import Plan
 from engine.plan.planner import normalise_schema
 from engine.plan.render import render_json, render_sql, render_text
 from engine.pull import tree, write_tree
-from engine.roles import roles_in
 from engine.shadow import Shadow, open_shadow
 from engine.verify import schema_differences
 
@@ -213,43 +209,14 @@ def _open_shadow(args: argparse.Namespace, want_major: int | None) -> Shadow:
 
 def _plan_in(args: argparse.Namespace, dsn: str, shadow: Shadow) -> PlanResult:
     config = _config(args)
-    objects = config.objects
-    if not objects.include and not objects.exclude:
-        return build_plan(
-            args.schema_dir,
-            dsn,
-            shadow=shadow,
-            options=options_from(args),
-            tracking_schema=args.tracking_schema,
-            extra_roles=config.shadow_roles,
-        )
-    # The same pipeline as build_plan, with both sides narrowed to the configured objects.
-    excluded = (args.tracking_schema,)
-    loaded = parse_schema_dir(args.schema_dir)
-    stats = InspectStats()
-    current = filter_schema(
-        inspect_production(dsn, excluded_schemas=excluded, stats=stats), objects
-    )
-    desired = filter_schema(
-        load_desired(
-            shadow,
-            loaded,
-            roles=set(config.shadow_roles) | roles_in(current),
-            excluded_schemas=excluded,
-        ),
-        objects,
-    )
-    plan = make_plan(
-        current, desired, shadow=shadow, options=options_from(args), excluded_schemas=excluded
-    )
-    return PlanResult(
-        plan=plan,
-        current=current,
-        desired=desired,
-        loaded=loaded,
-        production_version=current.server_version_num,
-        shadow_version=shadow.server_version_num,
-        inspect_statements=stats.statements,
+    return build_plan(
+        args.schema_dir,
+        dsn,
+        shadow=shadow,
+        options=options_from(args),
+        tracking_schema=args.tracking_schema,
+        extra_roles=config.shadow_roles,
+        objects=config.objects,
     )
 
 
@@ -576,6 +543,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         origin=_origin(args.origin),
         dry_run=args.dry_run,
         object_locations=locations,
+        objects=config.objects,
     )
     if args.plan is not None:
         saved = _read_plan(args.plan)

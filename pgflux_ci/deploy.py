@@ -342,6 +342,7 @@ def deploy(
         allow_hazards=allowed,
         fail_on=fail_on,
         origin=settings.origin,
+        objects=settings.config.objects,
     )
     base: dict[str, Any] = {
         "target": settings.target,

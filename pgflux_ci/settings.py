@@ -26,7 +26,7 @@ from engine.apply import refused_hazards
 from engine.config import DEFAULT_PATH, Config, load_config, parse_hazard_codes
 from engine.diff.context import PlanOptions
 from engine.errors import ConfigError
-from engine.plan.build import PlanResult
+from engine.plan.build import PlanResult, build_plan
 from engine.plan.model import Hazard, HazardCode, Plan, Severity
 from engine.shadow import Shadow
 from pgflux_ci.context import ActionInputs, FailOn
@@ -109,9 +109,15 @@ class PlanSettings(BaseModel):
     def plan_in(self, shadow: Shadow) -> PlanResult:
         """Plan production -> schema/ in `shadow` as `pg-flux plan` does with this config: object
         filter on both sides, shadow roles, ownership, verification."""
-        # engine.cli._plan_in is the CLI's pipeline with the config applied; it has no public
-        # name yet (engine.plan.build.build_plan takes no object filter).
-        return engine_cli._plan_in(self.plan_args(), self.dsn, shadow)
+        return build_plan(
+            self.schema_dir,
+            self.dsn,
+            shadow=shadow,
+            options=self.plan_options(),
+            tracking_schema=self.tracking_schema,
+            extra_roles=self.config.shadow_roles,
+            objects=self.config.objects,
+        )
 
     @classmethod
     def resolve(

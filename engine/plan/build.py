@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from engine import dsn as dsnlib
 from engine.catalog import InspectStats, inspect_dsn
 from engine.catalog.runner import analyze_catalogs
+from engine.config import ObjectFilter, filter_schema
 from engine.diff.context import PlanOptions
 from engine.errors import ConnectionFailed
 from engine.load import LoadedSchema, load_into, parse_schema_dir
@@ -132,13 +133,20 @@ def build_plan(
     options: PlanOptions | None = None,
     tracking_schema: str = "_pgflux",
     extra_roles: Iterable[str] = (),
+    objects: ObjectFilter | None = None,
 ) -> PlanResult:
-    """Everything `pg-flux plan` does: parse, load, inspect both sides, plan, verify."""
+    """Everything `pg-flux plan` does: parse, load, inspect both sides, plan, verify.
+
+    `objects` (pgflux.toml's [objects]) narrows both sides to the objects it selects.
+    """
     options = options or PlanOptions()
+    objects = objects or ObjectFilter()
     excluded = (tracking_schema,)
     loaded = parse_schema_dir(schema_dir)
     stats = InspectStats()
-    current = inspect_production(production_dsn, excluded_schemas=excluded, stats=stats)
+    current = filter_schema(
+        inspect_production(production_dsn, excluded_schemas=excluded, stats=stats), objects
+    )
     if current.server_version_num // 10000 != shadow.major:
         log.warning(
             "production runs PostgreSQL %d but the shadow runs %d",
@@ -148,11 +156,14 @@ def build_plan(
     # Verification rebuilds the current schema in a scratch database: that needs only `current`,
     # so it runs while the desired schema loads into another one (two loads overlap).
     with rebuilding_current(shadow, current, options, excluded_schemas=excluded) as rebuilt:
-        desired = load_desired(
-            shadow,
-            loaded,
-            roles=set(extra_roles) | roles_in(current),
-            excluded_schemas=excluded,
+        desired = filter_schema(
+            load_desired(
+                shadow,
+                loaded,
+                roles=set(extra_roles) | roles_in(current),
+                excluded_schemas=excluded,
+            ),
+            objects,
         )
         plan = make_plan(
             current,

@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from pgflux_ci.report import parse_plan_marker
 from tests.e2e.test_canary_e2e import Canary, canary
 from tests.e2e.test_deploy_e2e import Project, _migrations, _tables, project
@@ -147,12 +145,6 @@ def test_deploy_uses_the_config_tracking_schema_and_object_filter(
     assert [(r[0], r[1]) for r in rows] == [(int(migration_id), "applied")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.apply.apply_plan checks production's unfiltered fingerprint against the"
-    " plan's filtered source fingerprint: `pg-flux migrate apply` with an [objects] filter"
-    " refuses the same way when production holds an excluded object (engine fix needed)",
-)
 def test_deploy_leaves_excluded_production_objects_alone(project: Project, run_sql: Any) -> None:
     dsn = project.db.admin_dsn
     run_sql(dsn, "CREATE SCHEMA app; CREATE TABLE app.tmp_cache (k text)")
