@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -420,3 +421,36 @@ def test_docker_shadow() -> None:
             assert conn.execute(
                 "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
             ).fetchone() == (False,)
+
+
+def test_shadow_root_prefers_a_roomy_shm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from engine.shadow import embedded
+
+    monkeypatch.delenv("PGFLUX_SHADOW_DIR", raising=False)
+    monkeypatch.setattr(embedded, "SHM_DIR", tmp_path)
+    monkeypatch.setattr(embedded, "SHM_MIN_FREE", 1)
+    assert embedded.shadow_root() == tmp_path
+    # a small /dev/shm (Docker's default is 64 MB) is not used
+    monkeypatch.setattr(embedded, "SHM_MIN_FREE", 1 << 62)
+    assert embedded.shadow_root() == Path(tempfile.gettempdir())
+    # no /dev/shm at all
+    monkeypatch.setattr(embedded, "SHM_DIR", tmp_path / "absent")
+    assert embedded.shadow_root() == Path(tempfile.gettempdir())
+    # the environment decides outright
+    monkeypatch.setenv("PGFLUX_SHADOW_DIR", str(tmp_path / "chosen"))
+    assert embedded.shadow_root() == tmp_path / "chosen"
+
+
+def test_cluster_lives_under_the_shadow_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    # not tmp_path: pytest's base dir is private, and the server user must reach the data dir
+    root = Path(tempfile.mkdtemp(prefix="pgflux-test-root-"))
+    try:
+        root.chmod(0o755)
+        monkeypatch.setenv("PGFLUX_SHADOW_DIR", str(root))
+        with EmbeddedCluster(find_postgres_bin()) as cluster:
+            assert cluster.tempdir.parent == root
+            with cluster.database() as db, psycopg.connect(db.admin_dsn) as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert list(root.iterdir()) == []
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
