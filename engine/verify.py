@@ -20,7 +20,7 @@ import psycopg
 from engine.catalog import inspect_dsn
 from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
-from engine.execute import execute_statements, execute_statements_in_shadow
+from engine.execute import execute_statements_in_shadow
 from engine.model.base import ObjectKey
 from engine.model.schema import Schema
 from engine.plan.model import Statement
@@ -155,7 +155,9 @@ def verify_rebuilt(
         return rebuilt.problems
     try:
         with psycopg.connect(rebuilt.scratch.dsn) as conn:
-            execute_statements(conn, statements)
+            # the same statements and transactions as apply, in fewer round trips; a failing
+            # group runs again statement by statement, so the error is apply's own
+            execute_statements_in_shadow(conn, statements)
     except psycopg.Error as exc:
         return [f"the plan failed in the shadow: {exc}".strip()]
     result = inspect_dsn(rebuilt.scratch.admin_dsn, excluded_schemas=excluded_schemas)
