@@ -172,6 +172,12 @@ def run_size(
     out["inspect"] = worker(
         {"scenario": "inspect", "current_dsn": src.admin_dsn}, src.admin_dsn, timeout
     )
+    # Both sides as loaded by psql (desired = the target database): the engine in isolation.
+    out["engine"] = worker(
+        {"scenario": "engine", "current_dsn": src.admin_dsn, "desired_dsn": dst.admin_dsn},
+        src.admin_dsn,
+        timeout,
+    )
     for db in (src, dst, empty):
         cluster.drop_database(db)
     if profile:

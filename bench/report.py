@@ -82,9 +82,9 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         "## Summary",
         "",
         "| tables | columns | load avg | psql -1 -f load | raw catalog queries | pg-flux inspect | "
-        "pg-flux engine only, PR | pg-flux end to end, PR | migra, PR | "
-        "pg-flux end to end, empty -> full | migra, empty -> full |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "pg-flux engine only, PR | same phases inside end to end | pg-flux end to end, PR | "
+        "migra, PR | pg-flux end to end, empty -> full | migra, empty -> full |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         pr, full = r.get("engine_pr", {}), r.get("engine_full", {})
@@ -94,12 +94,16 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
             f"| {r['tables']:,} | {r['columns']:,} | {r.get('load_average', 0):.1f} | "
             f"{_s(r.get('psql_load'))} | "
             f"{_s(ins.get('raw_queries'))} | {_s(ins.get('inspect'))} | "
-            f"{_s(pr.get('engine_only'))} | {_s(pr.get('total'))} | {_s(mpr.get('seconds'))} | "
+            f"{_s(r.get('engine', {}).get('engine_only'))} | {_s(pr.get('engine_only'))} | "
+            f"{_s(pr.get('total'))} | {_s(mpr.get('seconds'))} | "
             f"{_s(full.get('total'))} | {_s(mfull.get('seconds'))} |"
         )
     lines += [
         "",
-        "Engine only = inspect current + inspect desired + diff and plan (the issue's target).",
+        "Engine only = inspect current + inspect desired + diff and plan (the issue's target),",
+        'run alone against the two databases psql loaded; "same phases inside end to end" is the',
+        "sum of those phases in the end-to-end run, where verification's rebuild of the current",
+        "schema runs on a background thread at the same time.",
         "End to end = everything `pg-flux plan` does, including shadow start, load and verify.",
         "",
         "## Correctness: does each tool's output, applied to a copy of the source, converge?",

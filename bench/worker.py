@@ -1,7 +1,8 @@
 """One engine scenario in its own process, so that its peak RSS is its own.
 
 Usage: python -m bench.worker '<json spec>'; prints one JSON object (the measurements) on stdout.
-Spec keys: scenario ("plan" | "inspect"), schema_dir, current_dsn, plan_out, profile_out.
+Spec keys: scenario ("plan" | "inspect" | "engine"), schema_dir, current_dsn, desired_dsn
+(engine), plan_out, profile_out.
 """
 
 from __future__ import annotations
@@ -182,6 +183,30 @@ def run_inspect(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_engine(spec: dict[str, Any]) -> dict[str, Any]:
+    """The engine alone, as issue 8 defines it: inspect both sides and plan, nothing else running.
+
+    In the end-to-end scenario verification's rebuild runs on a background thread while the
+    engine inspects and plans, so its phases share the interpreter with that work.
+    """
+    stats = InspectStats(), InspectStats()
+    with PHASES("inspect current"):
+        current = inspect_dsn(spec["current_dsn"], excluded_schemas=("_pgflux",), stats=stats[0])
+    with PHASES("inspect desired"):
+        desired = inspect_dsn(spec["desired_dsn"], excluded_schemas=("_pgflux",), stats=stats[1])
+    with PHASES("diff + plan"):
+        statements = plan_statements(current, desired, PlanOptions())
+    return {
+        "phases": PHASES.seconds,
+        "engine_only": sum(PHASES.seconds.values()),
+        "plan_statements": len(statements),
+        "inspect_statements": {"current": stats[0].statements, "desired": stats[1].statements},
+    }
+
+
+SCENARIOS = {"plan": run_plan, "inspect": run_inspect, "engine": run_engine}
+
+
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
     _count_statements()
@@ -192,7 +217,7 @@ def main(argv: list[str]) -> int:
         profiler = Profiler(interval=0.005)
         profiler.start()
     try:
-        result = run_plan(spec) if spec["scenario"] == "plan" else run_inspect(spec)
+        result = SCENARIOS[spec["scenario"]](spec)
     except Exception as exc:  # report it with whatever phases ran: the engine may be mid-work
         result = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
         result["phases"] = dict(PHASES.seconds)
