@@ -15,13 +15,11 @@ The action behaves as `pg-flux plan` / `migrate apply` / `drift` with the same c
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
-from engine import cli as engine_cli
 from engine.apply import refused_hazards
 from engine.config import DEFAULT_PATH, Config, load_config, parse_hazard_codes
 from engine.diff.context import PlanOptions
@@ -91,20 +89,10 @@ class PlanSettings(BaseModel):
     config: Config = Config()
     gate: HazardGate = HazardGate()
 
-    def plan_args(self) -> argparse.Namespace:
-        """The `pg-flux plan` arguments these settings amount to, config applied as the CLI does."""
-        args = engine_cli.build_parser().parse_args(
-            [
-                "plan",
-                f"--schema-dir={self.schema_dir}",
-                f"--tracking-schema={self.tracking_schema}",
-            ]
-        )
-        engine_cli.apply_config(args, self.config)
-        return args
-
     def plan_options(self) -> PlanOptions:
-        return engine_cli.options_from(self.plan_args())
+        """The CLI's defaults (lock_timeout 3 s, no statement_timeout) with the config's
+        ownership management, as `pg-flux plan --config` would plan."""
+        return PlanOptions(manage_ownership=self.config.manage_ownership)
 
     def plan_in(self, shadow: Shadow) -> PlanResult:
         """Plan production -> schema/ in `shadow` as `pg-flux plan` does with this config: object

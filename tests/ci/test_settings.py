@@ -59,8 +59,8 @@ def test_no_config_file_keeps_the_inputs(tmp_path: Path) -> None:
     assert got.tracking_schema == "_pgflux"
     assert got.gate == HazardGate(fail_on=Severity.HIGH)
     assert got.config.source is None
-    args = got.plan_args()
-    assert (args.manage_ownership, args.lock_timeout) == (False, 3000)
+    options = got.plan_options()
+    assert (options.manage_ownership, options.lock_timeout_ms) == (False, 3000)
 
 
 def test_workspace_pgflux_toml_fills_inputs_left_at_their_defaults(tmp_path: Path) -> None:
@@ -74,9 +74,6 @@ def test_workspace_pgflux_toml_fills_inputs_left_at_their_defaults(tmp_path: Pat
     assert got.gate.from_config
     assert got.gate.allowed == frozenset({HazardCode.INDEX_BUILD})
     assert got.config.objects.exclude == ("app.tmp_*",)
-    args = got.plan_args()
-    assert args.manage_ownership is True
-    assert args.tracking_schema == "ops"
     assert got.plan_options().manage_ownership is True
 
 
@@ -92,7 +89,7 @@ def test_inputs_set_to_other_values_win_over_the_file(tmp_path: Path) -> None:
     assert not got.gate.from_config
     # No input for these: the file's still apply.
     assert got.gate.allowed == frozenset({HazardCode.INDEX_BUILD})
-    assert got.plan_args().manage_ownership is True
+    assert got.plan_options().manage_ownership is True
 
 
 @pytest.mark.parametrize(
