@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -21,14 +22,22 @@ from engine.shadow.embedded import pid_alive, sweep_stale
 
 CHILD = textwrap.dedent(
     """
-    import json, os, sys, time
+    import json, os, signal, sys, time
     from engine.pgbin import find_postgres_bin
     from engine.shadow import EmbeddedCluster, open_shadow
 
     mode = sys.argv[1]
+    # What a terminal gives a program: Ctrl-C neither blocked nor ignored. A test worker's
+    # state leaks into its children otherwise (blocked or ignored signals are inherited).
+    inherited = {
+        "blocked": signal.SIGINT in signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}),
+        "ignored": signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+    }
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def report(cluster):
-        print(json.dumps({"pid": cluster.pid, "dir": str(cluster.tempdir)}), flush=True)
+        info = {"pid": cluster.pid, "dir": str(cluster.tempdir), "inherited": inherited}
+        print(json.dumps(info), flush=True)
 
     if mode == "plain":          # no context manager: only atexit / the SIGTERM handler clean up
         cluster = EmbeddedCluster(find_postgres_bin())
@@ -65,6 +74,8 @@ def _start(mode: str) -> tuple[subprocess.Popen[str], int, Path]:
         child.wait(timeout=GUARD_S)
         pytest.fail(f"child did not start a cluster: {child.stderr.read() if child.stderr else ''}")
     info = json.loads(line)
+    if any(info["inherited"].values()):
+        warnings.warn(f"SIGINT as the worker passed it: {info['inherited']}", stacklevel=2)
     pid, tempdir = int(info["pid"]), Path(info["dir"])
     assert pid_alive(pid)
     assert tempdir.is_dir()
