@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import psycopg
@@ -9,16 +10,29 @@ import psycopg
 from engine.catalog.runner import InspectStats, run_catalog_queries
 from engine.model.schema import Schema
 
+# Two: the server's share of inspection splits over both cores of a small runner, and a
+# production server gives the inspection one more (read-only, short) connection.
+INSPECT_CONNECTIONS = 2
+
 
 def inspect_dsn(
     dsn: str,
     *,
     excluded_schemas: Sequence[str] = ("_pgflux",),
     stats: InspectStats | None = None,
+    connections: int = INSPECT_CONNECTIONS,
 ) -> Schema:
-    """Connect, inspect in one read-only snapshot, disconnect."""
-    with psycopg.connect(dsn) as conn:
-        return run_catalog_queries(conn, excluded_schemas=excluded_schemas, stats=stats)
+    """Connect, inspect in one read-only snapshot, disconnect.
+
+    `connections` (2 by default) share the work; the extra ones import the first one's
+    snapshot, so the picture is still one snapshot. With 1 only the first is opened.
+    """
+    with contextlib.ExitStack() as stack:
+        conn = stack.enter_context(psycopg.connect(dsn))
+        helpers = [stack.enter_context(psycopg.connect(dsn)) for _ in range(connections - 1)]
+        return run_catalog_queries(
+            conn, excluded_schemas=excluded_schemas, stats=stats, helpers=helpers
+        )
 
 
 __all__ = ["InspectStats", "inspect_dsn", "run_catalog_queries"]

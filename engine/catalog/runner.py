@@ -13,6 +13,8 @@ schema and any excluded by configuration); a literal percent sign is written `%%
 from __future__ import annotations
 
 import gc
+import queue
+import threading
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from importlib import resources
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from engine.model.schema import Schema
 
@@ -38,11 +41,27 @@ QUERY_SETTINGS: dict[str, dict[str, str]] = {
     "dependencies": {"enable_nestloop": "off", "work_mem": "'64MB'"}
 }
 
-# Settings for the whole inspection (SET LOCAL: the transaction's own).
-SESSION_SETTINGS: dict[str, str] = {
+# Settings for the whole inspection (SET LOCAL: the transaction's own), on every connection.
+BASE_SETTINGS: dict[str, str] = {
+    # With an empty search_path PostgreSQL's deparse functions (pg_get_constraintdef,
+    # pg_get_viewdef, format_type, ...) qualify every user object, as pg_dump does: the plan's
+    # SQL then means the same whatever search_path the applying session has.
+    "search_path": "''",
     # Catalog queries are short but their cost estimates are huge: JIT compilation cost ~10 s a
     # query before any row was read.
     "jit": "off",
+}
+
+# Each family's share of the server's work (seconds at 10,000 tables, one connection), to
+# spread the families over the inspection's connections; unlisted families are small.
+FAMILY_WEIGHT: dict[str, float] = {
+    "dependencies": 2.1,
+    "constraints": 1.7,
+    "tables": 1.7,
+    "indexes": 0.8,
+    "views": 0.3,
+    "sequences": 0.15,
+    "triggers": 0.1,
 }
 
 
@@ -110,65 +129,126 @@ def query_text(family: str, server_version_num: int) -> str:
     return folder.joinpath(best[1]).read_text(encoding="utf-8")
 
 
+def assign_lanes(names: Sequence[str], lanes: int) -> list[list[str]]:
+    """Split the families over `lanes` connections: heaviest first, each to the least loaded."""
+    loads = [0.0] * lanes
+    assigned: list[list[str]] = [[] for _ in range(lanes)]
+    for name in sorted(names, key=lambda n: -FAMILY_WEIGHT.get(n, 0.1)):
+        lane = loads.index(min(loads))
+        assigned[lane].append(name)
+        loads[lane] += FAMILY_WEIGHT.get(name, 0.1)
+    return [lane for lane in assigned if lane]
+
+
+def _set_local(conn: psycopg.Connection[Any], settings: dict[str, str]) -> None:
+    for name, value in settings.items():
+        conn.execute(f"SET LOCAL {name} = {value}".encode())
+
+
+def _run_lane(
+    conn: psycopg.Connection[Any],
+    families: Sequence[str],
+    params: dict[str, Any],
+    snapshot: str | None,
+    results: queue.Queue[tuple[str, str | None] | BaseException],
+) -> None:
+    """One connection's share: its families one after the other, each JSON text to `results`.
+
+    A helper connection (`snapshot` given) opens its own transaction on the exported snapshot;
+    the main connection's transaction is already open."""
+    try:
+        server_version = conn.info.server_version
+        with conn.transaction() if snapshot is not None else nullcontext():
+            if snapshot is not None:
+                conn.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+                _set_local(conn, BASE_SETTINGS)
+            for family in families:
+                settings = QUERY_SETTINGS.get(family, {})
+                _set_local(conn, settings)
+                row = conn.execute(query_text(family, server_version).encode(), params).fetchone()
+                _set_local(conn, {name: "DEFAULT" for name in settings})
+                results.put((family, str(row[0]) if row and row[0] else None))
+    except BaseException as exc:  # handed to the main thread, which raises it
+        results.put(exc)
+
+
 def run_catalog_queries(
     conn: psycopg.Connection[Any],
     *,
     excluded_schemas: Sequence[str] = ("_pgflux",),
     families: Sequence[str] | None = None,
     stats: InspectStats | None = None,
+    helpers: Sequence[psycopg.Connection[Any]] = (),
 ) -> Schema:
-    """Inspect the database behind `conn` in one REPEATABLE READ, READ ONLY transaction.
+    """Inspect the database behind `conn` in one REPEATABLE READ, READ ONLY snapshot.
 
-    Every statement is sent at once in pipeline mode: the server computes the next family's
-    query while this process validates the previous family's JSON (at 10,000 tables each side
-    takes seconds), and the statements stay one snapshot, one transaction, one round trip.
+    The families' queries run in background threads, one per connection: `conn` and each of
+    `helpers` (connections to the same database), which import `conn`'s snapshot
+    (pg_export_snapshot), so that the whole picture is still one snapshot. This thread validates
+    each family's JSON as it arrives, while the server computes the next ones: at 10,000 tables
+    the server needs ~7 s of CPU for the queries and this process ~2 s for the JSON, and with
+    one connection they ran one after the other (libpq's pipeline mode hands out the first
+    result only once every queued one is in).
     """
-    server_version = conn.info.server_version
     params = {"excluded_schemas": list(excluded_schemas)}
     names = list(families) if families is not None else available_families()
     # Each family's JSON is validated as soon as it arrives and then dropped: at 10,000 tables
     # the texts are ~100 MB, and one spliced document held them all (twice) next to the models.
-    fields: dict[str, Any] = {"server_version_num": server_version}
+    fields: dict[str, Any] = {"server_version_num": conn.info.server_version}
     previous_autocommit = conn.autocommit
     conn.autocommit = False
     gc.collect()
+    results: queue.Queue[tuple[str, str | None] | BaseException] = queue.Queue()
+    threads: list[threading.Thread] = []
+    lanes: list[psycopg.Connection[Any]] = [conn]
     try:
-        # Without pipeline support in libpq each execute waits for its result, which the
-        # cursor keeps: the same statements, one after the other.
-        pipeline = conn.pipeline() if psycopg.Pipeline.is_supported() else nullcontext()
-        with gc_paused(), conn.transaction(), pipeline:
-            setup = conn.cursor()
-            setup.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            # With an empty search_path PostgreSQL's deparse functions (pg_get_constraintdef,
-            # pg_get_viewdef, format_type, ...) qualify every user object, as pg_dump does: the
-            # plan's SQL then means the same whatever search_path the applying session has.
-            setup.execute(b"SET LOCAL search_path = ''")
-            for name, value in SESSION_SETTINGS.items():
-                setup.execute(f"SET LOCAL {name} = {value}".encode())
-            pending: list[psycopg.Cursor[Any]] = []
-            for family in names:
-                settings = QUERY_SETTINGS.get(family, {})
-                for name, value in settings.items():
-                    setup.execute(f"SET LOCAL {name} = {value}".encode())
-                cur = conn.cursor()
-                cur.execute(query_text(family, server_version).encode(), params)
-                pending.append(cur)
-                for name in settings:
-                    setup.execute(f"SET LOCAL {name} TO DEFAULT".encode())
-                if stats is not None:
-                    stats.statements += 1
-                    stats.queries.append(family)
-            for cur in pending:
-                row = cur.fetchone()
-                cur.close()
-                text = row[0] if row else None
-                row = None
-                if text:
-                    # Each query returns one JSON object of Schema fields.
-                    part = Schema.model_validate_json(str(text))
-                    text = None
-                    fields.update((name, getattr(part, name)) for name in part.model_fields_set)
-            setup.close()
+        with gc_paused(), conn.transaction():
+            conn.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            _set_local(conn, BASE_SETTINGS)
+            snapshot = _export_snapshot(conn) if helpers and len(names) > 1 else None
+            if snapshot is not None:
+                lanes.extend(helpers)
+            for lane_conn, lane_families in zip(
+                lanes, assign_lanes(names, len(lanes)), strict=False
+            ):
+                thread = threading.Thread(
+                    target=_run_lane,
+                    args=(
+                        lane_conn,
+                        lane_families,
+                        params,
+                        None if lane_conn is conn else snapshot,
+                        results,
+                    ),
+                    name=f"pgflux-inspect-{len(threads)}",
+                    daemon=True,
+                )
+                thread.start()
+                threads.append(thread)
+            if stats is not None:
+                stats.statements += len(names)
+                stats.queries.extend(names)
+            try:
+                for _ in names:
+                    item = results.get()
+                    if isinstance(item, BaseException):
+                        raise item
+                    text = item[1]
+                    del item
+                    if text:
+                        # Each query returns one JSON object of Schema fields.
+                        part = Schema.model_validate_json(text)
+                        text = None
+                        fields.update((name, getattr(part, name)) for name in part.model_fields_set)
+            except BaseException:
+                # Stop the other lanes' queries before leaving the transaction they run in.
+                for lane_conn in lanes:
+                    lane_conn.cancel_safe()
+                raise
+            finally:
+                for thread in threads:
+                    thread.join()
     finally:
         conn.autocommit = previous_autocommit
     # Already validated models: pydantic takes instances as they are.
@@ -182,3 +262,13 @@ def run_catalog_queries(
         # are frozen too) keeps unrelated garbage from being frozen with it.
         gc.freeze()
     return schema
+
+
+def _export_snapshot(conn: psycopg.Connection[Any]) -> str | None:
+    """The transaction's snapshot for helper connections, or None on a standby, which cannot
+    export one (then `conn` runs every query itself)."""
+    row = conn.execute(
+        b"SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL"
+        b" ELSE pg_catalog.pg_export_snapshot() END"
+    ).fetchone()
+    return str(row[0]) if row and row[0] else None

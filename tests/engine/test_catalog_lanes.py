@@ -1,0 +1,109 @@
+"""Inspection over several connections: the same model as one connection, one snapshot for all
+of them, errors raised in the caller, and the families spread over the lanes."""
+
+from __future__ import annotations
+
+import queue
+
+import psycopg
+import pytest
+
+from engine.catalog import InspectStats, inspect_dsn
+from engine.catalog.runner import (
+    FAMILY_WEIGHT,
+    _export_snapshot,
+    _run_lane,
+    assign_lanes,
+    available_families,
+    run_catalog_queries,
+)
+from engine.model.schema import Schema
+from engine.shadow import ShadowDatabase
+from tests.engine.convergence import load
+
+SCHEMA = """
+CREATE SCHEMA app;
+CREATE TYPE app.mood AS ENUM ('ok', 'sad');
+CREATE TABLE app.parent (id bigint PRIMARY KEY, mood app.mood NOT NULL DEFAULT 'ok');
+CREATE TABLE app.child (id bigint PRIMARY KEY, parent_id bigint REFERENCES app.parent (id),
+    amount numeric(10, 2) CHECK (amount > 0));
+CREATE INDEX child_amount ON app.child (amount) WHERE amount > 10;
+CREATE VIEW app.big AS SELECT id, amount FROM app.child WHERE amount > 100;
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER child_touch BEFORE UPDATE ON app.child FOR EACH ROW EXECUTE FUNCTION app.touch();
+COMMENT ON TABLE app.child IS 'children';
+"""
+
+
+@pytest.mark.parametrize("connections", [2, 3, 20])
+def test_several_connections_give_the_model_of_one(db: ShadowDatabase, connections: int) -> None:
+    load(db.admin_dsn, SCHEMA)
+    one_stats, many_stats = InspectStats(), InspectStats()
+    one = inspect_dsn(db.admin_dsn, connections=1, stats=one_stats)
+    many = inspect_dsn(db.admin_dsn, connections=connections, stats=many_stats)
+    assert many.to_json() == one.to_json()
+    assert many == one
+    assert len(one.tables) == 2
+    assert len(one.dependencies) > 0
+    # the catalog queries are the same statements, whatever the number of connections
+    assert sorted(many_stats.queries) == sorted(one_stats.queries) == available_families()
+
+
+def test_helpers_read_the_first_connections_snapshot(db: ShadowDatabase) -> None:
+    load(db.admin_dsn, SCHEMA)
+    with (
+        psycopg.connect(db.admin_dsn) as main,
+        psycopg.connect(db.admin_dsn) as helper,
+        psycopg.connect(db.admin_dsn, autocommit=True) as writer,
+        main.transaction(),
+    ):
+        main.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        snapshot = _export_snapshot(main)
+        assert snapshot
+        # committed after the export: the helper must not see it
+        writer.execute(b"CREATE TABLE app.later (id integer)")
+        results: queue.Queue[tuple[str, str | None] | BaseException] = queue.Queue()
+        _run_lane(helper, ["tables"], {"excluded_schemas": ["_pgflux"]}, snapshot, results)
+        item = results.get_nowait()
+        assert not isinstance(item, BaseException), item
+        assert item[1] is not None
+        seen = Schema.model_validate_json(item[1])
+    assert {t.name for t in seen.tables} == {"parent", "child"}
+    assert "later" in {t.name for t in inspect_dsn(db.admin_dsn).tables}
+
+
+def test_a_failing_family_raises_in_the_caller_and_frees_every_connection(
+    db: ShadowDatabase,
+) -> None:
+    load(db.admin_dsn, SCHEMA)
+    with psycopg.connect(db.admin_dsn) as main, psycopg.connect(db.admin_dsn) as helper:
+        with pytest.raises(FileNotFoundError, match="no_such_family"):
+            run_catalog_queries(
+                main, families=["tables", "no_such_family", "views"], helpers=[helper]
+            )
+        # both connections are out of the inspection's transaction and usable
+        for conn in (main, helper):
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            assert conn.execute(b"SELECT 1").fetchone() == (1,)
+
+
+def test_a_server_error_in_a_helper_lane_is_raised(db: ShadowDatabase) -> None:
+    load(db.admin_dsn, SCHEMA)
+    with psycopg.connect(db.admin_dsn) as main, psycopg.connect(db.admin_dsn) as helper:
+        # a helper that cannot import the snapshot (it is already in a transaction) fails
+        helper.execute(b"SELECT 1")
+        with pytest.raises(psycopg.Error):
+            run_catalog_queries(main, helpers=[helper])
+        assert main.execute(b"SELECT 1").fetchone() == (1,)
+
+
+def test_lanes_take_every_family_once_heaviest_spread() -> None:
+    names = available_families()
+    for count in (1, 2, 3, len(names) + 5):
+        lanes = assign_lanes(names, count)
+        assert sorted(n for lane in lanes for n in lane) == sorted(names)
+        assert len(lanes) == min(count, len(names))
+    heavy = sorted(FAMILY_WEIGHT, key=lambda n: -FAMILY_WEIGHT[n])[:2]
+    two = assign_lanes(names, 2)
+    # the two heaviest families run side by side, not one after the other
+    assert not any(set(heavy) <= set(lane) for lane in two)
