@@ -100,10 +100,12 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         )
     lines += [
         "",
-        "Engine only = inspect current + inspect desired + diff and plan (the issue's target),",
-        'run alone against the two databases psql loaded; "same phases inside end to end" is the',
-        "sum of those phases in the end-to-end run, where verification's rebuild of the current",
-        "schema runs on a background thread at the same time.",
+        "Engine only = inspect current and desired (at the same time, each over two",
+        "connections) + diff and plan (the issue's target), run alone against the two databases",
+        'psql loaded; "same phases inside end to end" is the sum of those phases in the',
+        "end-to-end run, where production's inspection runs while schema/ is parsed (its phase",
+        "is the wait after the parse) and verification's rebuild of the current schema runs on",
+        "a background thread while the desired schema loads.",
         "End to end = everything `pg-flux plan` does, including shadow start, load and verify.",
         "",
         "## Correctness: does each tool's output, applied to a copy of the source, converge?",

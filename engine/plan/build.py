@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
@@ -142,11 +142,19 @@ def build_plan(
     options = options or PlanOptions()
     objects = objects or ObjectFilter()
     excluded = (tracking_schema,)
-    loaded = parse_schema_dir(schema_dir)
     stats = InspectStats()
-    current = filter_schema(
-        inspect_production(production_dsn, excluded_schemas=excluded, stats=stats), objects
-    )
+    # Production is inspected on a background thread while schema/ is parsed here: most of an
+    # inspection is the production server's work (psycopg waits release the GIL).
+    with ThreadPoolExecutor(1, "pgflux-inspect-production") as pool:
+        inspecting = pool.submit(
+            inspect_production, production_dsn, excluded_schemas=excluded, stats=stats
+        )
+        try:
+            loaded = parse_schema_dir(schema_dir)
+        finally:
+            # never leave production's inspection running behind an error
+            inspecting.exception()
+        current = filter_schema(inspecting.result(), objects)
     if current.server_version_num // 10000 != shadow.major:
         log.warning(
             "production runs PostgreSQL %d but the shadow runs %d",

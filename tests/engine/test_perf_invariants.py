@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 from collections.abc import Callable
 
 import psycopg
@@ -14,8 +15,9 @@ import pytest
 from engine.catalog import inspect_dsn
 from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
+from engine.model.base import ObjectKey
 from engine.model.schema import OBJECT_FIELDS, Schema
-from engine.plan.planner import plan_statements
+from engine.plan.planner import objects_differ, plan_statements
 from engine.shadow import EmbeddedCluster, ShadowDatabase
 from engine.verify import _BASELINES, rebuilding_current, verify_plan
 from tests.engine.convergence import load
@@ -176,3 +178,42 @@ def test_analyze_catalogs_refreshes_statistics(db: ShadowDatabase) -> None:
         ).fetchone()
     assert row is not None
     assert row[0] == row[1]
+
+
+@pytest.mark.parametrize(
+    ("kind", "schema", "name", "parent", "args"),
+    [
+        ("schema", None, "app", None, None),
+        ("table", "app", "alpha", None, None),
+        ("column", "app", "amount", "alpha", None),
+        ("function", "app", "f", None, "integer, text"),
+    ],
+)
+def test_fast_keys_are_the_validated_ones(
+    kind: str, schema: str | None, name: str, parent: str | None, args: str | None
+) -> None:
+    validated = ObjectKey(kind=kind, schema_=schema, name=name, parent=parent, args=args)
+    fast = ObjectKey.of(kind, schema, name, parent, args)
+    assert fast == validated
+    assert hash(fast) == hash(validated)
+    assert fast.model_fields_set == validated.model_fields_set
+    assert fast.model_dump() == validated.model_dump()
+    assert fast.model_dump_json(by_alias=True) == validated.model_dump_json(by_alias=True)
+    assert pickle.loads(pickle.dumps(fast)) == validated  # noqa: S301 (our own bytes)
+    assert ObjectKey.model_validate_json(fast.model_dump_json(by_alias=True)) == fast
+    assert {fast: 1}[validated] == 1
+
+
+def test_objects_differ_ignores_owners_and_uncompared_fields(inspected: Schema) -> None:
+    table, column = inspected.tables[0], inspected.columns[1]
+    assert not objects_differ(table, table.model_copy(), manage_ownership=False)
+    other_owner = table.model_copy(update={"owner": "someone"})
+    assert not objects_differ(table, other_owner, manage_ownership=False)
+    assert objects_differ(table, other_owner, manage_ownership=True)
+    commented = other_owner.model_copy(update={"comment": "changed"})
+    assert objects_differ(table, commented, manage_ownership=False)
+    assert not objects_differ(column, column.model_copy(update={"position": 99}), False)
+    assert objects_differ(
+        column, column.model_copy(update={"not_null": not column.not_null}), False
+    )
+    assert objects_differ(table, column, manage_ownership=False)
