@@ -107,18 +107,23 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
                     desired = inspect_dsn(
                         target.admin_dsn, excluded_schemas=excluded, stats=des_stats
                     )
-            with phase("diff + plan"):
-                statements = plan_statements(current, desired, options)
-            with phase("verify"):
-                problems = (
-                    verify_plan(
-                        shadow, current, desired, statements, options, rebuilt=rebuilt.result()
+            # As engine.plan.build.make_plan does: the fingerprints on a background thread
+            # while the plan is made and verified ("render" includes waiting for them).
+            with ThreadPoolExecutor(1) as pool:
+                fingerprints = pool.submit(lambda: (current.fingerprint(), desired.fingerprint()))
+                with phase("diff + plan"):
+                    statements = plan_statements(current, desired, options)
+                with phase("verify"):
+                    problems = (
+                        verify_plan(
+                            shadow, current, desired, statements, options, rebuilt=rebuilt.result()
+                        )
+                        if statements
+                        else []
                     )
-                    if statements
-                    else []
-                )
+                with phase("render"):
+                    source, target_fp = fingerprints.result()
         with phase("render"):
-            source, target_fp = current.fingerprint(), desired.fingerprint()
             plan = Plan(
                 fingerprint=statements_fingerprint(statements, source, target_fp),
                 source_fingerprint=source,

@@ -13,6 +13,12 @@ _PSEUDO_ROLES = frozenset({"PUBLIC", "public", "CURRENT_USER", "SESSION_USER", "
 
 
 def roles_in(schema: Schema, *, with_owners: bool = False) -> set[str]:
+    """Computed once per schema (a walk over every object: planning and verification both
+    ask); a fresh set each call."""
+    return set(schema.memo(f"roles_in:{with_owners}", lambda s: _roles_in(s, with_owners)))
+
+
+def _roles_in(schema: Schema, with_owners: bool) -> frozenset[str]:
     names: set[str] = set()
     for obj in schema.objects():
         if isinstance(obj, Granted):
@@ -27,4 +33,4 @@ def roles_in(schema: Schema, *, with_owners: bool = False) -> set[str]:
         elif isinstance(obj, UserMapping):
             names.add(obj.user)
     # pg_* roles are predefined in every cluster (and reserved).
-    return {n for n in names if n not in _PSEUDO_ROLES and not n.startswith("pg_")}
+    return frozenset(n for n in names if n not in _PSEUDO_ROLES and not n.startswith("pg_"))

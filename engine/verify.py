@@ -22,7 +22,7 @@ from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
 from engine.execute import execute_statements_in_shadow
 from engine.model.base import ObjectKey
-from engine.model.schema import Schema
+from engine.model.schema import OBJECT_FIELDS, Schema
 from engine.plan.model import Statement
 from engine.plan.planner import objects_differ, plan_statements
 from engine.roles import roles_in
@@ -43,6 +43,8 @@ def schema_differences(
     With `compare_owners` off an owner-only difference is none; cheaper than normalising both
     schemas first (a copy of every owned object, and every key built again).
     """
+    if _same_in_order(actual, expected, compare_owners):
+        return []
     have, want = actual.by_key(), expected.by_key()
     lines: list[str] = []
     for key in sorted(want.keys() - have.keys(), key=_order):
@@ -61,6 +63,20 @@ def schema_differences(
             fields = sorted(f for f in a.keys() | b.keys() if a.get(f) != b.get(f))
             lines.append(f"differs {key}: {', '.join(fields)}")
     return lines
+
+
+def _same_in_order(actual: Schema, expected: Schema, compare_owners: bool) -> bool:
+    """No difference, seen without building a key: the collections pair up object by object
+    (both read from a catalog, so both in key order). False when anything differs or merely
+    sits elsewhere; schema_differences then compares by key."""
+    for field in OBJECT_FIELDS:
+        mine, theirs = getattr(actual, field), getattr(expected, field)
+        if len(mine) != len(theirs):
+            return False
+        for a, b in zip(mine, theirs, strict=True):
+            if objects_differ(a, b, compare_owners):
+                return False
+    return True
 
 
 def _as_rebuildable(schema: Schema) -> Schema:

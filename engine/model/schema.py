@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import threading
 import weakref
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from engine.model.base import Dependency, Model, ObjectKey, SchemaObject
 from engine.model.constraints import Constraint
@@ -23,6 +24,8 @@ from engine.model.triggers import EventTrigger, Trigger
 from engine.model.types import CompositeType, DomainType, EnumType, RangeType
 from engine.model.unmanaged import UnmanagedObject
 from engine.model.views import MaterializedView, View
+
+_T = TypeVar("_T")
 
 # The object collections of a Schema, in the order a reader expects them in `inspect` output.
 OBJECT_FIELDS: tuple[str, ...] = (
@@ -95,12 +98,19 @@ class Schema(Model):
     def _keyed(self) -> dict[ObjectKey, SchemaObject]:
         # Building an ObjectKey is a pydantic validation: at 10,000 tables (~250k objects) the
         # keys cost seconds, and planning and verification ask for them several times.
-        cached = _KEYED.get(id(self))
-        if cached is not None and cached[0]() is self:
-            return cached[1]
-        keyed = {obj.key: obj for obj in self.objects()}
-        _remember(self, keyed)
+        derived = _derived(self)
+        keyed: dict[ObjectKey, SchemaObject] | None = derived.get("keyed")
+        if keyed is None:
+            keyed = derived["keyed"] = {obj.key: obj for obj in self.objects()}
         return keyed
+
+    def memo(self, name: str, compute: Callable[[Schema], _T]) -> _T:
+        """`compute(self)`, computed once per schema (schemas are frozen) under `name`."""
+        derived = _derived(self)
+        if name not in derived:
+            derived[name] = compute(self)
+        value: _T = derived[name]
+        return value
 
     def sorted(self) -> Schema:
         """The same schema with every collection in key order."""
@@ -131,7 +141,17 @@ class Schema(Model):
         the same schema read from two servers (or twice) gives one fingerprint: the shadow
         loads schema/ as its own role, so owners there never match production's. Plans that
         manage ownership still carry every ALTER ... OWNER TO in the plan's own fingerprint.
+
+        Computed once per schema (a second or more at 5,000 tables; planning, verification
+        and the report all ask).
         """
+        derived = _derived(self)
+        fingerprint: str | None = derived.get("fingerprint")
+        if fingerprint is None:
+            fingerprint = derived["fingerprint"] = self._fingerprint()
+        return fingerprint
+
+    def _fingerprint(self) -> str:
         # One model_dump per collection (Rust), each object's dict printed by repr (C; the field
         # order is the class's, so deterministic) and the prints sorted: no per-object Python
         # encoding and no keys, so the digest does not depend on the collections' order.
@@ -158,18 +178,29 @@ class Schema(Model):
         return self.sorted().model_dump_json(by_alias=True, indent=2)
 
 
-# id(schema) -> (weak reference to it, its objects by key). Schemas are frozen, so the mapping
-# never goes stale; the weak reference tells a live entry from a reused id.
-_KEYED: dict[int, tuple[weakref.ref[Schema], dict[ObjectKey, SchemaObject]]] = {}
+# id(schema) -> (weak reference to it, what was computed from it: "keyed", its objects by key;
+# "fingerprint"). Schemas are frozen, so an entry never goes stale; the weak reference tells a
+# live entry from a reused id.
+_DERIVED: dict[int, tuple[weakref.ref[Schema], dict[str, Any]]] = {}
+# Reentrant: a finalizer (_forget) may run on this thread while it holds the lock.
+_DERIVED_LOCK = threading.RLock()
 
 
-def _remember(schema: Schema, keyed: dict[ObjectKey, SchemaObject]) -> None:
+def _derived(schema: Schema) -> dict[str, Any]:
     ident = id(schema)
-    _KEYED[ident] = (weakref.ref(schema), keyed)
-    weakref.finalize(schema, _forget, ident, _KEYED[ident][0])
+    with _DERIVED_LOCK:
+        entry = _DERIVED.get(ident)
+        if entry is not None and entry[0]() is schema:
+            return entry[1]
+        ref = weakref.ref(schema)
+        values: dict[str, Any] = {}
+        _DERIVED[ident] = (ref, values)
+    weakref.finalize(schema, _forget, ident, ref)
+    return values
 
 
 def _forget(ident: int, ref: weakref.ref[Schema]) -> None:
-    entry = _KEYED.get(ident)
-    if entry is not None and entry[0] is ref:
-        del _KEYED[ident]
+    with _DERIVED_LOCK:
+        entry = _DERIVED.get(ident)
+        if entry is not None and entry[0] is ref:
+            del _DERIVED[ident]

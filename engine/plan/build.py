@@ -18,7 +18,7 @@ from engine.diff.context import PlanOptions
 from engine.errors import ConnectionFailed
 from engine.load import LoadedSchema, load_into, parse_schema_dir
 from engine.model.schema import Schema
-from engine.plan.model import Plan, statements_fingerprint
+from engine.plan.model import Plan, Statement, statements_fingerprint
 from engine.plan.planner import plan_statements
 from engine.roles import roles_in
 from engine.shadow import Shadow
@@ -92,8 +92,44 @@ def make_plan(
     `rebuilt`: the current schema being rebuilt in a scratch database (see
     engine.verify.rebuilding_current), started while the desired schema loaded.
     """
-    statements = plan_statements(current, desired, options)
-    source, target = current.fingerprint(), desired.fingerprint()
+    # Both fingerprints (each a pass over every object) are computed on a background thread
+    # while this one plans and verification waits for the shadow.
+    with ThreadPoolExecutor(1, "pgflux-fingerprints") as pool:
+        fingerprints = pool.submit(lambda: (current.fingerprint(), desired.fingerprint()))
+        statements = plan_statements(current, desired, options)
+        problems, verified = _verify(
+            current,
+            desired,
+            statements,
+            shadow=shadow,
+            options=options,
+            excluded_schemas=excluded_schemas,
+            rebuilt=rebuilt,
+        )
+        source, target = fingerprints.result()
+    return Plan(
+        fingerprint=statements_fingerprint(statements, source, target),
+        source_fingerprint=source,
+        target_fingerprint=target,
+        verified=verified,
+        postgres_version=current.server_version_num,
+        statements=tuple(statements),
+        verification_errors=tuple(problems),
+        unmanaged=tuple(sorted(str(u) for u in current.unmanaged)),
+    )
+
+
+def _verify(
+    current: Schema,
+    desired: Schema,
+    statements: list[Statement],
+    *,
+    shadow: Shadow | None,
+    options: PlanOptions,
+    excluded_schemas: Sequence[str],
+    rebuilt: Future[Rebuilt] | None,
+) -> tuple[list[str], bool]:
+    """Verification's problems, and whether the plan verified."""
     problems: list[str] = []
     verified = False
     if shadow is not None:
@@ -113,16 +149,7 @@ def make_plan(
         verified = not problems
     else:
         problems = ["not verified: no shadow database was used"]
-    return Plan(
-        fingerprint=statements_fingerprint(statements, source, target),
-        source_fingerprint=source,
-        target_fingerprint=target,
-        verified=verified,
-        postgres_version=current.server_version_num,
-        statements=tuple(statements),
-        verification_errors=tuple(problems),
-        unmanaged=tuple(sorted(str(u) for u in current.unmanaged)),
-    )
+    return problems, verified
 
 
 def build_plan(

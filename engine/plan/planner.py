@@ -169,7 +169,11 @@ class Planner:
         # only the keys that changed.
         manage = self.options.manage_ownership
         changed = sorted(
-            (k for k, old in cur.items() if k in des and objects_differ(old, des[k], manage)),
+            (
+                k
+                for k, old in cur.items()
+                if (new := des.get(k)) is not None and objects_differ(old, new, manage)
+            ),
             key=_sort_key,
         )
         recreate: set[ObjectKey] = set()

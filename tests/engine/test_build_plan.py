@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
 
 from engine.cli import main
+from engine.errors import ConnectionFailed, SchemaLoadError
 from engine.plan.build import build_plan
 from engine.shadow import EmbeddedCluster, ShadowDatabase
 from tests.engine.convergence import load
@@ -84,3 +86,29 @@ def test_cli_unreachable_production_is_exit_2_without_password(
     err = capsys.readouterr().err
     assert "could not connect to production" in err
     assert "s3cretpw" not in err
+
+
+def _closed_port_dsn() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"host=127.0.0.1 port={port} dbname=prod user=nobody connect_timeout=5"
+
+
+def test_a_schema_error_wins_over_an_unreachable_production(
+    tmp_path: Path, pg_cluster: EmbeddedCluster
+) -> None:
+    # production is inspected while schema/ is parsed: the schema's own error is still the
+    # one reported, as when the parse came first
+    schema_dir = _schema_dir(tmp_path, {"app.sql": "CREATE SCHEMA app;\nCREATE TABLE (;\n"})
+    with pytest.raises(SchemaLoadError) as info:
+        build_plan(schema_dir, _closed_port_dsn(), shadow=pg_cluster)
+    assert "app.sql:2" in str(info.value)
+
+
+def test_an_unreachable_production_is_reported_after_a_good_parse(
+    tmp_path: Path, pg_cluster: EmbeddedCluster
+) -> None:
+    schema_dir = _schema_dir(tmp_path, {"app.sql": "CREATE SCHEMA app;"})
+    with pytest.raises(ConnectionFailed, match="could not inspect production"):
+        build_plan(schema_dir, _closed_port_dsn(), shadow=pg_cluster)

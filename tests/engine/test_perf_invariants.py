@@ -18,8 +18,9 @@ from engine.diff.context import PlanOptions
 from engine.model.base import ObjectKey
 from engine.model.schema import OBJECT_FIELDS, Schema
 from engine.plan.planner import objects_differ, plan_statements
+from engine.roles import _roles_in, roles_in
 from engine.shadow import EmbeddedCluster, ShadowDatabase
-from engine.verify import _BASELINES, rebuilding_current, verify_plan
+from engine.verify import _BASELINES, rebuilding_current, schema_differences, verify_plan
 from tests.engine.convergence import load
 
 MakeDb = Callable[..., ShadowDatabase]
@@ -217,3 +218,34 @@ def test_objects_differ_ignores_owners_and_uncompared_fields(inspected: Schema) 
         column, column.model_copy(update={"not_null": not column.not_null}), False
     )
     assert objects_differ(table, column, manage_ownership=False)
+
+
+def test_fingerprint_and_roles_are_computed_once_and_right(inspected: Schema) -> None:
+    first = inspected.fingerprint()
+    assert inspected.fingerprint() is first
+    assert first == inspected._fingerprint()
+    copy = inspected.model_copy(update={"tables": inspected.tables[1:]})
+    assert copy.fingerprint() != first  # a copy has its own
+    roles = roles_in(inspected, with_owners=True)
+    roles.add("intruder")  # the caller's set is its own
+    assert "intruder" not in roles_in(inspected, with_owners=True)
+    assert roles_in(inspected, with_owners=True) == _roles_in(inspected, True)
+
+
+def test_schema_differences_in_order_and_out_of_order(inspected: Schema) -> None:
+    assert schema_differences(inspected, inspected.model_copy()) == []
+    reordered = inspected.model_copy(
+        update={f: tuple(reversed(getattr(inspected, f))) for f in OBJECT_FIELDS}
+    )
+    assert schema_differences(reordered, inspected) == []
+    table = inspected.tables[0]
+    owned = inspected.model_copy(
+        update={"tables": (table.model_copy(update={"owner": "x"}), *inspected.tables[1:])}
+    )
+    assert schema_differences(owned, inspected, compare_owners=False) == []
+    assert schema_differences(owned, inspected, compare_owners=True) == [
+        f"differs {table.key}: owner"
+    ]
+    assert schema_differences(inspected.model_copy(update={"tables": ()}), inspected)[0] == (
+        f"missing {min((t.key for t in inspected.tables), key=lambda k: k.sort_key)}"
+    )
