@@ -157,7 +157,7 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         ins = r.get("inspect", {})
         lines.append(
             f"| {r['tables']:,} | inspect alone | — | {ins.get('inspect_statements', '—')} | — | "
-            f"— | {_mb(ins.get('rss_self_mb'))} | — | — |"
+            f"— | {_mb(ins.get('rss_inspect_mb', ins.get('rss_self_mb')))} | — | — |"
         )
     errors = [
         f"- {r['tables']:,} {name}: {err}"

@@ -159,6 +159,14 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
 def run_inspect(spec: dict[str, Any]) -> dict[str, Any]:
     """Inspection alone, and its floor: the raw catalog queries without building the model."""
     dsn = spec["current_dsn"]
+    # The model first, so that the process's peak RSS right after it is the model's alone.
+    stats = InspectStats()
+    start = time.perf_counter()
+    schema = inspect_dsn(dsn, stats=stats)
+    inspect = time.perf_counter() - start
+    objects = len(schema.by_key())
+    rss_inspect = _rss_mb(resource.RUSAGE_SELF)
+    del schema
     with psycopg.connect(dsn) as conn:
         version = conn.info.server_version
         families = available_families()
@@ -182,16 +190,13 @@ def run_inspect(spec: dict[str, Any]) -> dict[str, Any]:
                     cur.execute(f"SET LOCAL {name} TO DEFAULT".encode())
                 size += len(str(row[0])) if row and row[0] else 0
         raw = time.perf_counter() - start
-    stats = InspectStats()
-    start = time.perf_counter()
-    schema = inspect_dsn(dsn, stats=stats)
-    inspect = time.perf_counter() - start
     return {
         "raw_queries": raw,
         "raw_json_bytes": size,
         "inspect": inspect,
         "inspect_statements": stats.statements,
-        "objects": len(schema.by_key()),
+        "objects": objects,
+        "rss_inspect_mb": rss_inspect,
     }
 
 

@@ -64,6 +64,11 @@ FAMILY_WEIGHT: dict[str, float] = {
     "triggers": 0.1,
 }
 
+# Families that read the same objects through PostgreSQL's catalog caches, which are per
+# connection: constraints print the indexes of keys, indexes the others, both their tables'
+# columns. One connection for both: 10,000 tables 2.1 s instead of 1.2 + 1.3 s.
+SAME_LANE: tuple[frozenset[str], ...] = (frozenset({"constraints", "indexes"}),)
+
 
 @dataclass
 class InspectStats:
@@ -130,13 +135,26 @@ def query_text(family: str, server_version_num: int) -> str:
 
 
 def assign_lanes(names: Sequence[str], lanes: int) -> list[list[str]]:
-    """Split the families over `lanes` connections: heaviest first, each to the least loaded."""
+    """Split the families over `lanes` connections: heaviest unit first, each to the least
+    loaded lane; families of one SAME_LANE group form one unit."""
+    units: list[list[str]] = []
+    grouped: set[str] = set()
+    for group in SAME_LANE:
+        members = [name for name in names if name in group]
+        if members:
+            units.append(members)
+            grouped.update(members)
+    units.extend([name] for name in names if name not in grouped)
+
+    def weight(unit: list[str]) -> float:
+        return sum(FAMILY_WEIGHT.get(name, 0.1) for name in unit)
+
     loads = [0.0] * lanes
     assigned: list[list[str]] = [[] for _ in range(lanes)]
-    for name in sorted(names, key=lambda n: -FAMILY_WEIGHT.get(n, 0.1)):
+    for unit in sorted(units, key=lambda u: (-weight(u), u)):
         lane = loads.index(min(loads))
-        assigned[lane].append(name)
-        loads[lane] += FAMILY_WEIGHT.get(name, 0.1)
+        assigned[lane].extend(unit)
+        loads[lane] += weight(unit)
     return [lane for lane in assigned if lane]
 
 

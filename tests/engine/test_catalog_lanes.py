@@ -11,6 +11,7 @@ import pytest
 from engine.catalog import InspectStats, inspect_dsn
 from engine.catalog.runner import (
     FAMILY_WEIGHT,
+    SAME_LANE,
     _export_snapshot,
     _run_lane,
     assign_lanes,
@@ -99,10 +100,14 @@ def test_a_server_error_in_a_helper_lane_is_raised(db: ShadowDatabase) -> None:
 
 def test_lanes_take_every_family_once_heaviest_spread() -> None:
     names = available_families()
+    grouped = set().union(*SAME_LANE)
+    units = len(SAME_LANE) + len([n for n in names if n not in grouped])
     for count in (1, 2, 3, len(names) + 5):
         lanes = assign_lanes(names, count)
         assert sorted(n for lane in lanes for n in lane) == sorted(names)
-        assert len(lanes) == min(count, len(names))
+        assert len(lanes) == min(count, units)
+        for group in SAME_LANE:
+            assert sum(1 for lane in lanes if group & set(lane)) == 1
     heavy = sorted(FAMILY_WEIGHT, key=lambda n: -FAMILY_WEIGHT[n])[:2]
     two = assign_lanes(names, 2)
     # the two heaviest families run side by side, not one after the other
