@@ -46,6 +46,7 @@ from engine.sqlsplit import (
     split_statements,
     statement_node,
 )
+from engine.sqltext import do_blocks
 from engine.watchdog import StatementWatchdog
 
 DEFAULT_SCHEMA = "public"
@@ -719,15 +720,22 @@ class _Runner:
         """Send `batch` as one message; False when it must run again statement by statement
         (it was rolled back to the savepoint)."""
         first_file = self._previous_file
-        parts = [_NEXT_SAVEPOINT]
+        texts: list[str] = []
         for index in batch:
             statement = self._statements[index]
             if self._file_switch(statement):
-                parts.append(b"RESET search_path")
-            parts.append(statement.sql.encode("utf-8"))
-        # a newline before each ";": a statement may end in a -- comment
-        message = b"\n;\n".join(parts)
+                texts.append("RESET search_path")
+            texts.append(statement.sql)
         lexing = self._conn.info.parameter_status(_LEXING_SETTING)
+        # A statement that ends its batch (it returns rows, changes settings or runs user code)
+        # is sent as itself; the rest run in DO blocks (engine.sqltext.do_blocks: why), whose
+        # literals need standard_conforming_strings on. A batch that fails either way is run
+        # again one statement at a time, exactly as before.
+        tail = [texts.pop()] if self._statements[batch[-1]].kind in _ENDS_BATCH else []
+        if lexing == "on":
+            texts = do_blocks(texts)
+        # a newline before each ";": a statement may end in a -- comment
+        message = b"\n;\n".join([_NEXT_SAVEPOINT, *(t.encode("utf-8") for t in texts + tail)])
         self._watchdog.arm()
         try:
             self._cur.execute(message)

@@ -7,9 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
-from engine import load
+from engine import load, sqltext
 from engine.errors import SchemaLoadError
 from engine.load import load_into, parse_schema_dir
 from engine.shadow import ShadowDatabase
@@ -123,3 +124,55 @@ def test_a_slow_batch_of_quick_statements_is_not_cancelled(
     assert run_sql(
         db.admin_dsn, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'public.t'::regclass"
     ) == [(3,)]
+
+
+def test_statements_run_in_do_blocks_keep_their_text(
+    tmp_path: Path,
+    db: ShadowDatabase,
+    run_sql: RunSql,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # quotes, backslashes (literal under standard_conforming_strings), the block's own
+    # dollar tag inside a function body, a trailing comment, and more statements than a block
+    monkeypatch.setattr(sqltext, "DO_BLOCK_STATEMENTS", 3)
+    sent: list[bytes] = []
+    real_execute = psycopg.Cursor.execute
+
+    def spy(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(query, bytes):
+            sent.append(query)
+        return real_execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", spy)
+    body = "BEGIN RETURN 'it''s $pgflux$ a \\ path'; END"
+    schema = write_tree(
+        tmp_path,
+        {
+            "a.sql": "CREATE SCHEMA app;\n"
+            "CREATE TABLE app.t (x text DEFAULT 'don''t \\n');\n"
+            "COMMENT ON TABLE app.t IS 'it''s a \\ backslash'; -- trailing\n"
+            f"CREATE FUNCTION app.f() RETURNS text LANGUAGE plpgsql AS $body${body}$body$;\n"
+            "CREATE TABLE app.u (y int);\nCREATE TABLE app.w (z int)\n-- no semicolon\n",
+        },
+    )
+    load_into(db.dsn, parse_schema_dir(schema))
+    assert any(b"DO $pgflux1$" in message for message in sent)  # its tag was in a body
+    assert sum(message.count(b"\nEXECUTE ") for message in sent) == 6
+    assert run_sql(db.admin_dsn, "SELECT obj_description('app.t'::regclass)") == [
+        ("it's a \\ backslash",)
+    ]
+    assert run_sql(db.admin_dsn, "SELECT app.f()") == [("it's $pgflux$ a \\ path",)]
+    assert _defaults(run_sql, db.admin_dsn) == [("t", "'don''t \\n'::text")]
+    tables = run_sql(db.admin_dsn, "SELECT count(*) FROM pg_tables WHERE schemaname = 'app'")
+    assert tables == [(3,)]
+
+
+def test_do_blocks_split_and_pick_a_free_tag() -> None:
+    statements = [f"SELECT {i}" for i in range(sqltext.DO_BLOCK_STATEMENTS * 2 + 1)]
+    blocks = sqltext.do_blocks(statements)
+    assert len(blocks) == 3
+    assert blocks[-1] == statements[-1]  # a block of one is the statement itself
+    assert blocks[0].startswith("DO $pgflux$BEGIN\nEXECUTE 'SELECT 0';\n")
+    assert sqltext.do_blocks(["SELECT '$pgflux$'", "SELECT '$pgflux1$'"])[0].startswith(
+        "DO $pgflux2$"
+    )
