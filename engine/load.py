@@ -16,12 +16,12 @@ Unqualified names resolve to the first schema of the latest ``SET search_path`` 
 the same file, else ``public``.
 
 Execution. All statements run in ONE transaction as the loader role, sent in batches of
-consecutive statements (one round trip each) behind a savepoint. A batch that fails is rolled
-back to its savepoint and run again one statement at a time, so that a server error maps back
-to its statement and, through the server's error position, to a line and column, exactly as
-if every statement had been sent on its own. ``search_path`` is reset at every file boundary,
-so a ``SET search_path`` in one file never leaks into the next one (the same scoping the object
-locations use).
+consecutive statements (one round trip each, in DO blocks). When a batch fails the transaction
+is rolled back, the batches before it run again, and then that batch one statement at a time,
+so that a server error maps back to its statement and, through the server's error position, to
+a line and column, exactly as if every statement had been sent on its own. ``search_path`` is
+reset at every file boundary, so a ``SET search_path`` in one file never leaks into the next one
+(the same scoping the object locations use).
 """
 
 from __future__ import annotations
@@ -629,10 +629,8 @@ def load_into(dsn: str, loaded: LoadedSchema, *, statement_timeout_ms: int = 60_
 
 # Statements sent in one round trip (one simple-query message), at most so many and so big.
 # At 5,000 tables (35,000 statements) one message each cost 4.2 s of client CPU and as many
-# round trips; in batches, 0.25 s and 170 messages. Each batch has its savepoint, and ending a
-# subtransaction costs the server time in proportion to the locks and cache entries the load
-# holds so far: at 10,000 tables (70,000 statements, tmpfs) 500 a batch loaded in 44-46 s, 4,000
-# a batch in 39 s; 2,000 keeps most of that and a failing batch's rerun short.
+# round trips; in batches, 0.25 s and 170 messages. 2,000 a batch keeps a failing batch's
+# statement-by-statement rerun short.
 _BATCH_STATEMENTS = 2000
 _BATCH_BYTES = 4 << 20
 
@@ -662,10 +660,6 @@ _ENDS_BATCH = frozenset(
 # again statement by statement, whatever changed it.
 _LEXING_SETTING = "standard_conforming_strings"
 
-_SAVEPOINT = b"SAVEPOINT pgflux_load"
-_NEXT_SAVEPOINT = b"RELEASE SAVEPOINT pgflux_load;\nSAVEPOINT pgflux_load"
-_ROLLBACK_TO_SAVEPOINT = b"ROLLBACK TO SAVEPOINT pgflux_load"
-
 
 def _batches(statements: tuple[LoadedStatement, ...]) -> Iterator[range]:
     """Consecutive runs of statement indexes, each sent as one message."""
@@ -684,10 +678,15 @@ def _batches(statements: tuple[LoadedStatement, ...]) -> Iterator[range]:
 
 
 class _Runner:
-    """Runs the statements of one load on one connection, in batches; a batch that fails is
-    rolled back to its savepoint and run again one statement at a time, so that the error is
-    the failing statement's own, mapped to its file:line:col exactly as if every statement had
-    been sent on its own."""
+    """Runs the statements of one load on one connection, in batches. A batch that fails (or
+    during which the lexing setting changed) makes the runner roll the whole transaction back,
+    run the batches before it again, and then that batch one statement at a time, so that the
+    error is the failing statement's own, mapped to its file:line:col exactly as if every
+    statement had been sent on its own.
+
+    No savepoint per batch, which would have made that rollback cheaper: every statement that
+    runs inside a subtransaction costs the server more (10,000 tables as a non-superuser: 53 s
+    in savepoint batches, 39 s without), and only a load that fails pays for the replay."""
 
     def __init__(
         self,
@@ -696,12 +695,14 @@ class _Runner:
         watchdog: StatementWatchdog,
         loaded: LoadedSchema,
         fail: Callable[[psycopg.Error, int], SchemaLoadError],
+        begin: Callable[[], None],
     ) -> None:
         self._conn = conn
         self._cur = cur
         self._watchdog = watchdog
         self._statements = loaded.statements
         self._fail = fail
+        self._begin = begin
         self._previous_file: str | None = None
 
     def _file_switch(self, statement: LoadedStatement) -> bool:
@@ -711,14 +712,31 @@ class _Runner:
         return switch
 
     def run(self) -> None:
-        self._cur.execute(_SAVEPOINT)
-        for batch in _batches(self._statements):
-            if len(batch) == 1 or not self._batch(batch):
+        self._begin()
+        batches = list(_batches(self._statements))
+        for number, batch in enumerate(batches):
+            if len(batch) == 1:
                 self._one_by_one(batch)
+            elif not self._batch(batch):
+                self._replay(batches[:number])
+                self._one_by_one(batch)
+
+    def _replay(self, done: list[range]) -> None:
+        """Roll back, and run the batches that succeeded again (the same statements in the same
+        order give the same state)."""
+        try:
+            self._conn.rollback()
+        except psycopg.Error as exc:  # the connection is gone: no statement to blame
+            raise self._fail(exc, done[-1][-1] if done else 0) from exc
+        self._previous_file = None
+        self._begin()
+        for batch in done:
+            if len(batch) == 1 or not self._batch(batch):
+                self._one_by_one(batch)  # it ran before: this raises only for a broken server
 
     def _batch(self, batch: range) -> bool:
         """Send `batch` as one message; False when it must run again statement by statement
-        (it was rolled back to the savepoint)."""
+        (the transaction is then aborted or holds the batch's work: `_replay` undoes it)."""
         first_file = self._previous_file
         texts: list[str] = []
         for index in batch:
@@ -729,13 +747,12 @@ class _Runner:
         lexing = self._conn.info.parameter_status(_LEXING_SETTING)
         # A statement that ends its batch (it returns rows, changes settings or runs user code)
         # is sent as itself; the rest run in DO blocks (engine.sqltext.do_blocks: why), whose
-        # literals need standard_conforming_strings on. A batch that fails either way is run
-        # again one statement at a time, exactly as before.
+        # literals need standard_conforming_strings on.
         tail = [texts.pop()] if self._statements[batch[-1]].kind in _ENDS_BATCH else []
         if lexing == "on":
             texts = do_blocks(texts)
         # a newline before each ";": a statement may end in a -- comment
-        message = b"\n;\n".join([_NEXT_SAVEPOINT, *(t.encode("utf-8") for t in texts + tail)])
+        message = "\n;\n".join(texts + tail).encode("utf-8")
         self._watchdog.arm()
         try:
             self._cur.execute(message)
@@ -745,10 +762,6 @@ class _Runner:
         finally:
             self._watchdog.disarm()
         if not done:
-            try:
-                self._cur.execute(_ROLLBACK_TO_SAVEPOINT)
-            except psycopg.Error as exc:  # the connection is gone: no statement to blame
-                raise self._fail(exc, batch[0]) from exc
             self._previous_file = first_file
         return done
 
@@ -773,18 +786,22 @@ def _run(
     statement_timeout_ms: int,
 ) -> None:
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT set_config('statement_timeout', %s, true),"
-            " set_config('check_function_bodies', 'on', true)",
-            (str(statement_timeout_ms),),
-        )
+
+        def begin() -> None:
+            # the transaction's own settings (set again after a rollback)
+            cur.execute(
+                "SELECT set_config('statement_timeout', %s, true),"
+                " set_config('check_function_bodies', 'on', true)",
+                (str(statement_timeout_ms),),
+            )
+
         limit_s = statement_timeout_ms / 1000 + _CLIENT_CANCEL_GRACE_S
         with StatementWatchdog(conn, limit_s if statement_timeout_ms > 0 else None) as watchdog:
 
             def fail(exc: psycopg.Error, index: int) -> SchemaLoadError:
                 return _server_error(exc, loaded, index, sources, statement_timeout_ms)
 
-            _Runner(conn, cur, watchdog, loaded, fail).run()
+            _Runner(conn, cur, watchdog, loaded, fail, begin).run()
 
 
 def _server_error(

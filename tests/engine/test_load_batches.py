@@ -176,3 +176,53 @@ def test_do_blocks_split_and_pick_a_free_tag() -> None:
     assert sqltext.do_blocks(["SELECT '$pgflux$'", "SELECT '$pgflux1$'"])[0].startswith(
         "DO $pgflux2$"
     )
+
+
+def test_a_failing_batch_after_good_ones_replays_them_and_blames_its_statement(
+    tmp_path: Path, db: ShadowDatabase, run_sql: RunSql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(load, "_BATCH_STATEMENTS", 3)
+    sent: list[bytes] = []
+    real_execute = psycopg.Cursor.execute
+
+    def spy(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(query, bytes):
+            sent.append(query)
+        return real_execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", spy)
+    tables = "".join(f"CREATE TABLE t{i} (x int);\n" for i in range(10))
+    schema = write_tree(
+        tmp_path, {"a.sql": tables + "CREATE VIEW v AS SELECT nope FROM t3;\nCREATE TABLE z ();\n"}
+    )
+    with pytest.raises(SchemaLoadError) as info:
+        load_into(db.dsn, parse_schema_dir(schema))
+    assert (info.value.file, info.value.line, info.value.column) == ("schema/a.sql", 11, 25)
+    # the first three batches ran twice (before the failure, and replayed after the rollback);
+    # the failing batch ran once whole and then one statement at a time
+    assert sum(b"CREATE TABLE t0 " in message for message in sent) == 2
+    assert sum(b"CREATE TABLE t8 " in message for message in sent) == 2
+    assert sum(b"CREATE TABLE t9 " in message for message in sent) == 2  # batch 4, whole + alone
+    assert sum(b"CREATE TABLE z" in message for message in sent) == 1  # never alone
+    assert run_sql(db.admin_dsn, "SELECT to_regclass('public.t0') IS NULL") == [(True,)]
+
+
+def test_a_lexing_change_in_a_later_batch_is_replayed(
+    tmp_path: Path, db: ShadowDatabase, run_sql: RunSql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(load, "_BATCH_STATEMENTS", 2)
+    schema = write_tree(
+        tmp_path,
+        {
+            "a.sql": "CREATE TABLE t (a int);\nCREATE TABLE s (b text DEFAULT 'p\\\\q');\n"
+            "INSERT INTO t VALUES (1);\n"
+            "CREATE FUNCTION f(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN\n"
+            "  PERFORM set_config('standard_conforming_strings', 'off', false); RETURN $1;\n"
+            "END $$;\n"
+            "ALTER TABLE t ADD CONSTRAINT positive CHECK (f(a) > 0);\n"
+            "CREATE TABLE u (b text DEFAULT 'x\\\\y');\n"
+        },
+    )
+    load_into(db.dsn, parse_schema_dir(schema))
+    assert _defaults(run_sql, db.admin_dsn) == [("s", "'p\\\\q'::text"), ("u", "'x\\y'::text")]
+    assert run_sql(db.admin_dsn, "SELECT count(*) FROM t") == [(1,)]
