@@ -126,24 +126,31 @@ def test_a_slow_batch_of_quick_statements_is_not_cancelled(
     ) == [(3,)]
 
 
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every message the load sends (bytes queries), in order."""
+    messages: list[bytes] = []
+    real_execute = psycopg.Cursor.execute
+
+    def spy(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(query, bytes):
+            messages.append(query)
+        return real_execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", spy)
+    return messages
+
+
 def test_statements_run_in_do_blocks_keep_their_text(
     tmp_path: Path,
     db: ShadowDatabase,
     run_sql: RunSql,
     monkeypatch: pytest.MonkeyPatch,
+    sent: list[bytes],
 ) -> None:
     # quotes, backslashes (literal under standard_conforming_strings), the block's own
     # dollar tag inside a function body, a trailing comment, and more statements than a block
     monkeypatch.setattr(sqltext, "DO_BLOCK_STATEMENTS", 3)
-    sent: list[bytes] = []
-    real_execute = psycopg.Cursor.execute
-
-    def spy(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(query, bytes):
-            sent.append(query)
-        return real_execute(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", spy)
     body = "BEGIN RETURN 'it''s $pgflux$ a \\ path'; END"
     schema = write_tree(
         tmp_path,
@@ -179,18 +186,13 @@ def test_do_blocks_split_and_pick_a_free_tag() -> None:
 
 
 def test_a_failing_batch_after_good_ones_replays_them_and_blames_its_statement(
-    tmp_path: Path, db: ShadowDatabase, run_sql: RunSql, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    db: ShadowDatabase,
+    run_sql: RunSql,
+    monkeypatch: pytest.MonkeyPatch,
+    sent: list[bytes],
 ) -> None:
     monkeypatch.setattr(load, "_BATCH_STATEMENTS", 3)
-    sent: list[bytes] = []
-    real_execute = psycopg.Cursor.execute
-
-    def spy(self: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(query, bytes):
-            sent.append(query)
-        return real_execute(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", spy)
     tables = "".join(f"CREATE TABLE t{i} (x int);\n" for i in range(10))
     schema = write_tree(
         tmp_path, {"a.sql": tables + "CREATE VIEW v AS SELECT nope FROM t3;\nCREATE TABLE z ();\n"}
