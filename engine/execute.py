@@ -18,7 +18,6 @@ from typing import Any
 import psycopg
 
 from engine.plan.model import Statement
-from engine.sqltext import do_blocks
 
 
 @dataclass(frozen=True)
@@ -136,19 +135,16 @@ def _batches(
         yield tuple(batch)
 
 
-def _batch_message(batch: tuple[Statement, ...], *, in_do_block: bool) -> bytes:
+def _batch_message(batch: tuple[Statement, ...]) -> bytes:
     """One message: the batch's statements under the loosest timeouts any of them has (a
-    statement_timeout of 0, no limit, wins), so none runs under a tighter limit than its own;
-    `in_do_block`: the statements in DO blocks (engine.sqltext.do_blocks: why), whose time
-    counts against that limit as one statement each."""
+    statement_timeout of 0, no limit, wins), so none runs under a tighter limit than its own."""
     lock_ms = max(int(s.lock_timeout_ms) for s in batch)
     timeouts = [int(s.statement_timeout_ms) for s in batch]
     statement_ms = 0 if 0 in timeouts else max(timeouts)
-    texts = [s.sql for s in batch]
     parts = [
         f"SET LOCAL lock_timeout = {lock_ms}",
         f"SET LOCAL statement_timeout = {statement_ms}",
-        *(do_blocks(texts) if in_do_block else texts),
+        *(s.sql for s in batch),
     ]
     # a newline before each ";": SQL may end in a -- comment
     return "\n;\n".join(parts).encode()
@@ -159,8 +155,7 @@ def _execute_batched(conn: psycopg.Connection[Any], group: StatementGroup) -> No
         cur.execute("SET LOCAL check_function_bodies = off")
         lexing = conn.info.parameter_status(_LEXING_SETTING)
         for batch in _batches(group.statements):
-            # the DO block's literals need standard_conforming_strings on
-            cur.execute(_batch_message(batch, in_do_block=lexing == "on"))
+            cur.execute(_batch_message(batch))
             if conn.info.parameter_status(_LEXING_SETTING) != lexing:
                 raise _RunAgain
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Sequence
+from typing import Any
 
 import psycopg
 
+from engine import dsn as dsnlib
 from engine.catalog.runner import InspectStats, run_catalog_queries
 from engine.model.schema import Schema
+
+log = logging.getLogger("engine.catalog")
 
 # Two: the server's share of inspection splits over both cores of a small runner, and a
 # production server gives the inspection one more (read-only, short) connection.
@@ -25,11 +30,23 @@ def inspect_dsn(
     """Connect, inspect in one read-only snapshot, disconnect.
 
     `connections` (2 by default) share the work; the extra ones import the first one's
-    snapshot, so the picture is still one snapshot. With 1 only the first is opened.
+    snapshot, so the picture is still one snapshot. With 1 only the first is opened; an extra
+    connection the server refuses (a connection limit) is done without, with a warning.
     """
     with contextlib.ExitStack() as stack:
         conn = stack.enter_context(psycopg.connect(dsn))
-        helpers = [stack.enter_context(psycopg.connect(dsn)) for _ in range(connections - 1)]
+        helpers: list[psycopg.Connection[Any]] = []
+        for _ in range(connections - 1):
+            try:
+                helpers.append(stack.enter_context(psycopg.connect(dsn)))
+            except psycopg.OperationalError as exc:
+                # a connection limit (role or server): the connections there are do it all
+                log.warning(
+                    "inspection continues on %d connection(s): another was refused (%s)",
+                    len(helpers) + 1,
+                    dsnlib.scrub(str(exc).strip(), dsn) or type(exc).__name__,
+                )
+                break
         return run_catalog_queries(
             conn, excluded_schemas=excluded_schemas, stats=stats, helpers=helpers
         )

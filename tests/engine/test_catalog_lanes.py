@@ -3,10 +3,14 @@ of them, errors raised in the caller, and the families spread over the lanes."""
 
 from __future__ import annotations
 
+import logging
 import queue
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from engine.catalog import InspectStats, inspect_dsn
 from engine.catalog.runner import (
@@ -112,3 +116,21 @@ def test_lanes_take_every_family_once_heaviest_spread() -> None:
     two = assign_lanes(names, 2)
     # the two heaviest families run side by side, not one after the other
     assert not any(set(heavy) <= set(lane) for lane in two)
+
+
+def test_a_refused_second_connection_leaves_inspection_on_one(
+    db: ShadowDatabase,
+    run_sql: Callable[..., list[tuple[Any, ...]]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    load(db.admin_dsn, SCHEMA)
+    role = f"one_conn_{db.name}"[:60]
+    run_sql(db.admin_dsn, f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1')
+    dsn = make_conninfo(db.admin_dsn, user=role)
+    try:
+        with caplog.at_level(logging.WARNING, logger="engine.catalog"):
+            limited = inspect_dsn(dsn, connections=2)
+        assert "inspection continues on 1 connection(s)" in caplog.text
+        assert limited.to_json() == inspect_dsn(db.admin_dsn, connections=1).to_json()
+    finally:
+        run_sql(db.admin_dsn, f'DROP ROLE "{role}"')

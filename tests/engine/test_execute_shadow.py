@@ -89,15 +89,12 @@ def test_batches_run_under_the_loosest_timeouts() -> None:
         _st("SELECT 1", lock_timeout_ms=100, statement_timeout_ms=5_000),
         _st("SELECT 2", lock_timeout_ms=3_000, statement_timeout_ms=1_000),
     )
-    message = execute._batch_message(batch, in_do_block=False).decode()
+    message = execute._batch_message(batch).decode()
     assert message.startswith(
         "SET LOCAL lock_timeout = 3000\n;\nSET LOCAL statement_timeout = 5000\n;\n"
     )
     unbounded = (*batch, _st("SELECT 3", statement_timeout_ms=0))
-    assert (
-        "SET LOCAL statement_timeout = 0\n"
-        in execute._batch_message(unbounded, in_do_block=True).decode()
-    )
+    assert "SET LOCAL statement_timeout = 0\n" in execute._batch_message(unbounded).decode()
 
 
 def test_a_change_of_lexing_runs_the_group_again(db: ShadowDatabase, run_sql: RunSql) -> None:
