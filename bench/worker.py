@@ -107,12 +107,12 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
                     desired = inspect_dsn(
                         target.admin_dsn, excluded_schemas=excluded, stats=des_stats
                     )
+            with phase("diff + plan"):
+                statements = plan_statements(current, desired, options)
             # As engine.plan.build.make_plan does: the fingerprints on a background thread
-            # while the plan is made and verified ("render" includes waiting for them).
+            # while the plan is verified ("render" includes waiting for them).
             with ThreadPoolExecutor(1) as pool:
                 fingerprints = pool.submit(lambda: (current.fingerprint(), desired.fingerprint()))
-                with phase("diff + plan"):
-                    statements = plan_statements(current, desired, options)
                 with phase("verify"):
                     problems = (
                         verify_plan(

@@ -178,4 +178,6 @@ def filter_schema(schema: Schema, objects: ObjectFilter) -> Schema:
     update = {f: tuple(o for o in getattr(schema, f) if keep(o)) for f in OBJECT_FIELDS}
     kept = {o.key for f in OBJECT_FIELDS for o in update[f]}
     deps = tuple(d for d in schema.dependencies if d.dependent in kept and d.referenced in kept)
-    return schema.model_copy(update=update | {"dependencies": deps})
+    filtered = schema.model_copy(update=update | {"dependencies": deps})
+    # Leaving objects out keeps the order the planner relies on.
+    return filtered.mark_ordered() if schema.is_ordered else filtered

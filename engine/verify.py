@@ -22,9 +22,10 @@ from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
 from engine.execute import execute_statements_in_shadow
 from engine.model.base import ObjectKey
-from engine.model.schema import OBJECT_FIELDS, Schema
+from engine.model.schema import Schema
+from engine.plan.changes import compare_schemas
 from engine.plan.model import Statement
-from engine.plan.planner import objects_differ, plan_statements
+from engine.plan.planner import plan_statements
 from engine.roles import roles_in
 from engine.shadow import Shadow, ShadowDatabase
 
@@ -40,22 +41,18 @@ def schema_differences(
 ) -> list[str]:
     """What differs, one line per object: `missing table public.t`, `extra ...`, `differs ...`.
 
-    With `compare_owners` off an owner-only difference is none; cheaper than normalising both
-    schemas first (a copy of every owned object, and every key built again).
+    With `compare_owners` off an owner-only difference is none. Both schemas are walked side by
+    side in key order (engine.plan.changes): keys are built only for what differs.
     """
-    if _same_in_order(actual, expected, compare_owners):
-        return []
-    have, want = actual.by_key(), expected.by_key()
+    changes = compare_schemas(actual, expected, compare_owners)
     lines: list[str] = []
-    for key in sorted(want.keys() - have.keys(), key=_order):
+    for key in sorted(changes.added, key=_order):
         lines.append(f"missing {key}")
-    for key in sorted(have.keys() - want.keys(), key=_order):
+    for key in sorted(changes.removed, key=_order):
         lines.append(f"unexpected {key}")
-    differing = [
-        k for k, obj in have.items() if k in want and objects_differ(obj, want[k], compare_owners)
-    ]
-    for key in sorted(differing, key=_order):
-        a, b = have[key].compared(), want[key].compared()
+    for key in sorted(changes.changed, key=_order):
+        old, new = changes.changed[key]
+        a, b = old.compared(), new.compared()
         if not compare_owners:
             a.pop("owner", None)
             b.pop("owner", None)
@@ -65,26 +62,12 @@ def schema_differences(
     return lines
 
 
-def _same_in_order(actual: Schema, expected: Schema, compare_owners: bool) -> bool:
-    """No difference, seen without building a key: the collections pair up object by object
-    (both read from a catalog, so both in key order). False when anything differs or merely
-    sits elsewhere; schema_differences then compares by key."""
-    for field in OBJECT_FIELDS:
-        mine, theirs = getattr(actual, field), getattr(expected, field)
-        if len(mine) != len(theirs):
-            return False
-        for a, b in zip(mine, theirs, strict=True):
-            if objects_differ(a, b, compare_owners):
-                return False
-    return True
-
-
 def _as_rebuildable(schema: Schema) -> Schema:
     """An INVALID index (a failed concurrent build) cannot be rebuilt as such in the shadow: the
     rebuild is compared with it as valid; the plan's own DROP + CREATE then runs on that copy."""
     if all(index.valid for index in schema.indexes):
         return schema
-    return schema.model_copy(
+    rebuildable = schema.model_copy(
         update={
             "indexes": tuple(
                 index if index.valid else index.model_copy(update={"valid": True})
@@ -92,6 +75,7 @@ def _as_rebuildable(schema: Schema) -> Schema:
             )
         }
     )
+    return rebuildable.mark_ordered() if schema.is_ordered else rebuildable
 
 
 # The model of a fresh, empty scratch database: the same for every scratch database of one shadow

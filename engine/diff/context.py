@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.model.base import ObjectKey, SchemaObject
+from engine.model.base import ObjectKey
 from engine.model.schema import Schema
 from engine.model.tables import Column, Table, TableStats
+from engine.plan.index import Dependencies, ObjectIndex
 from engine.plan.model import Hazard, HazardCode, Severity
 
 GIB = 1024**3
@@ -35,15 +36,6 @@ def format_bytes(size: int) -> str:
     raise AssertionError("unreachable")
 
 
-def _columns_by_table(schema: Schema) -> dict[tuple[str, str], list[Column]]:
-    index: dict[tuple[str, str], list[Column]] = {}
-    for column in schema.columns:
-        index.setdefault((column.schema_, column.table), []).append(column)
-    for columns in index.values():
-        columns.sort(key=lambda c: c.position)
-    return index
-
-
 @dataclass
 class PlanContext:
     current: Schema
@@ -53,10 +45,13 @@ class PlanContext:
     rebuilt: set[ObjectKey] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.current_objects: dict[ObjectKey, SchemaObject] = self.current.by_key()
-        self.desired_objects: dict[ObjectKey, SchemaObject] = self.desired.by_key()
-        self._current_columns = _columns_by_table(self.current)
-        self._desired_columns = _columns_by_table(self.desired)
+        # Both schemas in key order: objects are looked up by binary search, not keyed in bulk.
+        self.current = self.current.ordered()
+        self.desired = self.desired.ordered()
+        self.current_objects = ObjectIndex(self.current)
+        self.desired_objects = ObjectIndex(self.desired)
+        self.current_deps = Dependencies(self.current_objects)
+        self.desired_deps = Dependencies(self.desired_objects)
 
     def existed(self, key: ObjectKey) -> bool:
         """Is the object there, with its data, before this plan runs (and not rebuilt by it)?"""
@@ -74,9 +69,9 @@ class PlanContext:
         return obj.stats if isinstance(obj, Table) else None
 
     def columns_of(self, schema: str, table: str, *, desired: bool = True) -> list[Column]:
-        """The table's columns in position order (indexed once per side: no scan per table)."""
-        index = self._desired_columns if desired else self._current_columns
-        return index.get((schema, table), [])
+        """The table's columns in position order."""
+        objects = self.desired_objects if desired else self.current_objects
+        return objects.columns_of(schema, table)
 
     def hazard(
         self,

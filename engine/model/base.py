@@ -142,6 +142,9 @@ class SchemaObject(Model):
     key_attrs: ClassVar[KeyAttrs | None] = None
     # Fields carried for ordering or reporting that never make two objects differ.
     not_compared: ClassVar[frozenset[str]] = frozenset()
+    # The kinds of key `implied_deps` can return: finding what depends on a dropped object
+    # scans only the collections that can imply a dependency on its kind.
+    implies: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def key(self) -> ObjectKey:

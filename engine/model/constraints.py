@@ -50,6 +50,7 @@ class Constraint(SchemaObject, TableScoped, Commented):
     deferred: bool = False
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
+    implies: ClassVar[frozenset[str]] = frozenset({"table"})  # its table; a foreign key's target
 
     @property
     def table_key(self) -> ObjectKey:

@@ -38,6 +38,7 @@ class ForeignDataWrapper(SchemaObject, Commented, Owned, Granted):
 
 class ForeignServer(SchemaObject, Commented, Owned, Granted):
     kind: ClassVar[str] = "server"
+    implies: ClassVar[frozenset[str]] = frozenset({"fdw"})
     name: str
     fdw: str
     type: str | None = None
@@ -62,6 +63,7 @@ class UserMapping(SchemaObject):
     """
 
     kind: ClassVar[str] = "user_mapping"
+    implies: ClassVar[frozenset[str]] = frozenset({"server"})
     server: str
     user: str  # role name or PUBLIC
     # None: the inspecting role may not see them (pg_user_mappings hides other roles' options

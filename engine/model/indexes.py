@@ -49,6 +49,7 @@ class Index(SchemaObject, Commented):
     partitions: tuple[PartitionIndex, ...] = ()
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
+    implies: ClassVar[frozenset[str]] = frozenset({"table", "matview"})
 
     @property
     def relation_key(self) -> ObjectKey:

@@ -30,6 +30,7 @@ class Namespace(SchemaObject, Commented, Owned, Granted):
 
 class Extension(SchemaObject, Commented):
     kind: ClassVar[str] = "extension"
+    implies: ClassVar[frozenset[str]] = frozenset({"schema"})
     name: str
     version: str
     schema_: SchemaName  # the schema it was installed into
@@ -44,6 +45,7 @@ class Collation(SchemaObject, Commented, Owned):
     """A user-defined collation; any change of its definition means drop and create."""
 
     kind: ClassVar[str] = "collation"
+    implies: ClassVar[frozenset[str]] = frozenset({"schema"})
     not_compared: ClassVar[frozenset[str]] = frozenset({"version"})
     schema_: SchemaName
     name: str

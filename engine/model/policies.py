@@ -43,6 +43,7 @@ class Policy(SchemaObject, TableScoped, Commented):
         return tuple(sorted(set(value)))
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
+    implies: ClassVar[frozenset[str]] = frozenset({"table"})
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (relation_key("table", self.schema_, self.table),)

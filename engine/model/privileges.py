@@ -22,6 +22,7 @@ class DefaultPrivilege(SchemaObject):
     """
 
     kind: ClassVar[str] = "default_privilege"
+    implies: ClassVar[frozenset[str]] = frozenset({"schema"})
     not_compared: ClassVar[frozenset[str]] = frozenset({"baseline"})
     role: str  # FOR ROLE
     in_schema: str | None = None  # IN SCHEMA, None for database-wide

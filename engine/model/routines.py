@@ -33,6 +33,7 @@ class Routine(SchemaObject, Commented, Owned, Granted):
     """
 
     kind: ClassVar[str] = "function"
+    implies: ClassVar[frozenset[str]] = frozenset({"schema"})
     routine_kind: Literal["function", "procedure", "aggregate"] = "function"
     schema_: SchemaName
     name: str

@@ -104,6 +104,14 @@ class Schema(Model):
             keyed = derived["keyed"] = {obj.key: obj for obj in self.objects()}
         return keyed
 
+    def remember_keys(self, keyed: dict[ObjectKey, SchemaObject]) -> dict[ObjectKey, SchemaObject]:
+        """Keep `keyed` (every object of this schema by key, built elsewhere) as by_key's."""
+        derived = _derived(self)
+        if "keyed" not in derived:
+            derived["keyed"] = keyed
+        result: dict[ObjectKey, SchemaObject] = derived["keyed"]
+        return result
+
     def memo(self, name: str, compute: Callable[[Schema], _T]) -> _T:
         """`compute(self)`, computed once per schema (schemas are frozen) under `name`."""
         derived = _derived(self)
@@ -132,7 +140,25 @@ class Schema(Model):
         )
         # The keys are not remembered here: `inspect` alone never needs them again, and at
         # 10,000 tables they hold ~130 MB; by_key() builds and keeps them on first use.
-        return self.model_copy(update=update)
+        result = self.model_copy(update=update)
+        _derived(result)["ordered"] = True
+        return result
+
+    def ordered(self) -> Schema:
+        """This schema if its collections and dependencies are known to be in key order (it
+        came from `sorted()`, as every inspected schema does), else a sorted copy: the planner
+        looks objects up by binary search instead of keying all of them."""
+        return self if self.is_ordered else self.sorted()
+
+    @property
+    def is_ordered(self) -> bool:
+        return bool(_derived(self).get("ordered"))
+
+    def mark_ordered(self) -> Schema:
+        """Record that every collection and the dependencies are in key order (for a copy that
+        only left objects out of an ordered schema). Returns self."""
+        _derived(self)["ordered"] = True
+        return self
 
     def fingerprint(self) -> str:
         """sha256 of what is compared: equal schemas have equal fingerprints.

@@ -30,6 +30,7 @@ class OwnedBy(Model):
 
 class Sequence(SchemaObject, Commented, Owned, Granted):
     kind: ClassVar[str] = "sequence"
+    implies: ClassVar[frozenset[str]] = frozenset({"schema"})
     schema_: SchemaName
     name: str
     data_type: str = "bigint"

@@ -25,6 +25,7 @@ class Statistics(SchemaObject, Commented, Owned):
     """
 
     kind: ClassVar[str] = "statistics"
+    implies: ClassVar[frozenset[str]] = frozenset({"schema"})
     schema_: SchemaName
     name: str
     definition: str

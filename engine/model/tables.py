@@ -62,6 +62,7 @@ class Table(SchemaObject, Commented, Owned, Granted):
     """A table. `table_kind` is immutable: pg-flux never recreates a table (data loss)."""
 
     kind: ClassVar[str] = "table"
+    implies: ClassVar[frozenset[str]] = frozenset({"schema", "table", "server"})
     not_compared: ClassVar[frozenset[str]] = frozenset({"stats"})
     schema_: SchemaName
     name: str
@@ -114,6 +115,7 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     """
 
     kind: ClassVar[str] = "column"
+    implies: ClassVar[frozenset[str]] = frozenset({"table"})
     not_compared: ClassVar[frozenset[str]] = frozenset(
         {"position", "default_volatile", "type_storage"}
     )

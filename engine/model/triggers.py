@@ -37,6 +37,7 @@ class Trigger(SchemaObject, TableScoped, Commented):
     on_view: bool = False
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
+    implies: ClassVar[frozenset[str]] = frozenset({"table", "view"})
 
     @property
     def relation_key(self) -> ObjectKey:
@@ -51,6 +52,7 @@ class EventTrigger(SchemaObject, Commented, Owned):
     """An event trigger (database-wide; creating one needs a superuser)."""
 
     kind: ClassVar[str] = "event_trigger"
+    implies: ClassVar[frozenset[str]] = frozenset({"function"})
     name: str
     event: str  # ddl_command_start, ddl_command_end, sql_drop, table_rewrite, login (17+)
     tags: tuple[str, ...] = ()  # WHEN TAG IN (...), sorted

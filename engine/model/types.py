@@ -28,6 +28,7 @@ class _SchemaType(SchemaObject, Commented, Owned, Granted):
     name: str
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
+    implies: ClassVar[frozenset[str]] = frozenset({"schema"})
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (schema_key(self.schema_),)

@@ -44,6 +44,7 @@ class View(SchemaObject, Commented, Owned, Granted):
     """
 
     kind: ClassVar[str] = "view"
+    implies: ClassVar[frozenset[str]] = frozenset({"schema"})
     schema_: SchemaName
     name: str
     definition: str
@@ -78,6 +79,7 @@ class MaterializedView(SchemaObject, Commented, Owned, Granted):
     """
 
     kind: ClassVar[str] = "matview"
+    implies: ClassVar[frozenset[str]] = frozenset({"schema"})
     schema_: SchemaName
     name: str
     definition: str

@@ -92,11 +92,11 @@ def make_plan(
     `rebuilt`: the current schema being rebuilt in a scratch database (see
     engine.verify.rebuilding_current), started while the desired schema loaded.
     """
+    statements = plan_statements(current, desired, options)
     # Both fingerprints (each a pass over every object) are computed on a background thread
-    # while this one plans and verification waits for the shadow.
+    # while verification waits for the shadow (not while planning: both would hold the GIL).
     with ThreadPoolExecutor(1, "pgflux-fingerprints") as pool:
         fingerprints = pool.submit(lambda: (current.fingerprint(), desired.fingerprint()))
-        statements = plan_statements(current, desired, options)
         problems, verified = _verify(
             current,
             desired,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import engine.diff.kinds  # noqa: F401  (registers every handler)
 from engine.diff.context import PlanContext, PlanOptions
@@ -24,7 +24,8 @@ from engine.diff.handler import Handler, Step, handler_for
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, Owned, SchemaObject, relation_key
 from engine.model.schema import Schema
-from engine.model.tables import Column
+from engine.plan.changes import compare_schemas, objects_differ
+from engine.plan.index import Dependencies
 from engine.plan.model import Hazard, HazardCode, ObjectRef, Severity, Statement
 
 # Default order of kinds when the graph leaves a choice (creates; drops use the reverse).
@@ -67,27 +68,8 @@ def normalise_schema(schema: Schema, options: PlanOptions) -> Schema:
         value = getattr(schema, field)
         if isinstance(value, tuple) and value and isinstance(value[0], Owned):
             updates[field] = tuple(o.model_copy(update={"owner": None}) for o in value)
-    return schema.model_copy(update=updates)
-
-
-def objects_differ(old: SchemaObject, new: SchemaObject, manage_ownership: bool) -> bool:
-    """Is there anything to plan between two versions of one object?
-
-    Owners differ on nearly every object when production is compared with the shadow (which
-    loads schema/ as its own role); unless ownership is managed they are not a difference.
-    """
-    if type(old) is not type(new):
-        return True
-    # Field by field on the instances' dicts (where pydantic keeps the fields): the bulk of a
-    # large schema is equal, and this is called once per object of both sides.
-    fields, other = old.__dict__, new.__dict__
-    if fields == other:
-        return False
-    if not manage_ownership and isinstance(old, Owned) and fields["owner"] != other["owner"]:
-        if {**fields, "owner": other["owner"]} == other:
-            return False
-        old = old.model_copy(update={"owner": new.owner})
-    return not old.same_as(new)
+    normalised = schema.model_copy(update=updates)
+    return normalised.mark_ordered() if schema.is_ordered else normalised
 
 
 def _sort_key(key: ObjectKey) -> tuple[str, str, str, str, str]:
@@ -103,52 +85,6 @@ def _table_of(obj: SchemaObject) -> ObjectKey | None:
     return None
 
 
-class Dependencies:
-    """What each object of one schema depends on: pg_depend plus what the model implies.
-
-    Computed per key when asked: ordering only needs the objects that have steps (and the
-    sub-objects of tables that do), a few hundred in a pull request against a schema of
-    250,000 objects; only rebuilding dependents needs the whole inverse, built once on demand.
-    """
-
-    def __init__(self, schema: Schema, objects: dict[ObjectKey, SchemaObject]) -> None:
-        self.objects = objects
-        self.recorded: dict[ObjectKey, set[ObjectKey]] = defaultdict(set)
-        for dep in schema.dependencies:
-            self.recorded[dep.dependent].add(dep.referenced)
-        self._dependents: dict[ObjectKey, set[ObjectKey]] | None = None
-
-    def of(self, key: ObjectKey) -> set[ObjectKey]:
-        deps = set(self.recorded.get(key, ()))
-        obj = self.objects.get(key)
-        if obj is not None:
-            deps.update(obj.implied_deps())
-        return deps
-
-    def depending_keys(self) -> Iterator[ObjectKey]:
-        """Every key that may depend on something: objects, then pg_depend-only keys."""
-        yield from self.objects
-        yield from (k for k in self.recorded if k not in self.objects)
-
-    def column_position(self, key: ObjectKey) -> int:
-        """A column's declared position (0 for anything else)."""
-        obj = self.objects.get(key) if key.kind == "column" else None
-        return obj.position if isinstance(obj, Column) else 0
-
-    def dependents(self) -> dict[ObjectKey, set[ObjectKey]]:
-        """referenced -> the keys that depend on it (the whole inverse, computed once)."""
-        if self._dependents is None:
-            inverse: dict[ObjectKey, set[ObjectKey]] = defaultdict(set)
-            for dependent, referenced in self.recorded.items():
-                for ref in referenced:
-                    inverse[ref].add(dependent)
-            for key, obj in self.objects.items():
-                for ref in obj.implied_deps():
-                    inverse[ref].add(key)
-            self._dependents = inverse
-        return self._dependents
-
-
 class Planner:
     def __init__(self, current: Schema, desired: Schema, options: PlanOptions) -> None:
         self.options = options
@@ -158,29 +94,27 @@ class Planner:
         self.ctx = PlanContext(current=current, desired=desired, options=options)
         self.cur = self.ctx.current_objects
         self.des = self.ctx.desired_objects
-        self.cur_deps = Dependencies(current, self.cur)
-        self.des_deps = Dependencies(desired, self.des)
+        self.cur_deps = self.ctx.current_deps
+        self.des_deps = self.ctx.desired_deps
 
     def steps(self) -> list[Step]:
-        cur, des, ctx = self.cur, self.des, self.ctx
-        removed = {k for k in cur if k not in des}
-        added = {k for k in des if k not in cur}
-        # Unchanged objects are the bulk of a large schema: compare each pair once, then sort
-        # only the keys that changed.
-        manage = self.options.manage_ownership
-        changed = sorted(
-            (
-                k
-                for k, old in cur.items()
-                if (new := des.get(k)) is not None and objects_differ(old, new, manage)
-            ),
-            key=_sort_key,
-        )
+        ctx = self.ctx
+        changes = compare_schemas(ctx.current, ctx.desired, self.options.manage_ownership)
+        if len(changes.added) + len(changes.removed) + len(changes.changed) > self.cur.size // 8:
+            # A plan touching much of the schema (a full create plan) asks about most objects:
+            # dicts of every key beat a binary search each.
+            for lookup in (self.cur, self.des, self.cur_deps, self.des_deps):
+                lookup.use_dicts()
+            self.cur.adopt(changes.removed)
+            self.des.adopt(changes.added)
+        removed = set(changes.removed)
+        added = set(changes.added)
+        changed = sorted(changes.changed, key=_sort_key)
         recreate: set[ObjectKey] = set()
         altered: dict[ObjectKey, list[Step]] = {}
         invalid_columns: set[ObjectKey] = set()
         for key in changed:
-            old, new = cur[key], des[key]
+            old, new = changes.changed[key]
             if not own_fields_differ(old, new):
                 continue
             handler = handler_for(new)
@@ -194,23 +128,24 @@ class Planner:
         self._rebuild_dependents(removed, recreate, altered, invalid_columns)
         ctx.rebuilt = set(recreate)
 
+        cur, des = self.cur, self.des
         steps: list[Step] = []
         dropped_tables = {k for k in removed | recreate if k.kind == "table"}
         for key in sorted(removed | recreate, key=_sort_key):
-            obj = cur[key]
+            obj = changes.removed[key] if key in changes.removed else cur[key]
             table = _table_of(obj)
             if table is not None and table in dropped_tables and key.kind != "table":
                 continue  # DROP TABLE takes it along
             steps.extend(handler_for(obj).drop(obj, ctx))
         for key in sorted(added | recreate, key=_sort_key):
-            obj = des[key]
+            obj = changes.added[key] if key in changes.added else des[key]
             handler = handler_for(obj)
             steps.extend(handler.create(obj, ctx))
             steps.extend(generic_steps(handler, None, obj, ctx))
         for key in changed:
             if key in recreate:
                 continue
-            old, new = cur[key], des[key]
+            old, new = changes.changed[key]
             steps.extend(altered.get(key, []))
             steps.extend(generic_steps(handler_for(new), old, new, ctx))
         return order_steps(steps, self.cur_deps, self.des_deps)
@@ -224,10 +159,10 @@ class Planner:
     ) -> None:
         """Grow `recreate` with every surviving object that depends on what goes away."""
         work = list(removed | recreate | invalid_columns)
-        dependents = self.cur_deps.dependents() if work else {}
+        self.cur_deps.prepare_dependents(work)
         while work:
             gone = work.pop()
-            for dependent in sorted(dependents.get(gone, ()), key=_sort_key):
+            for dependent in sorted(self.cur_deps.dependents_of(gone), key=_sort_key):
                 if dependent in removed or dependent in recreate or dependent not in self.des:
                     continue
                 handler = handler_for(self.des[dependent])
@@ -289,7 +224,16 @@ def order_steps(
         for first, second in itertools.pairwise(ordered):
             edges[first].add(second)
 
-    for dependent in current_deps.depending_keys():
+    # Only keys with steps, and the sub-objects of tables with steps (they stand for their
+    # table), can add an edge: the rest of a large schema is never looked at. On the current
+    # side only drops and alterations wait for anything; on the desired side all but drops.
+    def candidates(deps: Dependencies, actions: frozenset[str]) -> set[ObjectKey]:
+        keys = {step.key for step in steps if step.action in actions}
+        for key in [k for k in keys if k.kind == "table"]:
+            keys |= deps.keys_under(key)
+        return keys
+
+    for dependent in candidates(current_deps, frozenset({"drop", "alter"})):
         dependent_steps = anchor(dependent)
         if not dependent_steps:
             continue
@@ -304,7 +248,7 @@ def order_steps(
             add(drops, ref_steps)
             add(others, [i for i in ref_steps if steps[i].action == "drop"])
 
-    for dependent in desired_deps.depending_keys():
+    for dependent in candidates(desired_deps, frozenset({"create", "alter"})):
         dependent_steps = [i for i in anchor(dependent) if steps[i].action != "drop"]
         if not dependent_steps:
             continue
@@ -407,4 +351,11 @@ def plan_statements(
     return to_statements(Planner(current, desired, options).steps(), options)
 
 
-__all__ = ["Handler", "PlanOptions", "Planner", "order_steps", "plan_statements"]
+__all__ = [
+    "Handler",
+    "PlanOptions",
+    "Planner",
+    "objects_differ",
+    "order_steps",
+    "plan_statements",
+]

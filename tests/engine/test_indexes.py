@@ -28,7 +28,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         T + "CREATE INDEX t_b_idx ON t (b);",
         "",
         set(),
-        ["CREATE INDEX t_b_idx ON public.t (b)"],
+        ["CREATE INDEX t_b_idx ON public.t USING btree (b)"],
     ),
     (
         "btree_online",
@@ -177,7 +177,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         set(),
         [
             "CREATE INDEX pt_k_idx ON ONLY public.pt (k)",
-            "CREATE INDEX pt1_k_idx ON public.pt1 (k)",
+            "CREATE INDEX pt1_k_idx ON public.pt1 USING btree (k)",
             "ALTER INDEX public.pt_k_idx ATTACH PARTITION public.pt1_k_idx",
         ],
     ),
@@ -194,7 +194,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         set(),
         [
             "CREATE INDEX pt_k_idx ON ONLY public.pt (k)",
-            "CREATE INDEX pt1_custom ON public.pt1 (k)",
+            "CREATE INDEX pt1_custom ON public.pt1 USING btree (k)",
             "ALTER INDEX public.pt_k_idx ATTACH PARTITION public.pt1_custom",
         ],
     ),
@@ -222,7 +222,7 @@ def test_offline_create_blocks_writes(make_db: MakeDb) -> None:
         data=DATA,
         options=PlanOptions(online=False),
     )
-    assert result.sql == ["CREATE INDEX t_b_idx ON public.t (b)"]
+    assert result.sql == ["CREATE INDEX t_b_idx ON public.t USING btree (b)"]
     assert result.hazard_codes == {"BLOCKS_WRITES"}
 
 
@@ -396,7 +396,7 @@ def test_matview_rebuilt_takes_its_index_along(make_db: MakeDb) -> None:
     )
     statements, codes = of_kind(result, "index")
     # Dropped with the view, built again plainly on the new (not yet live) view.
-    assert statements == ["CREATE INDEX mv_x ON public.mv (x)"]
+    assert statements == ["CREATE INDEX mv_x ON public.mv USING btree (x)"]
     assert codes == set()
 
 

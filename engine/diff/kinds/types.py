@@ -33,7 +33,7 @@ _OLD_SUFFIX = "__pgflux_old"
 
 def columns_using(key: ObjectKey, ctx: PlanContext) -> list[Column]:
     """Current columns whose type is `key` (or an array of it), from pg_depend."""
-    keys = {d.dependent for d in ctx.current.dependencies if d.referenced == key}
+    keys = ctx.current_deps.dependents_of(key)
     found = [ctx.current_objects.get(k) for k in keys if k.kind == "column"]
     return sorted((c for c in found if isinstance(c, Column)), key=lambda c: c.key.sort_key)
 
