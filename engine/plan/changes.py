@@ -33,6 +33,12 @@ def objects_differ(old: SchemaObject, new: SchemaObject, manage_ownership: bool)
         if {**fields, "owner": other["owner"]} == other:
             return False
         old = old.model_copy(update={"owner": new.owner})
+        fields = old.__dict__
+    ignored = old.not_compared
+    if ignored and {k: v for k, v in fields.items() if k not in ignored} == {
+        k: v for k, v in other.items() if k not in ignored
+    }:
+        return False  # only uncompared fields differ (a column's position, table statistics)
     return not old.same_as(new)
 
 

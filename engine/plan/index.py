@@ -15,6 +15,7 @@ import typing
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import compress
 from operator import attrgetter
 from typing import Any
 
@@ -91,6 +92,9 @@ _DEPENDENT_FIELDS = attrgetter(
 )
 
 
+_REFERENCED_NAME = attrgetter("referenced.name")
+
+
 def _raw_key(key: ObjectKey) -> tuple[str | None, ...]:
     return (key.kind, key.schema_, key.parent, key.name, key.args)
 
@@ -158,6 +162,10 @@ class ObjectIndex(Mapping[ObjectKey, SchemaObject]):
                 found = items[i]
         self._found[key] = found
         return found
+
+    def remember(self, found: Mapping[ObjectKey, SchemaObject]) -> None:
+        """Objects already found by key (the changed ones): later lookups need no search."""
+        self._found.update(found)
 
     def adopt(self, keyed: dict[ObjectKey, SchemaObject]) -> None:
         """Take `keyed` as the dict of every key when it holds every object (all of them added
@@ -236,10 +244,10 @@ class Dependencies:
         self._budget = objects._budget
         self._searches = 0
         self._recorded: dict[ObjectKey, list[ObjectKey]] | None = None
-        self._by_referenced_name: dict[str, list[Dependency]] | None = None
         self._dependent_kinds: list[str] | None = None
         self._recorded_under: dict[tuple[str | None, str], set[ObjectKey]] | None = None
         self._dependents: dict[ObjectKey, set[ObjectKey]] = {}
+        self._referenced_names: list[str] | None = None
 
     def use_dicts(self) -> None:
         """Switch to dicts of every dependent at the next lookup."""
@@ -342,15 +350,12 @@ class Dependencies:
             return
         found: dict[ObjectKey, set[ObjectKey]] = {k: set() for k in wanted}
         names = {k.name for k in wanted}
-        if self._by_referenced_name is None:
-            by_name: dict[str, list[Dependency]] = defaultdict(list)
-            for dep in self.rows:
-                by_name[dep.referenced.name].append(dep)
-            self._by_referenced_name = by_name
-        for name in names:
-            for dep in self._by_referenced_name.get(name, ()):
-                if dep.referenced in found:
-                    found[dep.referenced].add(dep.dependent)
+        if self._referenced_names is None:
+            self._referenced_names = list(map(_REFERENCED_NAME, self.rows))
+        # rows whose referenced name is one of `names`, picked in C; then the exact key
+        for dep in compress(self.rows, map(names.__contains__, self._referenced_names)):
+            if dep.referenced in found:
+                found[dep.referenced].add(dep.dependent)
         kinds = {k.kind for k in wanted}
         for field, cls in CLASSES.items():
             if not cls.implies & kinds:
