@@ -70,44 +70,62 @@ def generic_steps(
     ctx: PlanContext,
 ) -> list[Step]:
     """COMMENT / GRANT / REVOKE / OWNER TO steps that take `old` (None: just created) to `new`."""
+    # What changes is decided first: most objects of a create plan have no comment, no grant
+    # and no managed owner, and their references (quoted names) need not be printed.
+    comment = isinstance(new, Commented) and new.comment != (
+        old.comment if isinstance(old, Commented) else None
+    )
+    owner = (
+        isinstance(new, Owned)
+        and ctx.options.manage_ownership
+        and new.owner is not None
+        and new.owner != (old.owner if isinstance(old, Owned) else None)
+    )
+    acl = False
+    if isinstance(new, Granted):
+        # the key's kind (a routine's is function, procedure or aggregate), without a key
+        kind = getattr(new, "routine_kind", new.kind)
+        before_acl = old.acl if isinstance(old, Granted) else default_acl(kind)
+        acl = set(before_acl) != set(new.acl)
+    if not (comment or owner or acl):
+        return []
     ref = handler.ref(new)
     if ref is None:
         return []
     key = new.key
     steps: list[Step] = []
-    if isinstance(new, Commented):
-        before = old.comment if isinstance(old, Commented) else None
-        if new.comment != before:
-            steps.append(
-                Step(
-                    key=key,
-                    action="alter",
-                    sql=f"COMMENT ON {ref} IS {literal(new.comment)}",
-                    lock="SHARE UPDATE EXCLUSIVE",
-                    incidental=True,
-                )
+    if comment:
+        assert isinstance(new, Commented)
+        steps.append(
+            Step(
+                key=key,
+                action="alter",
+                sql=f"COMMENT ON {ref} IS {literal(new.comment)}",
+                lock="SHARE UPDATE EXCLUSIVE",
+                incidental=True,
             )
-    if isinstance(new, Owned) and ctx.options.manage_ownership and new.owner is not None:
-        before_owner = old.owner if isinstance(old, Owned) else None
-        if new.owner != before_owner:
-            steps.append(
-                Step(
-                    key=key,
-                    action="alter",
-                    sql=f"ALTER {ref} OWNER TO {ident(new.owner)}",
-                    incidental=True,
-                    hazards=(
-                        ctx.hazard(
-                            HazardCode.AUTHZ_CHANGE,
-                            Severity.MEDIUM,
-                            f"changes the owner of {key.display} to {new.owner}",
-                        ),
+        )
+    if owner:
+        assert isinstance(new, Owned)
+        assert new.owner is not None
+        steps.append(
+            Step(
+                key=key,
+                action="alter",
+                sql=f"ALTER {ref} OWNER TO {ident(new.owner)}",
+                incidental=True,
+                hazards=(
+                    ctx.hazard(
+                        HazardCode.AUTHZ_CHANGE,
+                        Severity.MEDIUM,
+                        f"changes the owner of {key.display} to {new.owner}",
                     ),
-                )
+                ),
             )
-    acl_target = handler.acl_ref(new)
-    if isinstance(new, Granted) and acl_target is not None:
-        before_acl = old.acl if isinstance(old, Granted) else default_acl(key.kind)
+        )
+    acl_target = handler.acl_ref(new) if acl else None
+    if acl_target is not None:
+        assert isinstance(new, Granted)
         acl_ref, columns = acl_target
         steps.extend(acl_steps(key, acl_ref, before_acl, new.acl, ctx, columns=columns))
     return steps
