@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.diff.context import PlanContext
 from engine.diff.handler import Handler, Step
 from engine.model.base import Commented, Granted, ObjectKey, Owned, Privilege, SchemaObject
+from engine.model.routines import Routine
 from engine.plan.model import HazardCode, Severity
 from engine.sqltext import ident, literal
 
@@ -83,9 +84,11 @@ def generic_steps(
     )
     acl = False
     if isinstance(new, Granted):
-        # the key's kind (a routine's is function, procedure or aggregate), without a key
-        kind = getattr(new, "routine_kind", new.kind)
-        before_acl = old.acl if isinstance(old, Granted) else default_acl(kind)
+        if isinstance(old, Granted):
+            before_acl = old.acl
+        else:
+            # the key's kind (a routine's is function, procedure or aggregate), without a key
+            before_acl = default_acl(new.routine_kind if isinstance(new, Routine) else new.kind)
         acl = set(before_acl) != set(new.acl)
     if not (comment or owner or acl):
         return []

@@ -155,7 +155,10 @@ class ObjectIndex(Mapping[ObjectKey, SchemaObject]):
                     if len(key_fields) == 1
                     else tuple(getattr(key, f) for f in key_fields)
                 )
-                i = bisect_left(items, wanted, key=getter)
+                try:
+                    i = bisect_left(items, wanted, key=getter)
+                except TypeError:  # a key part that is not a string: compare sort keys
+                    i = bisect_left(items, key.sort_key, key=_object_sort_key)
             else:
                 i = bisect_left(items, key.sort_key, key=_object_sort_key)
             if i < len(items) and items[i].key == key:
@@ -204,10 +207,12 @@ class ObjectIndex(Mapping[ObjectKey, SchemaObject]):
                 if not items:
                     continue
                 fast = FAST_GETTERS.get(field)
-                if fast is not None and fast[1][:2] == ("schema_", "parent"):
+                prefix = (CLASSES[field].kind, schema, table)
+                try:
+                    if fast is None or fast[1][:2] != ("schema_", "parent"):
+                        raise TypeError
                     lo, hi = _prefix_range(items, (schema, table), fast[0])
-                else:
-                    prefix = (CLASSES[field].kind, schema, table)
+                except TypeError:  # no fast getter, or a key part that is not a string
                     lo, hi = _prefix_range(items, prefix, _object_sort_key)
                 found.extend(items[lo:hi])
             return found

@@ -202,14 +202,24 @@ def order_steps(
     by_key: dict[ObjectKey, list[int]] = defaultdict(list)
     for index, step in enumerate(steps):
         by_key[step.key].append(index)
+    # Each step's object as a small number: compared per edge, where keys compare field by field.
+    object_of = [0] * len(steps)
+    for number, indices in enumerate(by_key.values()):
+        for index in indices:
+            object_of[index] = number
+
+    anchors: dict[ObjectKey, list[int]] = {}
 
     def anchor(key: ObjectKey) -> list[int]:
         # An object without steps of its own (a column inside CREATE TABLE) stands for its table.
-        found = by_key.get(key)
-        if found:
-            return found
-        table = key.table_key
-        return by_key.get(table, []) if table is not None else []
+        # Remembered: a table is asked for once per column, constraint and index on it.
+        found = anchors.get(key)
+        if found is None:
+            found = by_key.get(key) or []
+            if not found and (table := key.table_key) is not None:
+                found = by_key.get(table, [])
+            anchors[key] = found
+        return found
 
     edges: dict[int, set[int]] = defaultdict(set)
 
@@ -219,7 +229,7 @@ def order_steps(
             for a in after:
                 # Steps of one object are already chained in order; a sub-object without steps
                 # of its own stands for its table, which must not tie the table's steps in a cycle.
-                if a != b and steps[a].key != steps[b].key:
+                if object_of[a] != object_of[b]:
                     edges[b].add(a)
 
     for indices in by_key.values():
@@ -252,6 +262,18 @@ def order_steps(
             add(drops, ref_steps)
             add(others, [i for i in ref_steps if steps[i].action == "drop"])
 
+    # Dependents wait for the steps that make the referenced object what they need, not for its
+    # comments, privileges or OWNED BY (which may need the dependent): per referenced key once.
+    makers: dict[ObjectKey, list[int]] = {}
+
+    def made_by(key: ObjectKey) -> list[int]:
+        found = makers.get(key)
+        if found is None:
+            found = makers[key] = [
+                i for i in anchor(key) if steps[i].action != "drop" and not steps[i].incidental
+            ]
+        return found
+
     for dependent in candidates(desired_deps, frozenset({"create", "alter"})):
         dependent_steps = [i for i in anchor(dependent) if steps[i].action != "drop"]
         if not dependent_steps:
@@ -259,16 +281,8 @@ def order_steps(
         for referenced in desired_deps.of(dependent):
             if referenced == dependent:
                 continue
-            # Dependents wait for the steps that make the referenced object what they need,
-            # not for its comments, privileges or OWNED BY (which may need the dependent).
             add(
-                [
-                    i
-                    for i in anchor(referenced)
-                    if steps[i].action != "drop"
-                    and not steps[i].incidental
-                    and dependent not in steps[i].requires
-                ],
+                [i for i in made_by(referenced) if dependent not in steps[i].requires],
                 dependent_steps,
             )
 
