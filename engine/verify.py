@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from engine.catalog import inspect_dsn
+from engine.catalog import families_for_comparing, inspect_dsn
 from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
 from engine.execute import execute_statements_in_shadow
@@ -130,7 +130,9 @@ def rebuild_current(
             scratch, [f"could not rebuild the current schema in the shadow: {exc}".strip()]
         )
     analyze_catalogs(scratch.admin_dsn)
-    rebuilt = inspect_dsn(scratch.admin_dsn, excluded_schemas=excluded_schemas)
+    rebuilt = inspect_dsn(
+        scratch.admin_dsn, excluded_schemas=excluded_schemas, families=families_for_comparing()
+    )
     gaps = schema_differences(
         rebuilt, _as_rebuildable(current), compare_owners=options.manage_ownership
     )
@@ -160,7 +162,11 @@ def verify_rebuilt(
             execute_statements_in_shadow(conn, statements)
     except psycopg.Error as exc:
         return [f"the plan failed in the shadow: {exc}".strip()]
-    result = inspect_dsn(rebuilt.scratch.admin_dsn, excluded_schemas=excluded_schemas)
+    result = inspect_dsn(
+        rebuilt.scratch.admin_dsn,
+        excluded_schemas=excluded_schemas,
+        families=families_for_comparing(),
+    )
     differences = schema_differences(result, desired, compare_owners=options.manage_ownership)
     if differences:
         return ["after applying the plan the shadow still differs:", *differences[:MAX_REPORTED]]

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from engine.catalog import InspectStats, inspect_dsn
+from engine import verify
+from engine.catalog import InspectStats, families_for_comparing, inspect_dsn
 from engine.catalog.runner import (
     FAMILY_WEIGHT,
     SAME_LANE,
@@ -22,8 +23,10 @@ from engine.catalog.runner import (
     available_families,
     run_catalog_queries,
 )
+from engine.diff.context import PlanOptions
 from engine.model.schema import Schema
-from engine.shadow import ShadowDatabase
+from engine.plan.planner import plan_statements
+from engine.shadow import EmbeddedCluster, ShadowDatabase
 from tests.engine.convergence import load
 
 SCHEMA = """
@@ -134,3 +137,37 @@ def test_a_refused_second_connection_leaves_inspection_on_one(
         assert limited.to_json() == inspect_dsn(db.admin_dsn, connections=1).to_json()
     finally:
         run_sql(db.admin_dsn, f'DROP ROLE "{role}"')
+
+
+def test_comparing_reads_everything_but_the_dependencies(db: ShadowDatabase) -> None:
+    load(db.admin_dsn, SCHEMA)
+    full_stats, compared_stats = InspectStats(), InspectStats()
+    full = inspect_dsn(db.admin_dsn, stats=full_stats)
+    compared = inspect_dsn(db.admin_dsn, families=families_for_comparing(), stats=compared_stats)
+    assert full.dependencies
+    assert compared.dependencies == ()
+    assert compared == full.model_copy(update={"dependencies": ()})
+    assert compared_stats.statements == full_stats.statements - 1
+
+
+def test_verification_inspects_the_shadow_without_dependencies(
+    db: ShadowDatabase, pg_cluster: EmbeddedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its two inspections (the rebuilt current schema, the result of the plan) only compare."""
+    load(db.admin_dsn, SCHEMA)
+    current = inspect_dsn(db.admin_dsn)
+    desired = current.model_copy(
+        update={"tables": tuple(t.model_copy(update={"comment": "x"}) for t in current.tables)}
+    )
+    asked: list[Sequence[str] | None] = []
+    real = verify.inspect_dsn
+
+    def recording(dsn: str, **kwargs: Any) -> Schema:
+        asked.append(kwargs.get("families"))
+        return real(dsn, **kwargs)
+
+    monkeypatch.setattr(verify, "inspect_dsn", recording)
+    statements = plan_statements(current, desired, PlanOptions())
+    assert verify.verify_plan(pg_cluster, current, desired, statements, PlanOptions()) == []
+    compared = [families for families in asked if families is not None]
+    assert compared == [families_for_comparing()] * 2
