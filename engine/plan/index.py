@@ -10,12 +10,11 @@ costs ~18 sort keys, a dict entry one key.
 
 from __future__ import annotations
 
-import itertools
 import typing
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import compress
+from itertools import chain, compress
 from operator import attrgetter
 from typing import Any
 
@@ -318,7 +317,7 @@ class Dependencies:
             return keys
         if self._recorded_under is None:
             under: dict[tuple[str | None, str], set[ObjectKey]] = defaultdict(set)
-            for key in itertools.chain(self.objects.keyed(), self._all_recorded()):
+            for key in chain(self.objects.keyed(), self._all_recorded()):
                 if key.parent is not None:
                     under[(key.schema_, key.parent)].add(key)
             self._recorded_under = under
