@@ -13,8 +13,8 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from engine.plan.planner import plan_statements
 from engine.plan.render import render_sql, render_text
 from engine.roles import roles_in
 from engine.shadow import open_shadow
-from engine.verify import rebuilding_current, verify_plan
+from engine.verify import Rebuilt, prefers_scoped, rebuilding_current, verify_plan
 
 # Statements sent, by server socket dir (host): the parent maps hosts to "production" / "shadow".
 SENT: Counter[str] = Counter()
@@ -98,7 +98,16 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
         shadow.ensure_roles(roles_in(current) | loaded.roles)
         # As engine.plan.build does: verification's rebuild of the current schema runs in the
         # background while the desired schema loads ("verify" is what remains after the plan).
-        with rebuilding_current(shadow, current, options, excluded_schemas=excluded) as rebuilt:
+        # A large schema is verified on the plan's scope, after the plan (engine.verify_scope).
+        rebuilding: AbstractContextManager[Future[Rebuilt] | None] = (
+            nullcontext(None)
+            if prefers_scoped(current)
+            else rebuilding_current(shadow, current, options, excluded_schemas=excluded)
+        )
+        trace: list[str] = []
+        # As engine.plan.build does: production's fingerprint while the desired schema loads.
+        with rebuilding as rebuilt, ThreadPoolExecutor(1) as fingerprinting:
+            fingerprinting.submit(current.fingerprint)
             with shadow.database() as target:
                 with phase("load desired"):
                     load_into(target.dsn, loaded)
@@ -116,7 +125,13 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
                 with phase("verify"):
                     problems = (
                         verify_plan(
-                            shadow, current, desired, statements, options, rebuilt=rebuilt.result()
+                            shadow,
+                            current,
+                            desired,
+                            statements,
+                            options,
+                            rebuilt=rebuilt.result() if rebuilt is not None else None,
+                            trace=trace,
                         )
                         if statements
                         else []
@@ -153,6 +168,7 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
         "plan_statements": len(statements),
         "verified": not problems,
         "verification_errors": list(problems[:5]),
+        "verification_rebuilt": trace,
     }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from engine.model.base import Granted, Owned
 from engine.model.foreign import UserMapping
 from engine.model.policies import Policy
 from engine.model.privileges import DefaultPrivilege
-from engine.model.schema import Schema
+from engine.model.schema import OBJECT_FIELDS, Schema
 
 # Not roles, or roles every cluster has.
 _PSEUDO_ROLES = frozenset({"PUBLIC", "public", "CURRENT_USER", "SESSION_USER", "CURRENT_ROLE"})
@@ -20,17 +22,30 @@ def roles_in(schema: Schema, *, with_owners: bool = False) -> set[str]:
 
 def _roles_in(schema: Schema, with_owners: bool) -> frozenset[str]:
     names: set[str] = set()
-    for obj in schema.objects():
-        if isinstance(obj, Granted):
-            names.update(p.grantee for p in obj.acl)
-        if with_owners and isinstance(obj, Owned) and obj.owner:
-            names.add(obj.owner)
-        if isinstance(obj, Policy):
-            names.update(obj.roles)
-        elif isinstance(obj, DefaultPrivilege):
-            names.add(obj.role)
-            names.update(p.grantee for p in obj.acl)
-        elif isinstance(obj, UserMapping):
-            names.add(obj.user)
+    # Per collection, by class: isinstance on a pydantic model is a Python call (its metaclass's
+    # __instancecheck__), ~1 us, and 250,000 objects took four each (3 s at 5,000 tables).
+    for field in OBJECT_FIELDS:
+        items = getattr(schema, field)
+        classes = {type(obj) for obj in items}
+        for cls in classes:
+            objects = items if len(classes) == 1 else [obj for obj in items if type(obj) is cls]
+            if issubclass(cls, Granted):
+                for acl in filter(None, map(_acl, objects)):
+                    names.update(p.grantee for p in acl)
+            if with_owners and issubclass(cls, Owned):
+                names.update(filter(None, map(_owner, objects)))
+            if issubclass(cls, Policy):
+                for policy in objects:
+                    names.update(policy.roles)
+            elif issubclass(cls, DefaultPrivilege):
+                for default in objects:
+                    names.add(default.role)
+                    names.update(p.grantee for p in default.acl)
+            elif issubclass(cls, UserMapping):
+                names.update(mapping.user for mapping in objects)
     # pg_* roles are predefined in every cluster (and reserved).
     return frozenset(n for n in names if n not in _PSEUDO_ROLES and not n.startswith("pg_"))
+
+
+_acl = attrgetter("acl")
+_owner = attrgetter("owner")

@@ -68,18 +68,30 @@ def db(pg_cluster: EmbeddedCluster) -> Iterator[ShadowDatabase]:
         yield database
 
 
-@pytest.fixture
-def make_db(pg_cluster: EmbeddedCluster) -> Iterator[Callable[..., ShadowDatabase]]:
-    made: list[ShadowDatabase] = []
+class DatabaseFactory:
+    """make_db: fresh databases in the session's cluster (`cluster`, for tests that also need
+    the cluster as a shadow), dropped at the end of the test."""
 
-    def factory(*, template: str | None = None) -> ShadowDatabase:
-        database = pg_cluster.create_database(template=template)
-        made.append(database)
+    def __init__(self, cluster: EmbeddedCluster) -> None:
+        self.cluster = cluster
+        self.made: list[ShadowDatabase] = []
+
+    def __call__(self, *, template: str | None = None) -> ShadowDatabase:
+        database = self.cluster.create_database(template=template)
+        self.made.append(database)
         return database
 
+    def cleanup(self) -> None:
+        for database in reversed(self.made):
+            self.cluster.drop_database(database)
+        self.made.clear()
+
+
+@pytest.fixture
+def make_db(pg_cluster: EmbeddedCluster) -> Iterator[Callable[..., ShadowDatabase]]:
+    factory = DatabaseFactory(pg_cluster)
     yield factory
-    for database in reversed(made):
-        pg_cluster.drop_database(database)
+    factory.cleanup()
 
 
 def _run_sql(dsn: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:

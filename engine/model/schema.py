@@ -27,6 +27,8 @@ from engine.model.views import MaterializedView, View
 
 _T = TypeVar("_T")
 
+_FINGERPRINTING = threading.Lock()
+
 # The object collections of a Schema, in the order a reader expects them in `inspect` output.
 OBJECT_FIELDS: tuple[str, ...] = (
     "schemas",
@@ -174,7 +176,12 @@ class Schema(Model):
         derived = _derived(self)
         fingerprint: str | None = derived.get("fingerprint")
         if fingerprint is None:
-            fingerprint = derived["fingerprint"] = self._fingerprint()
+            # One computation at a time: a second thread asking for the same schema waits for
+            # the first one's result instead of computing it again (both would hold the GIL).
+            with _FINGERPRINTING:
+                fingerprint = derived.get("fingerprint")
+                if fingerprint is None:
+                    fingerprint = derived["fingerprint"] = self._fingerprint()
         return fingerprint
 
     def _fingerprint(self) -> str:

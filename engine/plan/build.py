@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import psycopg
@@ -22,7 +23,7 @@ from engine.plan.model import Plan, Statement, statements_fingerprint
 from engine.plan.planner import plan_statements
 from engine.roles import roles_in
 from engine.shadow import Shadow
-from engine.verify import Rebuilt, rebuilding_current, verify_plan
+from engine.verify import Rebuilt, prefers_scoped, rebuilding_current, verify_plan
 
 log = logging.getLogger("engine.plan")
 
@@ -189,8 +190,18 @@ def build_plan(
             shadow.major,
         )
     # Verification rebuilds the current schema in a scratch database: that needs only `current`,
-    # so it runs while the desired schema loads into another one (two loads overlap).
-    with rebuilding_current(shadow, current, options, excluded_schemas=excluded) as rebuilt:
+    # so it runs while the desired schema loads into another one (two loads overlap). A large
+    # schema is verified on the plan's scope instead (engine.verify_scope), which needs the
+    # plan: nothing to start yet.
+    rebuilding: AbstractContextManager[Future[Rebuilt] | None] = (
+        nullcontext(None)
+        if prefers_scoped(current)
+        else rebuilding_current(shadow, current, options, excluded_schemas=excluded)
+    )
+    # Production's fingerprint (remembered on its model, which the plan asks for) is computed
+    # while the desired schema loads, when this process mostly waits for the shadow.
+    with rebuilding as rebuilt, ThreadPoolExecutor(1, "pgflux-fingerprint") as fingerprinting:
+        fingerprinting.submit(current.fingerprint)
         desired = filter_schema(
             load_desired(
                 shadow,

@@ -59,7 +59,21 @@ class Changes:
 
 
 def compare_schemas(current: Schema, desired: Schema, manage_ownership: bool) -> Changes:
-    """Every object removed, added or changed between `current` and `desired`."""
+    """Every object removed, added or changed between `current` and `desired`.
+
+    Remembered on `current` for this `desired` (schemas are frozen): the planner and
+    verification's scope both ask, 0.3-0.5 s each at 10,000 tables. Do not mutate the result.
+    """
+    name = f"changes:{id(desired)}:{manage_ownership}"
+    target, changes = current.memo(
+        name, lambda s: (desired, _compare(s, desired, manage_ownership))
+    )
+    if target is not desired:  # an id reused by a newer schema
+        return _compare(current, desired, manage_ownership)
+    return changes
+
+
+def _compare(current: Schema, desired: Schema, manage_ownership: bool) -> Changes:
     changes = Changes()
     current, desired = current.ordered(), desired.ordered()
     for name in OBJECT_FIELDS:

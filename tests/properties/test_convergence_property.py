@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.shadow import EmbeddedCluster
+from tests.conftest import DatabaseFactory
 from tests.engine.convergence import assert_converges
 from tests.properties.strategies import SchemaSpec, mutations, schemas
 
@@ -24,26 +25,8 @@ _COMMON = {
 }
 
 
-class _Factory:
-    """make_db for hypothesis: databases made in one example are dropped at its end."""
-
-    def __init__(self, cluster: EmbeddedCluster) -> None:
-        self.cluster = cluster
-        self.made: list[object] = []
-
-    def __call__(self, *, template: str | None = None):  # type: ignore[no-untyped-def]
-        database = self.cluster.create_database(template=template)
-        self.made.append(database)
-        return database
-
-    def cleanup(self) -> None:
-        for database in reversed(self.made):
-            self.cluster.drop_database(database)  # type: ignore[arg-type]
-        self.made.clear()
-
-
 def _converges(cluster: EmbeddedCluster, a: str, b: str) -> None:
-    factory = _Factory(cluster)
+    factory = DatabaseFactory(cluster)
     try:
         assert_converges(factory, a, b)
     finally:
