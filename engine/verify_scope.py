@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter
 
-from engine.model.base import ObjectKey, SchemaObject
+from engine.model.base import Dependency, ObjectKey, SchemaObject
 from engine.model.constraints import Constraint
 from engine.model.indexes import Index
 from engine.model.policies import Policy
@@ -59,19 +59,7 @@ _NO_DEPENDENT_WALK = frozenset({"schema"})
 _column_table = attrgetter("schema_", "table")
 # Objects whose table only has to hold them: they need the table, not its every column.
 _HELD_BY_TABLE = (Column, Constraint, Index, Trigger, Policy)
-# Keys as tuples of their fields: hashed in C (an ObjectKey's hash is a Python call), so that
-# the dependency rows can be matched against a set of keys in one C-level pass.
-_key_fields = attrgetter("kind", "schema_", "parent", "name", "args")
-_dependent_fields = attrgetter(
-    "dependent.kind", "dependent.schema_", "dependent.parent", "dependent.name", "dependent.args"
-)
-_referenced_fields = attrgetter(
-    "referenced.kind",
-    "referenced.schema_",
-    "referenced.parent",
-    "referenced.name",
-    "referenced.args",
-)
+_sort_key = attrgetter("sort_key")
 
 
 @dataclass(frozen=True)
@@ -89,10 +77,10 @@ class VerificationScope:
         return sum(len(getattr(self.current, field)) for field in OBJECT_FIELDS)
 
 
-def restrict_schema(schema: Schema, keys: set[ObjectKey]) -> Schema:
-    """`schema` with only the objects whose key is in `keys` (and the dependencies between
-    them); the key order of an ordered schema is kept."""
-    return _Parts(schema).restrict(keys)
+def restrict_schema(schema: Schema, keys: set[ObjectKey], *, dependencies: bool = True) -> Schema:
+    """`schema` with only the objects whose key is in `keys` and, unless `dependencies` is
+    off, the dependencies between them; the key order of an ordered schema is kept."""
+    return _Parts(schema).restrict(keys, dependencies=dependencies)
 
 
 class _Parts:
@@ -102,9 +90,8 @@ class _Parts:
     at 10,000 tables."""
 
     def __init__(self, schema: Schema) -> None:
-        self.schema = schema
-        self.dependents = list(map(_dependent_fields, schema.dependencies))
-        self._referenced: list[tuple[str | None, ...]] | None = None
+        self.schema = schema.ordered()
+        self.dependencies = Dependencies(ObjectIndex(self.schema))
         self._parts: dict[str, list[object]] = {}
         self._column_tables: list[tuple[str, str]] | None = None
 
@@ -137,26 +124,18 @@ class _Parts:
             found[field] = list(compress(items, map(wanted.__contains__, parts)))
         return found
 
-    def restrict(self, keys: set[ObjectKey]) -> Schema:
+    def restrict(self, keys: set[ObjectKey], *, dependencies: bool = True) -> Schema:
         update: dict[str, object] = {
             field: tuple(items) for field, items in self.objects_with_keys(keys).items()
         }
-        rows = self.schema.dependencies
-        if self._referenced is None:
-            self._referenced = list(map(_referenced_fields, rows))
-        wanted = set(map(_key_fields, keys))
-        update["dependencies"] = tuple(
-            compress(
-                rows,
-                map(
-                    bool.__and__,
-                    map(wanted.__contains__, self.dependents),
-                    map(wanted.__contains__, self._referenced),
-                ),
-            )
-        )
+        rows: list[Dependency] = []
+        if dependencies:
+            # the rows of each key, found by binary search, in key order
+            for key in sorted(keys, key=_sort_key):
+                rows.extend(d for d in self.dependencies.rows_of(key) if d.referenced in keys)
+        update["dependencies"] = tuple(rows)
         part = self.schema.model_copy(update=update)
-        return part.mark_ordered() if self.schema.is_ordered else part
+        return part.mark_ordered()
 
     def requirements(
         self,
@@ -175,7 +154,6 @@ class _Parts:
         constraint, index, trigger or policy needs only its table to hold it, so a table changed
         in one column is rebuilt with the columns in play only. One pass over the rows per
         round."""
-        rows = self.schema.dependencies
         columns = self.schema.columns
         if self._column_tables is None:
             self._column_tables = list(map(_column_table, columns))
@@ -186,10 +164,8 @@ class _Parts:
         while frontier or pending:
             new: set[ObjectKey] = set()
             if frontier:
-                wanted = set(map(_key_fields, frontier))
-                new.update(
-                    d.referenced for d in compress(rows, map(wanted.__contains__, self.dependents))
-                )
+                for key in frontier:
+                    new.update(d.referenced for d in self.dependencies.rows_of(key))
                 pending.update(k for k in new if k.kind == "table")
                 for items in self.objects_with_keys(frontier).values():
                     for obj in items:
@@ -238,7 +214,8 @@ def verification_scope(
 
     # What depends on a changed object, transitively, in rounds: each round is one pass over
     # the dependency rows (prepare_dependents), not one per key.
-    cur_deps = Dependencies(ObjectIndex(current))
+    desired_parts, current_parts = _Parts(desired), _Parts(current)
+    cur_deps = current_parts.dependencies
     frontier = set(changes.removed) | set(changes.changed)
     acting = set(frontier)
     while frontier:
@@ -254,13 +231,13 @@ def verification_scope(
     # What the desired side of each change needs: the changed and new objects' needs, walked
     # through other new objects, down to the objects that exist unchanged (rebuilt with the
     # scope; their own needs are the current side's, below).
-    desired_parts, current_parts = _Parts(desired), _Parts(current)
     reached, whole = desired_parts.requirements(touched, touched, expand=touched.__contains__)
     scope |= reached - touched
 
     scope, _ = current_parts.requirements(scope, acting | whole, expand=lambda key: True)
     current_part = current_parts.restrict(scope)
-    expected_part = desired_parts.restrict(scope | touched)
+    # the expected part is only compared: no dependencies
+    expected_part = desired_parts.restrict(scope | touched, dependencies=False)
     return VerificationScope(
         current=current_part,
         expected=expected_part,

@@ -273,17 +273,21 @@ class Dependencies:
     def recorded(self, key: ObjectKey) -> list[ObjectKey]:
         """What pg_depend says `key` depends on."""
         if self._recorded is None and not self._spend():
-            rows = self.rows
-            try:
-                i = bisect_left(rows, _raw_key(key), key=_DEPENDENT_FIELDS)
-            except TypeError:
-                i = bisect_left(rows, key.sort_key, key=_dependent_sort_key)
-            found = []
-            while i < len(rows) and rows[i].dependent == key:
-                found.append(rows[i].referenced)
-                i += 1
-            return found
+            return [row.referenced for row in self.rows_of(key)]
         return list(self._all_recorded().get(key, ()))
+
+    def rows_of(self, key: ObjectKey) -> list[Dependency]:
+        """pg_depend's rows whose dependent is `key`, in order (a binary search)."""
+        rows = self.rows
+        try:
+            i = bisect_left(rows, _raw_key(key), key=_DEPENDENT_FIELDS)
+        except TypeError:
+            i = bisect_left(rows, key.sort_key, key=_dependent_sort_key)
+        found = []
+        while i < len(rows) and rows[i].dependent == key:
+            found.append(rows[i])
+            i += 1
+        return found
 
     def of(self, key: ObjectKey) -> set[ObjectKey]:
         """Everything `key` depends on."""
