@@ -25,6 +25,7 @@ import psycopg
 from engine.catalog import families_for_comparing, inspect_dsn
 from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
+from engine.errors import PlanError
 from engine.execute import execute_statements_in_shadow
 from engine.model.base import ObjectKey
 from engine.model.schema import OBJECT_FIELDS, Schema
@@ -245,33 +246,54 @@ def verify_plan(
         return verify_rebuilt(
             rebuilt, desired, statements, options, excluded_schemas=excluded_schemas
         )
-    if prefers_scoped(current):
-        scope = verification_scope(current, desired, manage_ownership=options.manage_ownership)
-        if scope.size <= SCOPED_MAX_SHARE * scope.current_size:
-            trace.append(f"scope {scope.size}/{scope.current_size}")
-            log.info(
-                "verifying the plan on its scope: %d of the current schema's %d objects",
-                scope.size,
-                scope.current_size,
-            )
-            problems = verify_in_scope(
-                shadow, scope, statements, options, excluded_schemas=excluded_schemas
-            )
-            if not problems:
-                return []
-            # The scope is an optimisation: its failure may be a gap in the scope itself, so
-            # the verdict is the whole schema's.
-            log.warning(
-                "verifying the plan's scope (%d of %d objects) failed, verifying against the "
-                "whole current schema: %s",
-                scope.size,
-                scope.current_size,
-                "; ".join(problems[:3]),
-            )
+    if prefers_scoped(current) and _verified_on_scope(
+        shadow, current, desired, statements, options, excluded_schemas, trace
+    ):
+        return []
     trace.append("whole")
     with shadow.database() as scratch:
         done = rebuild_current(shadow, scratch, current, options, excluded_schemas=excluded_schemas)
         return verify_rebuilt(done, desired, statements, options, excluded_schemas=excluded_schemas)
+
+
+def _verified_on_scope(
+    shadow: Shadow,
+    current: Schema,
+    desired: Schema,
+    statements: Sequence[Statement],
+    options: PlanOptions,
+    excluded_schemas: Sequence[str],
+    trace: list[str],
+) -> bool:
+    """Whether the plan verified on its scope (not tried when the scope is more than
+    SCOPED_MAX_SHARE of the schema). False is no verdict: the caller verifies the whole."""
+    scope = verification_scope(current, desired, manage_ownership=options.manage_ownership)
+    if scope.size > SCOPED_MAX_SHARE * scope.current_size:
+        return False
+    trace.append(f"scope {scope.size}/{scope.current_size}")
+    log.info(
+        "verifying the plan on its scope: %d of the current schema's %d objects",
+        scope.size,
+        scope.current_size,
+    )
+    try:
+        problems = verify_in_scope(
+            shadow, scope, statements, options, excluded_schemas=excluded_schemas
+        )
+    except PlanError as exc:  # the part's own create plan (a gap in the scope, say)
+        problems = [f"could not plan the rebuild of the scope: {exc}"]
+    if not problems:
+        return True
+    # The scope is an optimisation: its failure may be a gap in the scope itself, so the
+    # verdict is the whole schema's.
+    log.warning(
+        "verifying the plan's scope (%d of %d objects) failed, verifying against the whole "
+        "current schema: %s",
+        scope.size,
+        scope.current_size,
+        "; ".join(problems[:3]),
+    )
+    return False
 
 
 def verify_in_scope(

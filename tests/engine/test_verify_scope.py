@@ -13,6 +13,7 @@ import pytest
 from engine import verify
 from engine.catalog import inspect_dsn
 from engine.diff.context import PlanOptions
+from engine.errors import PlanError
 from engine.model.base import ObjectKey
 from engine.model.schema import Schema
 from engine.plan.build import build_plan
@@ -287,3 +288,20 @@ def test_build_plan_on_a_large_schema_verifies_on_the_scope(
     assert result.plan.verified, result.plan.verification_errors
     assert "verifying the plan on its scope" in caplog.text
     assert result.plan.source_fingerprint == result.current.fingerprint()
+
+
+def test_a_scope_that_cannot_be_planned_falls_back_to_the_whole_schema(
+    make_db: MakeDb, pg_cluster: EmbeddedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify, "SCOPED_MIN_OBJECTS", 10)
+
+    def unplannable(*args: object, **kwargs: object) -> list[str]:
+        raise PlanError("the planned statements depend on each other in a cycle")
+
+    monkeypatch.setattr(verify, "verify_in_scope", unplannable)
+    current, desired = _pair(make_db, BASE, CHANGES["view rewritten"](BASE))
+    options = PlanOptions()
+    statements = plan_statements(current, desired, options)
+    trace: list[str] = []
+    assert verify_plan(pg_cluster, current, desired, statements, options, trace=trace) == []
+    assert trace[1:] == ["whole"]
