@@ -12,13 +12,17 @@ stopped by:
   production;
 - everything those need in order to exist, transitively, on both sides (a new foreign key's
   target table, a column's enum type, a view's tables), as far as it exists in the current schema;
-- a table's every column (CREATE TABLE writes them all);
+- the tables that hold those objects, with only the columns in play, or with every column where
+  the relation itself is needed (its row type, a partition key, a partition or an inheritance
+  child, a foreign key's target, a table the plan changes);
 - the database-wide environment that acts on DDL or on new objects: schemas, extensions, event
   triggers (and their functions), default privileges, collations, foreign data wrappers and
   servers.
 
 An object outside the scope is neither changed by the plan nor depends on anything it changes,
 so it is the same in production before and after; it is left out on both sides of the comparison.
+The scope is an optimisation, never a verdict: engine.verify verifies the whole schema when
+verification on the scope fails.
 """
 
 from __future__ import annotations
