@@ -111,10 +111,12 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
             with shadow.database() as target:
                 with phase("load desired"):
                     load_into(target.dsn, loaded)
+                    # as engine.plan.build.load_desired does: the statements go once loaded
+                    del loaded
                     analyze_catalogs(target.admin_dsn)
                 with phase("inspect desired"):
                     desired = inspect_dsn(
-                        target.admin_dsn, excluded_schemas=excluded, stats=des_stats
+                        target.admin_dsn, excluded_schemas=excluded, stats=des_stats, like=current
                     )
             with phase("diff + plan"):
                 statements = plan_statements(current, desired, options)

@@ -553,8 +553,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
         def make() -> Plan:
             planned = plan_from_args(args)
-            if planned.loaded is not None:
-                locations.update({k: str(v) for k, v in planned.loaded.object_locations.items()})
+            locations.update({k: str(v) for k, v in planned.object_locations.items()})
             return planned.plan
 
         # Planning shows its own progress; one live display at a time on a terminal.

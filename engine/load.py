@@ -36,14 +36,15 @@ from pglast.stream import RawStream
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import ConnectionFailed, SchemaLoadError, UsageError
+from engine.lean import LeanModel
 from engine.sqlsplit import (
     LineIndex,
     ParsedStatement,
     SqlSyntaxError,
     gc_paused,
+    iter_statements,
     position_of,
     quote_line,
-    split_statements,
     statement_node,
 )
 from engine.sqltext import do_blocks
@@ -68,7 +69,7 @@ _SCHEMA_ADVICE = {
 }
 
 
-class SourceLocation(BaseModel):
+class SourceLocation(LeanModel):
     """Where something is written: a display path (``schema/x.sql``), 1-based line and column."""
 
     model_config = ConfigDict(frozen=True)
@@ -81,7 +82,7 @@ class SourceLocation(BaseModel):
         return f"{self.file}:{self.line}:{self.column}"
 
 
-class ObjectRef(BaseModel):
+class ObjectRef(LeanModel):
     """The object a statement creates, as far as the parse tree names it."""
 
     model_config = ConfigDict(frozen=True)
@@ -110,7 +111,7 @@ class SourceFile(BaseModel):
     text: str
 
 
-class LoadedStatement(BaseModel):
+class LoadedStatement(LeanModel):
     """One statement of schema/ with its location, the object it creates and roles it names."""
 
     model_config = ConfigDict(frozen=True)
@@ -537,9 +538,10 @@ def _search_path_schema(statement: ParsedStatement) -> str | None:
     return DEFAULT_SCHEMA
 
 
-def _parse_file(source: SourceFile) -> list[ParsedStatement]:
+def _parse_file(source: SourceFile) -> Iterator[ParsedStatement]:
+    """The statements of one file, each tree decoded as the caller reaches it."""
     try:
-        return split_statements(source.text)
+        yield from iter_statements(source.text)
     except SqlSyntaxError as exc:
         if exc.offset is None:
             raise SchemaLoadError(exc.message, file=source.path) from exc

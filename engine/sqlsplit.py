@@ -65,12 +65,22 @@ def split_statements(source: str) -> list[ParsedStatement]:
     One pass of the C parser over the whole text, its JSON output decoded by the C json
     module: no pglast node is built (building nodes costs more than parsing itself).
     """
+    return list(iter_statements(source))
+
+
+def iter_statements(source: str) -> Iterator[ParsedStatement]:
+    """`split_statements`, one statement at a time: the text is parsed (and a syntax error
+    raised) at once, each statement's tree decoded only when it is asked for, so a caller that
+    keeps no trees holds one at a time (a 10,000-table file's trees are ~10x its text)."""
     try:
         text = parser.parse_sql_json(source)
     except parser.ParseError as exc:
         raise _syntax_error(exc) from exc
+    return _statements_of(source, text)
+
+
+def _statements_of(source: str, text: str) -> Iterator[ParsedStatement]:
     chars = _ByteToChar(source)
-    statements: list[ParsedStatement] = []
     construct = ParsedStatement.model_construct  # the parser's output needs no validation
     for raw, raw_json in _raw_statements(text):
         byte_start = raw.get("stmt_location", 0)
@@ -81,41 +91,52 @@ def split_statements(source: str) -> list[ParsedStatement]:
         if not isinstance(node, dict) or len(node) != 1:
             raise SqlSyntaxError("could not isolate this statement", start)
         ((kind, fields),) = node.items()
-        statements.append(
-            construct(
-                kind=kind, tree=fields, json_text=raw_json, start=start, text=source[start:end]
-            )
+        yield construct(
+            kind=kind, tree=fields, json_text=raw_json, start=start, text=source[start:end]
         )
-    return statements
 
 
 _DECODER = json.JSONDecoder()
 _STATEMENTS_KEY = '"stmts":['
+_BLANK = " \t\n\r"
 
 
-def _raw_statements(text: str) -> list[tuple[dict[str, Any], str]]:
+def _raw_statements(text: str) -> Iterator[tuple[dict[str, Any], str]]:
     """Each RawStmt of the parser's JSON output `text`, decoded, with its own JSON text.
 
-    The parser writes ``{"version":N,"stmts":[RawStmt,RawStmt,...]}`` compactly; each element
-    is decoded where it lies, so its text is a slice. Output laid out otherwise is decoded
-    whole and each element written back as JSON (the same strings and enum names).
+    The parser writes ``{"version":N,"stmts":[RawStmt,RawStmt,...]}``; each element is
+    decoded where it lies, when it is asked for, so its text is a slice. Output that starts
+    otherwise is decoded whole and each element written back as JSON (the same strings and
+    enum names).
     """
-    with gc_paused():
-        head, found, _ = text.partition(_STATEMENTS_KEY)
-        if found and _is_version_head(head):
-            raw: list[tuple[dict[str, Any], str]] = []
-            index = len(head) + len(found)
-            try:
-                while text[index] != "]":
-                    value, end = _DECODER.raw_decode(text, index)
-                    raw.append((value, text[index:end]))
-                    index = end + (text[end] == ",")
-                if text[index:] == "]}" and all(isinstance(v, dict) for v, _ in raw):
-                    return raw
-            except (IndexError, ValueError):
-                pass
-        tree = json.loads(text)
-        return [(value, json.dumps(value)) for value in tree.get("stmts", ())]
+    head, found, _ = text.partition(_STATEMENTS_KEY)
+    if not (found and _is_version_head(head)):
+        yield from _decoded_whole(text)
+        return
+    index = len(head) + len(found)
+    try:
+        while True:
+            # JSON allows blanks around elements and commas; the parser writes none
+            while text[index] in _BLANK:
+                index += 1
+            if text[index] == "]":
+                break
+            with gc_paused():
+                value, end = _DECODER.raw_decode(text, index)
+            if not isinstance(value, dict):
+                raise ValueError("a statement that is not an object")
+            yield value, text[index:end]
+            index = end
+            while text[index] in _BLANK:
+                index += 1
+            if text[index] == ",":
+                index += 1
+            elif text[index] != "]":
+                raise ValueError("no comma after a statement")
+        if text[index + 1 :].strip() != "}":
+            raise ValueError("more than the statements")
+    except (IndexError, ValueError) as exc:
+        raise SqlSyntaxError(f"could not read the parser's output: {exc}", None) from exc
 
 
 def _is_version_head(head: str) -> bool:
@@ -127,6 +148,13 @@ def _is_version_head(head: str) -> bool:
     except ValueError:
         return False
     return isinstance(value, dict) and list(value) == ["version"]
+
+
+def _decoded_whole(text: str) -> Iterator[tuple[dict[str, Any], str]]:
+    with gc_paused():
+        tree = json.loads(text)
+    for value in tree.get("stmts", ()):
+        yield value, json.dumps(value)
 
 
 @contextmanager

@@ -183,12 +183,12 @@ def run(ctx: ActionContext, environ_stdout: TextIO) -> int:
             commands,
             [load_error_annotation(outcome.load_error, schema_dir=settings.schema_dir_input)],
         )
-    elif plan is not None and outcome.result is not None and outcome.result.loaded is not None:
+    elif plan is not None and outcome.result is not None:
         _annotate(
             commands,
             hazard_annotations(
                 plan,
-                outcome.result.loaded.object_locations,
+                outcome.result.object_locations,
                 schema_dir=settings.schema_dir_input,
                 fail_rank=None if inputs.allow_label in labels else gate.rank,
                 allowed=gate.allowed,

@@ -27,6 +27,7 @@ def inspect_dsn(
     stats: InspectStats | None = None,
     connections: int = INSPECT_CONNECTIONS,
     families: Sequence[str] | None = None,
+    like: Schema | None = None,
 ) -> Schema:
     """Connect, inspect in one read-only snapshot, disconnect.
 
@@ -34,6 +35,7 @@ def inspect_dsn(
     snapshot, so the picture is still one snapshot. With 1 only the first is opened; an extra
     connection the server refuses (a connection limit) is done without, with a warning.
     `families`: the catalog families to read (all by default; see `families_for_comparing`).
+    `like`: a schema to share equal objects with (see `run_catalog_queries`).
     """
     with contextlib.ExitStack() as stack:
         conn = stack.enter_context(psycopg.connect(dsn))
@@ -50,7 +52,12 @@ def inspect_dsn(
                 )
                 break
         return run_catalog_queries(
-            conn, excluded_schemas=excluded_schemas, stats=stats, helpers=helpers, families=families
+            conn,
+            excluded_schemas=excluded_schemas,
+            stats=stats,
+            helpers=helpers,
+            families=families,
+            like=like,
         )
 
 

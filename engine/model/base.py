@@ -13,16 +13,18 @@ import functools
 from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
+from engine.lean import LeanModel
 from engine.sqltext import ident, qualname
 
 # `schema` would shadow BaseModel.schema(); models store it as `schema_` and speak `schema` in JSON.
 SchemaName = Annotated[str, Field(alias="schema")]
 
 
-class Model(BaseModel):
-    """Frozen, strict about unknown fields: a typo in a catalog query fails loudly."""
+class Model(LeanModel):
+    """Frozen, strict about unknown fields: a typo in a catalog query fails loudly. Lean: no
+    field set per instance (engine.lean)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -83,7 +85,6 @@ class ObjectKey(Model):
             "__dict__",
             {"kind": kind, "schema_": schema, "name": name, "parent": parent, "args": args},
         )
-        _set_slot(key, "__pydantic_fields_set__", set(_KEY_FIELDS))
         _set_slot(key, "__pydantic_extra__", None)
         _set_slot(key, "__pydantic_private__", None)
         return key
@@ -111,7 +112,6 @@ class ObjectKey(Model):
 
 _new_object = object.__new__
 _set_slot = object.__setattr__
-_KEY_FIELDS = frozenset(ObjectKey.model_fields)
 
 
 class Dependency(Model):

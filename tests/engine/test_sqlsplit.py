@@ -11,7 +11,7 @@ from pglast import parser
 
 from engine import sqlsplit
 from engine.load import ObjectRef, parse_schema_dir
-from engine.sqlsplit import SqlSyntaxError, split_statements, statement_node
+from engine.sqlsplit import SqlSyntaxError, iter_statements, split_statements, statement_node
 
 
 def test_statements_carry_kind_tree_and_their_own_json() -> None:
@@ -41,12 +41,32 @@ def test_json_laid_out_otherwise_is_decoded_whole() -> None:
     compact = parser.parse_sql_json("SELECT 1; CREATE TABLE t (a int)")
     pretty = json.dumps(json.loads(compact), indent=2)
     reordered = json.dumps({"stmts": json.loads(compact)["stmts"], "version": 1})
+    spaced = compact.replace('},{"stmt"', '} ,\n {"stmt"').replace("]}", " ] }")
+    assert spaced != compact
     expected = [value for value, _ in sqlsplit._raw_statements(compact)]
     assert [v["stmt"] for v in expected] == [v["stmt"] for v in json.loads(compact)["stmts"]]
-    for text in (pretty, reordered):
-        raw = sqlsplit._raw_statements(text)
+    for text in (pretty, reordered, spaced):
+        raw = list(sqlsplit._raw_statements(text))
         assert [value for value, _ in raw] == expected
         assert [json.loads(part) for _, part in raw] == expected
+
+
+def test_statements_are_decoded_as_they_are_reached() -> None:
+    # the whole text is parsed at once (a syntax error anywhere is raised before any
+    # statement is handed out), each tree decoded only when iteration reaches it
+    with pytest.raises(SqlSyntaxError):
+        iter_statements("SELECT 1; SELEC 1")
+    statements = iter_statements("SELECT 1; CREATE TABLE t (a int)")
+    first = next(statements)
+    assert first.kind == "SelectStmt"
+    assert [s.kind for s in statements] == ["CreateStmt"]
+
+
+def test_unreadable_parser_output_is_a_syntax_error() -> None:
+    compact = parser.parse_sql_json("SELECT 1; SELECT 2")
+    for broken in (compact.replace("},{", "}{"), compact[:-1], compact.replace("]}", "]}x")):
+        with pytest.raises(SqlSyntaxError, match="could not read the parser's output"):
+            list(sqlsplit._raw_statements(broken))
 
 
 def test_the_collector_runs_again_after_a_syntax_error() -> None:
