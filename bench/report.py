@@ -14,7 +14,6 @@ from engine.pgbin import PgBin
 NOTES = Path(__file__).resolve().parent / "notes.md"
 PHASES = (
     "shadow start",
-    "parse schema/",
     "inspect current",
     "load desired",
     "inspect desired",
@@ -103,9 +102,9 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         "Engine only = inspect current and desired (at the same time, each over two",
         "connections) + diff and plan (the issue's target), run alone against the two databases",
         'psql loaded; "same phases inside end to end" is the sum of those phases in the',
-        "end-to-end run, where production's inspection runs while schema/ is parsed (its phase",
-        "is the wait after the parse) and verification's rebuild of the current schema runs on",
-        "a background thread while the desired schema loads.",
+        "end-to-end run, where schema/ is parsed and loaded while production is inspected",
+        '("load desired" is the wait for the load after that) and verification\'s rebuild of',
+        "the current schema (small schemas) runs on a background thread while the load ends.",
         "End to end = everything `pg-flux plan` does, including shadow start, load and verify.",
         "",
         "## Correctness: does each tool's output, applied to a copy of the source, converge?",

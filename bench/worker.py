@@ -28,7 +28,7 @@ from engine.catalog.runner import (
     query_text,
 )
 from engine.diff.context import PlanOptions
-from engine.load import load_into, parse_schema_dir
+from engine.load import parse_and_load
 from engine.plan.model import Plan, statements_fingerprint
 from engine.plan.planner import plan_statements
 from engine.plan.render import render_sql, render_text
@@ -85,61 +85,65 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
         shadow = open_shadow("embedded")
     SHADOW_HOST.append(str(getattr(shadow, "sockdir", "")))
     try:
-        # As engine.plan.build does: production is inspected on a background thread while
-        # schema/ is parsed; "inspect current" is the wait for its model after the parse.
-        with ThreadPoolExecutor(1) as pool:
-            inspecting = pool.submit(
-                inspect_dsn, spec["current_dsn"], excluded_schemas=excluded, stats=cur_stats
-            )
-            with phase("parse schema/"):
-                loaded = parse_schema_dir(Path(spec["schema_dir"]))
-            with phase("inspect current"):
-                current = inspecting.result()
-        shadow.ensure_roles(roles_in(current) | loaded.roles)
-        # As engine.plan.build does: verification's rebuild of the current schema runs in the
-        # background while the desired schema loads ("verify" is what remains after the plan).
-        # A large schema is verified on the plan's scope, after the plan (engine.verify_scope).
-        rebuilding: AbstractContextManager[Future[Rebuilt] | None] = (
-            nullcontext(None)
-            if prefers_scoped(current)
-            else rebuilding_current(shadow, current, options, excluded_schemas=excluded)
-        )
+        # As engine.plan.build does: schema/ is parsed and loaded on background threads while
+        # production is inspected ("inspect current"); "load desired" is the wait for the load
+        # after that. Verification's rebuild of the current schema (small schemas) runs while the
+        # load finishes; a large schema is verified on the plan's scope, after the plan.
         trace: list[str] = []
-        # As engine.plan.build does: production's fingerprint while the desired schema loads.
-        with rebuilding as rebuilt, ThreadPoolExecutor(1) as fingerprinting:
-            fingerprinting.submit(current.fingerprint)
-            with shadow.database() as target:
+        with (
+            shadow.database() as target,
+            ThreadPoolExecutor(1) as loader,
+        ):
+            loading = loader.submit(
+                parse_and_load,
+                Path(spec["schema_dir"]),
+                target.dsn,
+                ensure_roles=shadow.ensure_roles,
+            )
+            with phase("inspect current"):
+                current = inspect_dsn(
+                    spec["current_dsn"], excluded_schemas=excluded, stats=cur_stats
+                )
+            shadow.ensure_roles(roles_in(current))
+            rebuilding: AbstractContextManager[Future[Rebuilt] | None] = (
+                nullcontext(None)
+                if prefers_scoped(current)
+                else rebuilding_current(shadow, current, options, excluded_schemas=excluded)
+            )
+            # As engine.plan.build does: production's fingerprint while the desired schema loads.
+            with rebuilding as rebuilt, ThreadPoolExecutor(1) as fingerprinting:
+                fingerprinting.submit(current.fingerprint)
                 with phase("load desired"):
-                    load_into(target.dsn, loaded)
-                    # as engine.plan.build.load_desired does: the statements go once loaded
-                    del loaded
+                    loading.result()
                     analyze_catalogs(target.admin_dsn)
                 with phase("inspect desired"):
                     desired = inspect_dsn(
                         target.admin_dsn, excluded_schemas=excluded, stats=des_stats, like=current
                     )
-            with phase("diff + plan"):
-                statements = plan_statements(current, desired, options)
-            # As engine.plan.build.make_plan does: the fingerprints on a background thread
-            # while the plan is verified ("render" includes waiting for them).
-            with ThreadPoolExecutor(1) as pool:
-                fingerprints = pool.submit(lambda: (current.fingerprint(), desired.fingerprint()))
-                with phase("verify"):
-                    problems = (
-                        verify_plan(
-                            shadow,
-                            current,
-                            desired,
-                            statements,
-                            options,
-                            rebuilt=rebuilt.result() if rebuilt is not None else None,
-                            trace=trace,
-                        )
-                        if statements
-                        else []
+                with phase("diff + plan"):
+                    statements = plan_statements(current, desired, options)
+                # As engine.plan.build.make_plan does: the fingerprints on a background thread
+                # while the plan is verified ("render" includes waiting for them).
+                with ThreadPoolExecutor(1) as pool:
+                    fingerprints = pool.submit(
+                        lambda: (current.fingerprint(), desired.fingerprint())
                     )
-                with phase("render"):
-                    source, target_fp = fingerprints.result()
+                    with phase("verify"):
+                        problems = (
+                            verify_plan(
+                                shadow,
+                                current,
+                                desired,
+                                statements,
+                                options,
+                                rebuilt=rebuilt.result() if rebuilt is not None else None,
+                                trace=trace,
+                            )
+                            if statements
+                            else []
+                        )
+                    with phase("render"):
+                        source, target_fp = fingerprints.result()
         with phase("render"):
             plan = Plan(
                 fingerprint=statements_fingerprint(statements, source, target_fp),

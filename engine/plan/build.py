@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -16,8 +17,8 @@ from engine.catalog import InspectStats, inspect_dsn
 from engine.catalog.runner import analyze_catalogs
 from engine.config import ObjectFilter, filter_schema
 from engine.diff.context import PlanOptions
-from engine.errors import ConnectionFailed
-from engine.load import LoadedSchema, SourceLocation, load_into, parse_schema_dir
+from engine.errors import ConnectionFailed, SchemaLoadError
+from engine.load import SourceLocation, parse_and_load
 from engine.model.schema import Schema
 from engine.plan.model import Plan, Statement, statements_fingerprint
 from engine.plan.planner import plan_statements
@@ -62,32 +63,6 @@ def inspect_production(
         raise ConnectionFailed(
             f"could not inspect production: {dsnlib.scrub(str(exc).strip(), dsn)}"
         ) from exc
-
-
-def load_desired(
-    shadow: Shadow,
-    parsed: list[LoadedSchema],
-    *,
-    roles: Iterable[str] = (),
-    excluded_schemas: Sequence[str] = ("_pgflux",),
-    stats: InspectStats | None = None,
-    like: Schema | None = None,
-) -> Schema:
-    """Load schema/ into a throw-away shadow database and inspect it; objects equal to
-    `like`'s (production's) are shared with it (engine.model.sharing).
-
-    `parsed` holds the parsed schema/ and is emptied once it is loaded: its statements (200 MB
-    at 10,000 tables) are not kept while the desired schema's model is built beside
-    production's. The caller keeps what it needs of it first."""
-    loaded = parsed.pop()
-    shadow.ensure_roles(set(roles) | loaded.roles)
-    with shadow.database() as target:
-        load_into(target.dsn, loaded)
-        del loaded
-        analyze_catalogs(target.admin_dsn)
-        return inspect_dsn(
-            target.admin_dsn, excluded_schemas=excluded_schemas, stats=stats, like=like
-        )
 
 
 def make_plan(
@@ -182,56 +157,68 @@ def build_plan(
     objects = objects or ObjectFilter()
     excluded = (tracking_schema,)
     stats = InspectStats()
-    # Production is inspected on a background thread while schema/ is parsed here: most of an
-    # inspection is the production server's work (psycopg waits release the GIL).
-    with ThreadPoolExecutor(1, "pgflux-inspect-production") as pool:
-        inspecting = pool.submit(
-            inspect_production, production_dsn, excluded_schemas=excluded, stats=stats
+    shadow.ensure_roles(extra_roles)
+    # schema/ is parsed and loaded into the shadow on a background thread (the parse itself on
+    # another, ahead of the load) while production is inspected here: most of both is the two
+    # servers' work, and the waits release the GIL.
+    stop_loading = threading.Event()
+    with (
+        shadow.database() as target,
+        ThreadPoolExecutor(1, "pgflux-load") as loader,
+    ):
+        loading = loader.submit(
+            parse_and_load,
+            schema_dir,
+            target.dsn,
+            ensure_roles=shadow.ensure_roles,
+            stop=stop_loading,
         )
         try:
-            parsed = [parse_schema_dir(schema_dir)]
-        finally:
-            # never leave production's inspection running behind an error
-            inspecting.exception()
-        current = filter_schema(inspecting.result(), objects)
-    if current.server_version_num // 10000 != shadow.major:
-        log.warning(
-            "production runs PostgreSQL %d but the shadow runs %d",
-            current.server_version_num // 10000,
-            shadow.major,
+            current = filter_schema(
+                inspect_production(production_dsn, excluded_schemas=excluded, stats=stats),
+                objects,
+            )
+        except BaseException:
+            stop_loading.set()  # never leave the load running behind an error
+            if isinstance(loading.exception(), SchemaLoadError):
+                loading.result()  # schema/'s own error wins (a fork's PR may have no DSN)
+            raise
+        if current.server_version_num // 10000 != shadow.major:
+            log.warning(
+                "production runs PostgreSQL %d but the shadow runs %d",
+                current.server_version_num // 10000,
+                shadow.major,
+            )
+        # verification rebuilds production's schema, owners and grants included
+        shadow.ensure_roles(roles_in(current))
+        # Verification rebuilds the current schema in a scratch database: that needs only
+        # `current`, so it runs while the desired schema loads into another one (two loads
+        # overlap). A large schema is verified on the plan's scope instead
+        # (engine.verify_scope), which needs the plan: nothing to start yet.
+        rebuilding: AbstractContextManager[Future[Rebuilt] | None] = (
+            nullcontext(None)
+            if prefers_scoped(current)
+            else rebuilding_current(shadow, current, options, excluded_schemas=excluded)
         )
-    # Verification rebuilds the current schema in a scratch database: that needs only `current`,
-    # so it runs while the desired schema loads into another one (two loads overlap). A large
-    # schema is verified on the plan's scope instead (engine.verify_scope), which needs the
-    # plan: nothing to start yet.
-    rebuilding: AbstractContextManager[Future[Rebuilt] | None] = (
-        nullcontext(None)
-        if prefers_scoped(current)
-        else rebuilding_current(shadow, current, options, excluded_schemas=excluded)
-    )
-    # Production's fingerprint (remembered on its model, which the plan asks for) is computed
-    # while the desired schema loads, when this process mostly waits for the shadow.
-    with rebuilding as rebuilt, ThreadPoolExecutor(1, "pgflux-fingerprint") as fingerprinting:
-        fingerprinting.submit(current.fingerprint)
-        locations = parsed[0].object_locations
-        desired = filter_schema(
-            load_desired(
-                shadow,
-                parsed,
-                roles=set(extra_roles) | roles_in(current),
+        # Production's fingerprint (remembered on its model, which the plan asks for) is
+        # computed while the desired schema loads, when this process mostly waits for the shadow.
+        with rebuilding as rebuilt, ThreadPoolExecutor(1, "pgflux-fingerprint") as fingerprinting:
+            fingerprinting.submit(current.fingerprint)
+            locations = loading.result()
+            analyze_catalogs(target.admin_dsn)
+            # objects equal to production's are shared with it (engine.model.sharing)
+            desired = filter_schema(
+                inspect_dsn(target.admin_dsn, excluded_schemas=excluded, stats=stats, like=current),
+                objects,
+            )
+            plan = make_plan(
+                current,
+                desired,
+                shadow=shadow,
+                options=options,
                 excluded_schemas=excluded,
-                like=current,
-            ),
-            objects,
-        )
-        plan = make_plan(
-            current,
-            desired,
-            shadow=shadow,
-            options=options,
-            excluded_schemas=excluded,
-            rebuilt=rebuilt,
-        )
+                rebuilt=rebuilt,
+            )
     return PlanResult(
         plan=plan,
         current=current,

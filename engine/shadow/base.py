@@ -195,8 +195,11 @@ class ServerShadow(Shadow):
                     continue
                 try:
                     conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(name)))
-                except psycopg.errors.DuplicateObject:
-                    pass  # created concurrently by another shadow user: fine
+                except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+                    # created concurrently (another shadow user, or this process's load and
+                    # its verification, which ensure roles on two threads): fine. Two CREATE
+                    # ROLEs that both pass the existence check meet at pg_authid's index.
+                    pass
                 except psycopg.Error as exc:
                     raise ShadowError(f"cannot create role {name!r}: {str(exc).strip()}") from None
 

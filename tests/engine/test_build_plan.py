@@ -98,8 +98,8 @@ def _closed_port_dsn() -> str:
 def test_a_schema_error_wins_over_an_unreachable_production(
     tmp_path: Path, pg_cluster: EmbeddedCluster
 ) -> None:
-    # production is inspected while schema/ is parsed: the schema's own error is still the
-    # one reported, as when the parse came first
+    # production is inspected while schema/ is parsed and loaded: the schema's own error is
+    # still the one reported, as when the parse came first
     schema_dir = _schema_dir(tmp_path, {"app.sql": "CREATE SCHEMA app;\nCREATE TABLE (;\n"})
     with pytest.raises(SchemaLoadError) as info:
         build_plan(schema_dir, _closed_port_dsn(), shadow=pg_cluster)
