@@ -108,6 +108,10 @@ def analyze_catalogs(dsn: str) -> None:
     """
     tables = ", ".join(f"pg_catalog.{name}" for name in ANALYZED_CATALOGS)
     with psycopg.connect(dsn, autocommit=True) as conn:
+        # Row counts and rough distributions are all the inspection's joins need: a sample of
+        # 6,000 rows (target 20) instead of 30,000 took the ANALYZE from 0.85 to 0.13 s at
+        # 5,000 tables (1.3 to 0.17 s at 10,000) and the inspection after it no longer.
+        conn.execute(b"SET default_statistics_target = 20")
         conn.execute(f"ANALYZE {tables}".encode())
 
 
