@@ -164,7 +164,9 @@ def test_statements_run_in_do_blocks_keep_their_text(
     )
     load_into(db.dsn, parse_schema_dir(schema))
     assert any(b"DO $pgflux1$" in message for message in sent)  # its tag was in a body
-    assert sum(message.count(b"\nEXECUTE ") for message in sent) == 6
+    # two blocks of three statements, each one loop over an array of the statements' texts
+    assert sum(message.count(b"FOREACH s IN ARRAY ARRAY[") for message in sent) == 2
+    assert sum(message.count(b"\nEXECUTE s;") for message in sent) == 2
     assert run_sql(db.admin_dsn, "SELECT obj_description('app.t'::regclass)") == [
         ("it's a \\ backslash",)
     ]
@@ -179,7 +181,9 @@ def test_do_blocks_split_and_pick_a_free_tag() -> None:
     blocks = sqltext.do_blocks(statements)
     assert len(blocks) == 3
     assert blocks[-1] == statements[-1]  # a block of one is the statement itself
-    assert blocks[0].startswith("DO $pgflux$BEGIN\nEXECUTE 'SELECT 0';\n")
+    assert blocks[0].startswith(
+        "DO $pgflux$DECLARE s text;\nBEGIN\nFOREACH s IN ARRAY ARRAY[\n'SELECT 0',\n'SELECT 1',"
+    )
     assert sqltext.do_blocks(["SELECT '$pgflux$'", "SELECT '$pgflux1$'"])[0].startswith(
         "DO $pgflux2$"
     )
