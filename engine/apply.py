@@ -30,6 +30,7 @@ from engine.errors import ApplyFailed, ConnectionFailed, HazardRefused, PlanErro
 from engine.execute import StatementGroup, group_statements
 from engine.logs import event
 from engine.model.schema import Schema
+from engine.plan.locate import locate
 from engine.plan.model import Hazard, HazardCode, Plan, Severity, Statement
 from engine.verify import schema_differences
 
@@ -285,9 +286,17 @@ class _Runner:
         self.current: int | None = None
 
     def _location(self, statement: Statement) -> str | None:
-        ref = statement.object
-        qualified = f"{ref.schema_}.{ref.name}" if ref.schema_ else ref.name
-        return self.options.object_locations.get(f"{ref.kind} {qualified}")
+        return locate(statement.object, self.options.object_locations)
+
+    def blame(self) -> str | None:
+        """The statement a failed group was running, and where schema/ asks for its object."""
+        if self.current is None:
+            return None
+        statement = self.plan.statements[self.current]
+        total = len(self.plan.statements)
+        line = f"at statement {self.current + 1}/{total}: {statement.sql}"
+        location = self._location(statement)
+        return f"{line}\n(from {location})" if location else line
 
     def _run_one(
         self, cur: psycopg.Cursor[Any], index: int, statement: Statement, local: bool
@@ -485,6 +494,7 @@ def apply_plan(
                 runner.run_group(group)
             except (psycopg.Error, _LockExhausted) as exc:
                 cause, details = _describe_failure(exc, options.lock_retries)
+                details = "\n".join(filter(None, [runner.blame(), details])) or None
                 error = f"{cause}\n{details}" if details else cause
                 _record_failed_run(
                     conn, dsn, options.tracking_schema, migration_id, group, runner.current, error

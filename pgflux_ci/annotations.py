@@ -1,36 +1,23 @@
 """Where in the repository to point an annotation: load errors and hazards -> file:line.
 
 A hazard belongs to the statement's object; the loader recorded where schema/ defines each object
-(`LoadedSchema.object_locations`, keys like "table public.orders" or "trigger t on public.orders").
-Sub-objects (columns, constraints) are pointed at their table. Dropped objects have no definition
-any more, so their annotation carries no file.
+(`PlanResult.object_locations`); `engine.plan.locate` maps a statement's object to it, pointing
+sub-objects (columns, constraints) at their table. Dropped objects have no definition any more,
+so their annotation carries no file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 from pydantic import BaseModel, ConfigDict
 
 from engine.errors import SchemaLoadError
 from engine.load import SourceLocation
-from engine.plan.model import HazardCode, ObjectRef, Plan, Severity
+from engine.plan.locate import locate
+from engine.plan.model import HazardCode, Plan, Severity
 from pgflux_ci.workflow_commands import AnnotationLevel
-
-# Model kinds -> the kind words the loader uses for the statements that create them.
-_LOADER_KINDS: dict[str, tuple[str, ...]] = {
-    "table": ("table", "foreign table"),
-    "matview": ("materialized view",),
-    "enum": ("type",),
-    "composite": ("type",),
-    "range": ("type",),
-    "function": ("function", "procedure"),
-    "fdw": ("foreign data wrapper",),
-    "event_trigger": ("event trigger",),
-}
-# Kinds whose statement object name is "table.name": point them at the table when not found.
-_TABLE_SCOPED = frozenset({"column", "constraint", "index", "trigger", "policy"})
 
 
 class Annotation(BaseModel):
@@ -54,35 +41,6 @@ def repo_path(display_path: str, schema_dir: str) -> str:
     if str(parent) in ("", ".") or parent.is_absolute():
         return display_path
     return str(parent / display_path)
-
-
-def _candidates(obj: ObjectRef) -> Iterator[str]:
-    kinds = _LOADER_KINDS.get(obj.kind, (obj.kind,))
-    name = obj.name.split("(", 1)[0] if obj.kind == "function" else obj.name
-    for kind in kinds:
-        yield f"{kind} {obj.schema_}.{name}" if obj.schema_ else f"{kind} {name}"
-    # "orders.total": try every split, since identifiers may themselves contain dots.
-    for i, ch in enumerate(name):
-        if ch != ".":
-            continue
-        parent, child = name[:i], name[i + 1 :]
-        yield f"{obj.kind} {child} on {obj.schema_}.{parent}"
-        if obj.kind == "index":
-            yield f"index {obj.schema_}.{child}"
-        if obj.kind in _TABLE_SCOPED:
-            yield f"table {obj.schema_}.{parent}"
-            yield f"foreign table {obj.schema_}.{parent}"
-    if obj.kind not in ("schema",) and obj.schema_:
-        # Last resort: the object's schema, when schema/ creates it.
-        yield f"schema {obj.schema_}"
-
-
-def locate(obj: ObjectRef, locations: Mapping[str, SourceLocation]) -> SourceLocation | None:
-    for key in _candidates(obj):
-        found = locations.get(key)
-        if found is not None:
-            return found
-    return None
 
 
 def _short(sql: str, limit: int = 500) -> str:

@@ -8,6 +8,22 @@ import subprocess
 from engine import dsn as dsnlib
 from engine.pgbin import PgBin, find_postgres_bin
 
+
+def slow_positive_function(seconds: float) -> str:
+    """SQL for `slow_positive(n)`: n > 0, after sleeping `seconds` on n = 1.
+
+    A CHECK that calls it makes VALIDATE (and only VALIDATE, which reads existing rows) run for
+    seconds whatever the machine's load, without a big table that slows the other statements too.
+    """
+    return f"""
+CREATE FUNCTION slow_positive(n int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF n = 1 THEN PERFORM pg_sleep({seconds}); END IF;
+    RETURN n > 0;
+END $$;
+"""
+
+
 # Lines that change between two dumps of the same schema.
 _VOLATILE_PREFIXES = ("-- Dumped from", "-- Dumped by", "\\restrict", "\\unrestrict")
 

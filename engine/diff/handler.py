@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar
 
 from engine.model.base import Model, ObjectKey, SchemaObject
-from engine.plan.model import Hazard, LockMode
+from engine.plan.model import Hazard, HazardCode, LockMode, Severity
 
 if TYPE_CHECKING:
     from engine.diff.context import PlanContext
@@ -42,6 +42,24 @@ class Step(Model):
     # Nothing that depends on the object waits for this step (comments, privileges, owners,
     # OWNED BY): it may come after the object's dependents.
     incidental: bool = False
+
+
+def validated_alone(constraint: str) -> Hazard:
+    """The hazard of a VALIDATE CONSTRAINT that runs in its own transaction, after its ADD.
+
+    That is what keeps its scan from holding the ADD's lock; the price is that the plan is no
+    longer one transaction there: existing rows that break the constraint stop the apply with the
+    constraint committed NOT VALID (checking new rows only) until they are fixed and it reruns.
+    """
+    return Hazard(
+        code=HazardCode.NON_TRANSACTIONAL,
+        severity=Severity.LOW,
+        message=(
+            f"validates {constraint} in its own transaction, after adding it NOT VALID, so that"
+            " the scan blocks no writes; if existing rows break it, apply stops there and leaves"
+            " it NOT VALID (new rows checked) until the rows are fixed and apply reruns"
+        ),
+    )
 
 
 class Handler(ABC, Generic[T]):

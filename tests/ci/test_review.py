@@ -13,6 +13,7 @@ import pytest
 from engine import dsn as dsnlib
 from engine.errors import SchemaLoadError
 from engine.load import SourceLocation
+from engine.plan.locate import locate
 from engine.plan.model import Hazard, HazardCode, ObjectRef, Plan, Severity, Statement
 from engine.shadow import ShadowDatabase
 from pgflux_ci import cli
@@ -20,7 +21,6 @@ from pgflux_ci.annotations import (
     hazard_annotations,
     hazard_level,
     load_error_annotation,
-    locate,
     repo_path,
 )
 from pgflux_ci.context import FailOn

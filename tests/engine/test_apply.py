@@ -14,7 +14,7 @@ from engine.shadow import EmbeddedCluster, ShadowDatabase
 from engine.tracking import advisory_lock_key
 from tests.engine.applyhelp import dump, fingerprint, migrations, plan_between
 from tests.engine.convergence import load
-from tests.pgtools import pg_dump_schema
+from tests.pgtools import pg_dump_schema, slow_positive_function
 
 MakeDb = Callable[..., ShadowDatabase]
 RunSql = Callable[..., list[tuple[Any, ...]]]
@@ -237,6 +237,68 @@ def test_lock_timeout_retry_succeeds_when_blocker_goes(
         release.join()
         blocker.close()
     assert result.outcome == "applied"
+    assert dump(prod.admin_dsn) == dump(ref.admin_dsn)
+
+
+SLOW_POSITIVE = slow_positive_function(3) + "CREATE TABLE t (id int PRIMARY KEY, n int);"
+
+
+@pytest.mark.parametrize(
+    "constraint",
+    [
+        "ALTER TABLE t ADD CONSTRAINT n_ok CHECK (slow_positive(n));",
+        # SET NOT NULL's own CHECK scans plainly; the slow one beside it keeps the scan long.
+        "ALTER TABLE t ADD CONSTRAINT n_ok CHECK (slow_positive(n));"
+        " ALTER TABLE t ALTER n SET NOT NULL;",
+    ],
+    ids=["check", "check-and-not-null"],
+)
+def test_writes_go_on_while_a_constraint_validates(
+    pg_cluster: EmbeddedCluster, make_db: MakeDb, run_sql: RunSql, constraint: str
+) -> None:
+    """VALIDATE runs in its own transaction: the ADD's ACCESS EXCLUSIVE lock is gone by then."""
+    import threading
+    import time
+
+    prod, ref, plan = plan_between(
+        pg_cluster,
+        make_db,
+        SLOW_POSITIVE,
+        SLOW_POSITIVE + constraint,
+        data="INSERT INTO t SELECT g, g FROM generate_series(1, 100) g;",
+    )
+    validating = [s for s in plan.statements if "VALIDATE CONSTRAINT n_ok" in s.sql]
+    assert [s.transactional for s in validating] == [False]
+    outcome: list[object] = []
+    applying = threading.Thread(
+        target=lambda: outcome.append(
+            apply_plan(prod.admin_dsn, plan, ApplyOptions(allow_hazards=ALL))
+        )
+    )
+    applying.start()
+    try:
+        deadline = time.monotonic() + 30
+        active = (
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE '%VALIDATE CONSTRAINT n_ok%'"
+            " AND state = 'active' AND pid <> pg_backend_pid()"
+        )
+        while not (pids := run_sql(prod.admin_dsn, active)):
+            assert time.monotonic() < deadline, "VALIDATE never started"
+            time.sleep(0.05)
+        [(pid,)] = pids
+        held = run_sql(
+            prod.admin_dsn,
+            "SELECT mode FROM pg_locks WHERE pid = %s AND relation = 'public.t'::regclass",
+            (pid,),
+        )
+        assert ("AccessExclusiveLock",) not in held, held
+        # A write is not kept waiting by the validating scan.
+        run_sql(prod.admin_dsn, "SET lock_timeout = 1000; INSERT INTO t VALUES (1000, 5)")
+    finally:
+        applying.join(timeout=60)
+    [result] = outcome
+    assert getattr(result, "outcome", None) == "applied"
+    run_sql(prod.admin_dsn, "DELETE FROM t WHERE id = 1000")
     assert dump(prod.admin_dsn) == dump(ref.admin_dsn)
 
 

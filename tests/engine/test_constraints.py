@@ -97,7 +97,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE,
         BASE + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0);",
         DATA,
-        set(),
+        NT,
         [
             "ALTER TABLE public.p ADD CONSTRAINT p_n_check CHECK ((n > 0)) NOT VALID",
             "ALTER TABLE public.p VALIDATE CONSTRAINT p_n_check",
@@ -132,7 +132,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0) NOT VALID;",
         BASE + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0);",
         DATA,
-        set(),
+        NT,
         ["ALTER TABLE public.p VALIDATE CONSTRAINT p_n_check"],
     ),
     (
@@ -151,7 +151,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0);",
         BASE + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n >= 0);",
         DATA,
-        set(),
+        NT,
         [
             "ALTER TABLE public.p DROP CONSTRAINT p_n_check",
             "ALTER TABLE public.p ADD CONSTRAINT p_n_check CHECK ((n >= 0)) NOT VALID",
@@ -163,7 +163,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE,
         BASE + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0) NO INHERIT;",
         DATA,
-        set(),
+        NT,
         ["ALTER TABLE public.p ADD CONSTRAINT p_n_check CHECK ((n > 0)) NO INHERIT NOT VALID"],
     ),
     (
@@ -179,7 +179,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + PK,
         BASE + PK + FK + ";",
         DATA,
-        set(),
+        NT,
         [
             "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey"
             " FOREIGN KEY (pid) REFERENCES public.p(id) "
@@ -227,7 +227,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + PK + FK + ";",
         BASE + PK + FK + " ON DELETE CASCADE ON UPDATE SET NULL;",
         DATA,
-        set(),
+        NT,
         [
             "ALTER TABLE public.c DROP CONSTRAINT c_pid_fkey",
             "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey"
@@ -241,7 +241,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + PK + FK + ";",
         BASE + PK + FK + " MATCH FULL;",
         DATA,
-        set(),
+        NT,
         ["FOREIGN KEY (pid) REFERENCES public.p(id) MATCH FULL NOT VALID"],
     ),
     (
@@ -249,7 +249,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + PK + FK + ";",
         BASE + PK + FK + " DEFERRABLE INITIALLY DEFERRED;",
         DATA,
-        set(),
+        NT,
         ["FOREIGN KEY (pid) REFERENCES public.p(id) DEFERRABLE INITIALLY DEFERRED NOT VALID"],
     ),
     (
@@ -257,7 +257,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + PK + FK + ";",
         BASE + PK + FK + " ON DELETE SET NULL (pid);",
         DATA,
-        set(),
+        NT,
         ["FOREIGN KEY (pid) REFERENCES public.p(id) ON DELETE SET NULL (pid) NOT VALID"],
     ),
     (
@@ -340,7 +340,7 @@ CASES: list[tuple[str, str, str, str, set[str], list[str]]] = [
         'CREATE TABLE "Order Lines" ("Qty" int);'
         'ALTER TABLE "Order Lines" ADD CONSTRAINT "Qty positive" CHECK ("Qty" > 0);',
         'INSERT INTO "Order Lines" VALUES (1);',
-        set(),
+        NT,
         [
             'ALTER TABLE public."Order Lines" ADD CONSTRAINT "Qty positive" CHECK (("Qty" > 0)) '
             "NOT VALID"
@@ -525,7 +525,7 @@ MORE: list[tuple[str, str, str, str, set[str], list[str]]] = [
         PT,
         PT + "ALTER TABLE pt ADD CONSTRAINT pt_pid_check CHECK (pid > 0);",
         PT_DATA,
-        set(),
+        NT,
         [
             "ALTER TABLE public.pt ADD CONSTRAINT pt_pid_check CHECK ((pid > 0)) NOT VALID",
             "ALTER TABLE public.pt VALIDATE CONSTRAINT pt_pid_check",
@@ -555,7 +555,7 @@ MORE: list[tuple[str, str, str, str, set[str], list[str]]] = [
         BASE + "ALTER TABLE p ADD CONSTRAINT n_pos CHECK (n > 0);",
         BASE + "ALTER TABLE p ADD CONSTRAINT n_positive CHECK (n > 0);",
         DATA,
-        set(),
+        NT,
         [
             "ALTER TABLE public.p DROP CONSTRAINT n_pos",
             "ALTER TABLE public.p ADD CONSTRAINT n_positive CHECK ((n > 0)) NOT VALID",
@@ -569,7 +569,7 @@ MORE: list[tuple[str, str, str, str, set[str], list[str]]] = [
         + C
         + "ALTER TABLE c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES ref.p;",
         "INSERT INTO ref.p VALUES (1), (2);" + "INSERT INTO c VALUES (1, 1, 1);",
-        set(),
+        NT,
         [
             "ALTER TABLE public.c ADD CONSTRAINT c_pid_fkey FOREIGN KEY (pid) REFERENCES ref.p(id) "
             "NOT VALID",

@@ -509,7 +509,7 @@ DOMAIN_CASES = [
             "ALTER DOMAIN public.d ADD CONSTRAINT c CHECK ((VALUE > 0)) NOT VALID",
             "ALTER DOMAIN public.d VALIDATE CONSTRAINT c",
         ],
-        {"FULL_SCAN_UNDER_LOCK"},
+        {"NON_TRANSACTIONAL", "FULL_SCAN_UNDER_LOCK"},
     ),
     (
         "add-check-not-valid",
@@ -525,7 +525,7 @@ DOMAIN_CASES = [
         " CHECK (VALUE > 0) NOT VALID;",
         "CREATE DOMAIN public.d AS int CONSTRAINT c CHECK (VALUE > 0);",
         ["ALTER DOMAIN public.d VALIDATE CONSTRAINT c"],
-        {"FULL_SCAN_UNDER_LOCK"},
+        {"NON_TRANSACTIONAL", "FULL_SCAN_UNDER_LOCK"},
     ),
     (
         "unvalidate-check",
@@ -547,7 +547,7 @@ DOMAIN_CASES = [
             "ALTER DOMAIN public.d ADD CONSTRAINT c CHECK ((VALUE > 10)) NOT VALID",
             "ALTER DOMAIN public.d VALIDATE CONSTRAINT c",
         ],
-        {"FULL_SCAN_UNDER_LOCK"},
+        {"NON_TRANSACTIONAL", "FULL_SCAN_UNDER_LOCK"},
     ),
     (
         "drop-check",
@@ -565,7 +565,7 @@ DOMAIN_CASES = [
             "ALTER DOMAIN public.d ADD CONSTRAINT positive CHECK ((VALUE > 0)) NOT VALID",
             "ALTER DOMAIN public.d VALIDATE CONSTRAINT positive",
         ],
-        {"FULL_SCAN_UNDER_LOCK"},
+        {"NON_TRANSACTIONAL", "FULL_SCAN_UNDER_LOCK"},
     ),
     (
         "base-type-unused-recreates",
@@ -650,7 +650,7 @@ DOMAIN_CASES += [
             "ALTER DOMAIN public.d VALIDATE CONSTRAINT hi",
             "ALTER DOMAIN public.d SET NOT NULL",
         ],
-        {"FULL_SCAN_UNDER_LOCK", "BACKWARD_INCOMPATIBLE"},
+        {"NON_TRANSACTIONAL", "FULL_SCAN_UNDER_LOCK", "BACKWARD_INCOMPATIBLE"},
     ),
     (
         "other-schema-quoted",
@@ -671,7 +671,7 @@ DOMAIN_CASES += [
             "ALTER DOMAIN public.d ADD CONSTRAINT c CHECK ((VALUE > 0)) NOT VALID",
             "ALTER DOMAIN public.d VALIDATE CONSTRAINT c",
         ],
-        {"FULL_SCAN_UNDER_LOCK"},
+        {"NON_TRANSACTIONAL", "FULL_SCAN_UNDER_LOCK"},
     ),
 ]
 

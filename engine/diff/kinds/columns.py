@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.diff.context import PlanContext
-from engine.diff.handler import Action, Handler, Step, register
+from engine.diff.handler import Action, Handler, Step, register, validated_alone
 from engine.model.base import ObjectKey
 from engine.model.tables import Column, IdentityOptions, Table
 from engine.plan.model import Hazard, HazardCode, LockMode, Severity
@@ -420,6 +420,7 @@ class ColumnHandler(Handler[Column]):
                 f"VALIDATE CONSTRAINT {check}",
                 lock="SHARE UPDATE EXCLUSIVE",
                 transactional=False,
+                hazards=(validated_alone(f"the NOT NULL check on {col.key.display}"),),
             ),
             # The validated CHECK proves the column has no NULL: no scan (PG 12+).
             self._step(col, "alter", alter, hazards=(incompatible,)),

@@ -1,8 +1,8 @@
 """Table constraints, added in the form that does not block on live tables.
 
 On a table that exists (and online forms are on):
-- CHECK and FOREIGN KEY: ADD ... NOT VALID (no scan), then VALIDATE CONSTRAINT as its own step,
-  which scans under SHARE UPDATE EXCLUSIVE and so lets reads and writes go on.
+- CHECK and FOREIGN KEY: ADD ... NOT VALID (no scan), then VALIDATE CONSTRAINT alone, in its own
+  transaction, which scans under SHARE UPDATE EXCLUSIVE and so lets reads and writes go on.
 - PRIMARY KEY and UNIQUE: CREATE UNIQUE INDEX CONCURRENTLY under the constraint's own name, then
   ADD CONSTRAINT ... USING INDEX, a catalog update. Partitioned tables cannot build indexes
   concurrently: there the constraint is added plainly.
@@ -14,7 +14,7 @@ and re-adds the constraint (the planner recreates it, rebuilding foreign keys th
 from __future__ import annotations
 
 from engine.diff.context import PlanContext
-from engine.diff.handler import Handler, Step, register
+from engine.diff.handler import Handler, Step, register, validated_alone
 from engine.diff.kinds.indexes import build_hazard, index_sql
 from engine.model.constraints import Constraint
 from engine.plan.model import Hazard, HazardCode, LockMode, Severity
@@ -38,8 +38,12 @@ def _validate_step(obj: Constraint, *, adding: bool = False) -> Step:
         key=obj.key,
         action="create" if adding else "alter",
         sql=f"ALTER TABLE {_table(obj)} VALIDATE CONSTRAINT {ident(obj.name)}",
-        # Scans the table, but SHARE UPDATE EXCLUSIVE lets reads and writes go on.
+        # Scans the table, but SHARE UPDATE EXCLUSIVE lets reads and writes go on: only in its
+        # own transaction, since one shared with the ADD would hold that ACCESS EXCLUSIVE lock
+        # through the scan.
         lock="SHARE UPDATE EXCLUSIVE",
+        transactional=False,
+        hazards=(validated_alone(obj.name),),
     )
 
 

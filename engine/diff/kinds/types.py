@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from engine.diff.context import PlanContext
 from engine.diff.generic import generic_steps
-from engine.diff.handler import Handler, Step, register
+from engine.diff.handler import Handler, Step, register, validated_alone
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, SchemaObject
 from engine.model.namespaces import Collation
@@ -490,7 +490,9 @@ class DomainHandler(Handler[DomainType]):
             action="alter",
             sql=f"ALTER DOMAIN {_type_ref(new)} VALIDATE CONSTRAINT {ident(con.name)}",
             lock="SHARE",
-            hazards=(hazard,),
+            hazards=(hazard, validated_alone(con.name)),
+            # Its own transaction: the scan must not keep the ADD's locks on the domain.
+            transactional=False,
         )
 
     def ref(self, obj: DomainType) -> str:
