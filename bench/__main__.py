@@ -103,25 +103,29 @@ def run_size(
     out: dict[str, Any] = {"tables": n, "load_average": os.getloadavg()[0]}
     base = generate(n, seed, id_style)
     changed = base.mutate(1)
+    small = base.mutate(1, small=True)
     out["columns"] = base.column_count
     out["mutations"] = len(changed.mutations)
+    out["small_mutations"] = len(small.mutations)
     base_dir, changed_dir = work / "base" / "schema", work / "changed" / "schema"
     (work / "base.sql").write_text(base.write(base_dir), encoding="utf-8")
     (work / "changed.sql").write_text(changed.write(changed_dir), encoding="utf-8")
     url = {}
-    src, dst, empty = (cluster.create_database() for _ in range(3))
+    src, dst, empty, dst_small = (cluster.create_database() for _ in range(4))
     for name, db in (("src", src), ("dst", dst), ("empty", empty)):
         url[name] = tools.migra_url(cluster.sockdir, PORT, ADMIN_ROLE, db.name)
     load = tools.psql_file(cluster.pgbin, src.admin_dsn, work / "base.sql")
     if load.returncode != 0:
         raise RuntimeError(f"psql load failed: {load.stderr[-500:]}")
     out["psql_load"] = load.seconds
-    load2 = tools.psql_file(cluster.pgbin, dst.admin_dsn, work / "changed.sql")
-    if load2.returncode != 0:
-        raise RuntimeError(f"psql load of the changed schema failed: {load2.stderr[-500:]}")
+    (work / "small.sql").write_text(small.sql, encoding="utf-8")
+    for db, sql in ((dst, "changed.sql"), (dst_small, "small.sql")):
+        loaded = tools.psql_file(cluster.pgbin, db.admin_dsn, work / sql)
+        if loaded.returncode != 0:
+            raise RuntimeError(f"psql load of {sql} failed: {loaded.stderr[-500:]}")
     # A production database has catalog statistics (autovacuum saw its DDL long ago); one just
     # loaded has none, and the catalog queries' plans go wrong without them.
-    for db in (src, dst, empty):
+    for db in (src, dst, empty, dst_small):
         analyze_catalogs(db.admin_dsn)
     dumps = {
         "src": tools.pg_dump(cluster.pgbin, src.admin_dsn),
@@ -178,7 +182,13 @@ def run_size(
         src.admin_dsn,
         timeout,
     )
-    for db in (src, dst, empty):
+    # The same against a change of a typical pull request's size (bench.generator).
+    out["engine_small"] = worker(
+        {"scenario": "engine", "current_dsn": src.admin_dsn, "desired_dsn": dst_small.admin_dsn},
+        src.admin_dsn,
+        timeout,
+    )
+    for db in (src, dst, empty, dst_small):
         cluster.drop_database(db)
     if profile:
         prof = work / "pr.profile.txt"

@@ -1,9 +1,10 @@
-"""A deterministic generator of realistic schemas, and of PR-sized changes to them.
+"""A deterministic generator of realistic schemas, and of changes to them.
 
 `generate(n_tables, seed)` builds a model of a schema (3 schemas; tables with columns of many types,
 PKs, uniques, FKs, checks, partial / expression / GIN indexes, enums, sequences, views, materialized
 views, plpgsql functions, triggers, comments) and `GeneratedSchema.mutate(seed)` derives the same
-schema after a typical pull request. Rendering is pure: the same inputs give byte-identical SQL.
+schema after a change: one that scales with the schema (the stress test) or one of a typical pull
+request's size. Rendering is pure: the same inputs give byte-identical SQL.
 """
 
 from __future__ import annotations
@@ -215,12 +216,20 @@ class GeneratedSchema:
 
     # -- mutation ---------------------------------------------------------------------------
 
-    def mutate(self, seed: int = 1) -> GeneratedSchema:
-        """The same schema after a PR-sized change; `mutations` says what changed."""
+    def mutate(self, seed: int = 1, *, small: bool = False) -> GeneratedSchema:
+        """The same schema after a change; `mutations` says what changed.
+
+        By default the change scales with the schema (2% of its columns dropped, widened or
+        added, an index per 100 tables added and dropped, a table per 200 added: 4,500 plan
+        statements at 10,000 tables), a stress test of the planner. `small=True` is the size of
+        a typical pull request whatever the schema's size: three columns of each kind, one index
+        added and one dropped, one new table (plus, in both, a view, a function and an enum
+        value).
+        """
         rng = random.Random(f"mutate:{self.seed}:{self.n_tables}:{seed}")
         new = copy.deepcopy(self)
         new.mutations = []
-        budget = max(3, round(self.column_count * 0.02))
+        budget = 9 if small else max(3, round(self.column_count * 0.02))
         per_kind = max(1, budget // 3)
         payload = [(t, c) for t in new.tables for c in t.columns if c.payload]
         rng.shuffle(payload)
@@ -256,7 +265,7 @@ class GeneratedSchema:
             t.columns.append(col)
             new.mutations.append(f"add column {t.qname}.{col.name} {ctype}")
         # Indexes: add some, drop some.
-        n_idx = max(1, self.n_tables // 100)
+        n_idx = 1 if small else max(1, self.n_tables // 100)
         for k in range(n_idx):
             t = rng.choice(new.tables)
             t.indexes.append(Index(f"{t.name}_m{seed}_{k}_idx", "(status, created_at)"))
@@ -277,7 +286,7 @@ class GeneratedSchema:
         new.mutations.append(f"change function {f.schema}.{f.name}")
         # New tables.
         rng_tables = random.Random(f"new:{self.seed}:{seed}")
-        for _ in range(max(1, self.n_tables // 200)):
+        for _ in range(1 if small else max(1, self.n_tables // 200)):
             t = _make_table(new, rng_tables, new.next_table)
             new.next_table += 1
             new.tables.append(t)

@@ -107,6 +107,31 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         "the current schema (small schemas) runs on a background thread while the load ends.",
         "End to end = everything `pg-flux plan` does, including shadow start, load and verify.",
         "",
+        "## Diff and plan by the size of the change",
+        "",
+        "The engine-only scenario (both sides inspected from databases psql loaded) against two",
+        "changes: the one every other table uses, which scales with the schema (2% of its columns",
+        "dropped, widened or added, an index per 100 tables added and dropped, a table per 200",
+        "added), and one of a typical pull request's size whatever the schema's",
+        "(`GeneratedSchema.mutate(small=True)`: three columns of each kind, an index added and",
+        "one dropped, a new table, a view, a function, an enum value). Diff + plan excludes",
+        "inspection.",
+        "",
+        "| tables | change | mutations | plan statements | diff + plan | engine only |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for label, res, count in (
+            ("scaled", r.get("engine", {}), r.get("mutations")),
+            ("pull request", r.get("engine_small", {}), r.get("small_mutations")),
+        ):
+            lines.append(
+                f"| {r['tables']:,} | {label} | {count if count is not None else '—'} | "
+                f"{res.get('plan_statements', '—')} | "
+                f"{_s(res.get('phases', {}).get('diff + plan'))} | {_s(res.get('engine_only'))} |"
+            )
+    lines += [
+        "",
         "## Correctness: does each tool's output, applied to a copy of the source, converge?",
         "",
         "Oracle: `pg_dump --schema-only` of the copy after applying equals that of the target.",

@@ -8,9 +8,10 @@ pull request against 250,000 objects).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import compress, count
-from operator import attrgetter, ne
+from operator import attrgetter, is_not, ne
 
 from engine.model.base import ObjectKey, Owned, SchemaObject
 from engine.model.schema import OBJECT_FIELDS, Schema
@@ -43,6 +44,11 @@ def objects_differ(old: SchemaObject, new: SchemaObject, manage_ownership: bool)
 
 
 _fields = attrgetter("__dict__")
+
+
+def _first(flags: Iterator[bool]) -> int | None:
+    """The index of the first true flag, or None."""
+    return next(compress(count(), flags), None)
 
 
 @dataclass
@@ -89,30 +95,31 @@ def _walk(
 ) -> None:
     if old is new:
         return
-    # Runs of equal objects are found at C speed (map/compress over the field dicts); Python
-    # looks only at where the two sides part. Field dicts decide equality only when each side
-    # holds one class.
+    # Runs of equal objects are found at C speed (map/compress); Python looks only at where the
+    # two sides part. A desired schema inspected like production (engine.model.sharing) holds
+    # production's very instances wherever they are equal, so runs are first found by identity;
+    # where the sides hold distinct instances, by their field dicts (which decide equality only
+    # when each side holds one class).
     same_class = len({*map(type, old), *map(type, new)}) == 1
     old_fields = [*map(_fields, old)].__getitem__
     new_fields = [*map(_fields, new)].__getitem__
+    old_item, new_item = old.__getitem__, new.__getitem__
     i = j = 0
     n_old, n_new = len(old), len(new)
     while i < n_old and j < n_new:
-        if same_class:
-            parted = next(
-                compress(
-                    count(),
-                    map(ne, map(old_fields, range(i, n_old)), map(new_fields, range(j, n_new))),
-                ),
-                None,
+        # (islice would walk from the start each time: ranges index)
+        parted = _first(map(is_not, map(old_item, range(i, n_old)), map(new_item, range(j, n_new))))
+        if parted == 0 and same_class:  # distinct instances here: compare their fields
+            parted = _first(
+                map(ne, map(old_fields, range(i, n_old)), map(new_fields, range(j, n_new)))
             )
-            if parted is None:  # equal to the end of the shorter side
-                step = min(n_old - i, n_new - j)
-                i += step
-                j += step
-                break
-            i += parted
-            j += parted
+        if parted is None:  # equal to the end of the shorter side
+            step = min(n_old - i, n_new - j)
+            i += step
+            j += step
+            break
+        i += parted
+        j += parted
         a, b = old[i], new[j]
         if a.__class__ is b.__class__ and a.__dict__ == b.__dict__:
             i += 1

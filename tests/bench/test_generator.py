@@ -1,4 +1,4 @@
-"""The benchmark's schema generator: deterministic, loadable, and its mutation is PR-sized."""
+"""The benchmark's schema generator: deterministic, loadable, its mutations sized as they say."""
 
 from __future__ import annotations
 
@@ -71,6 +71,18 @@ def test_mutation_is_pr_sized() -> None:
     assert len(changed.tables) > len(base.tables)
 
 
+@pytest.mark.parametrize("n", [200, 2000])
+def test_small_mutation_is_the_same_size_whatever_the_schema(n: int) -> None:
+    base = generate(n)
+    changed = base.mutate(1, small=True)
+    kinds = [m.split(" ")[0] for m in changed.mutations]
+    assert sorted(kinds) == sorted(
+        ["drop"] * 4 + ["widen"] * 3 + ["add"] * 4 + ["change"] * 2 + ["new"] * 2
+    ), changed.mutations
+    assert len(changed.tables) == len(base.tables) + 1
+    assert changed.sql != base.mutate(1).sql
+
+
 def test_write_makes_a_tree_in_load_order(tmp_path: Path) -> None:
     gen = generate(N)
     sql = gen.write(tmp_path / "schema")
@@ -80,15 +92,17 @@ def test_write_makes_a_tree_in_load_order(tmp_path: Path) -> None:
     assert {f"30_tables/{s}.sql" for s in SCHEMAS} <= set(files)
 
 
-@pytest.mark.parametrize("mutation", [None, 1], ids=["base", "mutated"])
+@pytest.mark.parametrize("mutation", [None, 1, "small"], ids=["base", "mutated", "small"])
 def test_generated_sql_loads_through_the_engine_loader(
     tmp_path: Path,
     db: ShadowDatabase,
     run_sql: Callable[..., list[tuple[Any, ...]]],
-    mutation: int | None,
+    mutation: int | str | None,
 ) -> None:
     gen = generate(N, seed=7)
-    if mutation is not None:
+    if mutation == "small":
+        gen = gen.mutate(1, small=True)
+    elif isinstance(mutation, int):
         gen = gen.mutate(mutation)
     gen.write(tmp_path / "schema")
     load_into(db.dsn, parse_schema_dir(tmp_path / "schema"))

@@ -147,6 +147,7 @@ def test_merge_walk_finds_the_by_key_differences(rich: Schema) -> None:
         removed=st.sets(st.sampled_from(objects), max_size=12),
         added=st.sets(st.sampled_from(objects), max_size=12),
         edited=st.sets(st.sampled_from(objects), max_size=12),
+        copied=st.sets(st.sampled_from(objects), max_size=40),
         manage=st.booleans(),
         shuffle=st.booleans(),
     )
@@ -154,17 +155,20 @@ def test_merge_walk_finds_the_by_key_differences(rich: Schema) -> None:
         removed: set[tuple[str, int]],
         added: set[tuple[str, int]],
         edited: set[tuple[str, int]],
+        copied: set[tuple[str, int]],
         manage: bool,
         shuffle: bool,
     ) -> None:
-        # current lacks `added`, desired lacks `removed`; `edited` differ in desired
+        # current lacks `added`, desired lacks `removed`; `edited` differ in desired. Desired
+        # holds current's very instances (as a shared inspection does) except `copied`: equal
+        # but distinct ones, so the walk meets runs of both kinds.
         cur_update: dict[str, object] = {}
         des_update: dict[str, object] = {}
         for name in OBJECT_FIELDS:
             items = getattr(rich, name)
             cur_update[name] = tuple(o for i, o in enumerate(items) if (name, i) not in added)
             des_update[name] = tuple(
-                _edit(o, i) if (name, i) in edited else o
+                _edit(o, i) if (name, i) in edited else o.model_copy() if (name, i) in copied else o
                 for i, o in enumerate(items)
                 if (name, i) not in removed
             )
