@@ -24,7 +24,7 @@ from engine import dsn as dsnlib
 from engine import logs, progress, tracking
 from engine.apply import ApplyOptions, apply_plan
 from engine.config import Config, filter_schema, load_config, parse_hazard_codes
-from engine.diff.context import PlanOptions
+from engine.diff.context import VERIFY_MODES, PlanOptions
 from engine.dump import recreate_statements, recreate_steps, render_dump
 from engine.errors import (
     EXIT_DIFFERENCES,
@@ -83,6 +83,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         default=None,
         help="compare and change owners (default: off, or pgflux.toml's manage_ownership)",
+    )
+    parser.add_argument(
+        "--verify",
+        choices=VERIFY_MODES,
+        default=None,
+        help="auto (default, or pgflux.toml's verify): a large schema is verified on the plan's"
+        " scope; whole: always rebuild the whole current schema in the shadow",
     )
 
 
@@ -188,6 +195,8 @@ def apply_config(args: argparse.Namespace, config: Config) -> None:
         args.tracking_schema = config.tracking_schema
     if getattr(args, "manage_ownership", None) is None:
         args.manage_ownership = config.manage_ownership
+    if getattr(args, "verify", None) is None:
+        args.verify = config.verify
 
 
 def options_from(args: argparse.Namespace) -> PlanOptions:
@@ -195,6 +204,7 @@ def options_from(args: argparse.Namespace) -> PlanOptions:
         lock_timeout_ms=args.lock_timeout,
         statement_timeout_ms=args.statement_timeout,
         manage_ownership=bool(getattr(args, "manage_ownership", False)),
+        verify=getattr(args, "verify", None) or "auto",
     )
 
 

@@ -3,6 +3,7 @@
     schema_dir = "schema"
     tracking_schema = "_pgflux"
     manage_ownership = false
+    verify = "auto"                      # or "whole": never verify on the plan's scope alone
     shadow_roles = ["app_reader"]        # roles created in the shadow before loading schema/
     [hazards]
     allow = ["INDEX_BUILD", "NON_TRANSACTIONAL"]
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from engine.diff.context import VerifyMode
 from engine.errors import ConfigError
 from engine.model.base import SchemaObject
 from engine.model.schema import OBJECT_FIELDS, Schema
@@ -85,6 +87,7 @@ class Config(_Strict):
     schema_dir: Path = Path("schema")
     tracking_schema: str = Field(default="_pgflux", min_length=1)
     manage_ownership: bool = False
+    verify: VerifyMode = "auto"
     shadow_roles: tuple[str, ...] = ()
     hazards: HazardPolicy = HazardPolicy()
     objects: ObjectFilter = ObjectFilter()

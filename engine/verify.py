@@ -51,9 +51,10 @@ def object_count(schema: Schema) -> int:
     return sum(len(getattr(schema, field)) for field in OBJECT_FIELDS)
 
 
-def prefers_scoped(current: Schema) -> bool:
-    """Is `current` large enough for verification to try the plan's scope first?"""
-    return object_count(current) >= SCOPED_MIN_OBJECTS
+def prefers_scoped(current: Schema, options: PlanOptions) -> bool:
+    """Should verification try the plan's scope first: is `current` large enough, and does the
+    caller not ask for the whole schema (`PlanOptions.verify`)?"""
+    return options.verify == "auto" and object_count(current) >= SCOPED_MIN_OBJECTS
 
 
 def _order(key: ObjectKey) -> tuple[str, str, str, str, str]:
@@ -246,7 +247,7 @@ def verify_plan(
         return verify_rebuilt(
             rebuilt, desired, statements, options, excluded_schemas=excluded_schemas
         )
-    if prefers_scoped(current) and _verified_on_scope(
+    if prefers_scoped(current, options) and _verified_on_scope(
         shadow, current, desired, statements, options, excluded_schemas, trace
     ):
         return []

@@ -91,8 +91,8 @@ class PlanSettings(BaseModel):
 
     def plan_options(self) -> PlanOptions:
         """The CLI's defaults (lock_timeout 3 s, no statement_timeout) with the config's
-        ownership management, as `pg-flux plan --config` would plan."""
-        return PlanOptions(manage_ownership=self.config.manage_ownership)
+        ownership management and verification mode, as `pg-flux plan --config` would plan."""
+        return PlanOptions(manage_ownership=self.config.manage_ownership, verify=self.config.verify)
 
     def plan_in(self, shadow: Shadow) -> PlanResult:
         """Plan production -> schema/ in `shadow` as `pg-flux plan` does with this config: object

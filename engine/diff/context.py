@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from engine.model.base import ObjectKey
 from engine.model.schema import Schema
@@ -11,6 +12,8 @@ from engine.plan.index import Dependencies, ObjectIndex
 from engine.plan.model import Hazard, HazardCode, Severity
 
 GIB = 1024**3
+VerifyMode = Literal["auto", "whole"]
+VERIFY_MODES: tuple[VerifyMode, ...] = ("auto", "whole")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,9 @@ class PlanOptions:
     # A table at or over either bound is "large": hazards on it rise one severity.
     large_table_rows: int = 1_000_000
     large_table_bytes: int = GIB
+    # Verification: "auto" rebuilds only the plan's scope of a large current schema
+    # (engine.verify_scope), "whole" always rebuilds all of it (slower, nothing left to argue).
+    verify: VerifyMode = "auto"
 
 
 def format_bytes(size: int) -> str:

@@ -197,7 +197,7 @@ def build_plan(
         # (engine.verify_scope), which needs the plan: nothing to start yet.
         rebuilding: AbstractContextManager[Future[Rebuilt] | None] = (
             nullcontext(None)
-            if prefers_scoped(current)
+            if prefers_scoped(current, options)
             else rebuilding_current(shadow, current, options, excluded_schemas=excluded)
         )
         # Production's fingerprint (remembered on its model, which the plan asks for) is

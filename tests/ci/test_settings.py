@@ -26,6 +26,7 @@ FLEET = """
 schema_dir = "db/schema"
 tracking_schema = "ops"
 manage_ownership = true
+verify = "whole"
 shadow_roles = ["app_reader"]
 
 [hazards]
@@ -61,6 +62,7 @@ def test_no_config_file_keeps_the_inputs(tmp_path: Path) -> None:
     assert got.config.source is None
     options = got.plan_options()
     assert (options.manage_ownership, options.lock_timeout_ms) == (False, 3000)
+    assert options.verify == "auto"
 
 
 def test_workspace_pgflux_toml_fills_inputs_left_at_their_defaults(tmp_path: Path) -> None:
@@ -75,6 +77,7 @@ def test_workspace_pgflux_toml_fills_inputs_left_at_their_defaults(tmp_path: Pat
     assert got.gate.allowed == frozenset({HazardCode.INDEX_BUILD})
     assert got.config.objects.exclude == ("app.tmp_*",)
     assert got.plan_options().manage_ownership is True
+    assert got.plan_options().verify == "whole"
 
 
 def test_inputs_set_to_other_values_win_over_the_file(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ def test_full_config_parses(tmp_path: Path) -> None:
 schema_dir = "db/schema"
 tracking_schema = "_flux"
 manage_ownership = true
+verify = "whole"
 shadow_roles = ["app_reader"]
 [hazards]
 allow = ["INDEX_BUILD", "NON_TRANSACTIONAL"]
@@ -44,6 +45,7 @@ schema_dir = "schema-us"
     assert config.schema_dir == Path("db/schema")
     assert config.tracking_schema == "_flux"
     assert config.manage_ownership is True
+    assert config.verify == "whole"
     assert config.shadow_roles == ("app_reader",)
     assert config.hazards.allow == ("INDEX_BUILD", "NON_TRANSACTIONAL")
     assert config.hazards.fail_on is Severity.HIGH
@@ -66,6 +68,9 @@ schema_dir = "schema-us"
         pytest.param('schema_dirs = "x"\n', "schema_dirs: unknown key", id="unknown-key"),
         pytest.param(
             "manage_ownership = 3\n", "manage_ownership: Input should be", id="wrong-type"
+        ),
+        pytest.param(
+            'verify = "scope"\n', "verify: Input should be 'auto' or 'whole'", id="verify"
         ),
         pytest.param(
             '[[targets]]\nname = "eu"\n',

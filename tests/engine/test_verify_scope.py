@@ -226,6 +226,51 @@ def test_large_schema_verifies_on_its_scope(
     assert trace == [f"scope {scope.size}/{scope.current_size}"]
 
 
+def test_verify_whole_never_tries_the_scope(
+    make_db: MakeDb, pg_cluster: EmbeddedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify, "SCOPED_MIN_OBJECTS", 10)
+    current, desired = _pair(make_db, BASE, CHANGES["view rewritten"](BASE))
+    options = PlanOptions(verify="whole")
+    statements = plan_statements(current, desired, options)
+    trace: list[str] = []
+    assert verify_plan(pg_cluster, current, desired, statements, options, trace=trace) == []
+    assert trace == ["whole"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "config", "scoped"),
+    [
+        pytest.param([], "", True, id="default"),
+        pytest.param(["--verify", "whole"], "", False, id="flag"),
+        pytest.param([], 'verify = "whole"\n', False, id="config"),
+        pytest.param(["--verify", "auto"], 'verify = "whole"\n', True, id="flag-wins"),
+    ],
+)
+def test_pg_flux_plan_verify_switch(
+    tmp_path: Path,
+    db: ShadowDatabase,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    config: str,
+    scoped: bool,
+) -> None:
+    """`pg-flux plan --verify whole` (or pgflux.toml's `verify`) rebuilds the whole schema."""
+    from engine.cli import main
+
+    monkeypatch.setattr(verify, "SCOPED_MIN_OBJECTS", 10)
+    load(db.admin_dsn, BASE)
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "app.sql").write_text(CHANGES["view rewritten"](BASE))
+    (tmp_path / "pgflux.toml").write_text(config)
+    monkeypatch.chdir(tmp_path)
+    assert main(["plan", "--dsn", db.admin_dsn, "--out", str(tmp_path / "p.txt"), *argv]) == 0
+    err = capsys.readouterr().err  # the CLI logs to stderr
+    assert ("verifying the plan on its scope" in err) is scoped, err
+    assert "verified in the shadow" in (tmp_path / "p.txt").read_text()
+
+
 def test_a_scope_too_large_is_not_tried(
     make_db: MakeDb, pg_cluster: EmbeddedCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
