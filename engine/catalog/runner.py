@@ -4,7 +4,8 @@ Each family keeps one query in `queries/<family>.sql`, optionally with version-s
 `queries/<family>.pg<N>.sql`: the variant with the highest N not above the server's major wins.
 Every query returns a single row holding one JSON object whose keys are `Schema` field names, built
 by PostgreSQL (json_agg), so that the number of statements is fixed whatever the schema's size and
-pydantic validates the whole text in one pass.
+pydantic validates the whole text in one pass; the dependency query's object holds each key once
+and the rows as positions (engine.catalog.dependency_rows).
 
 Query files are executed with psycopg parameters: `%(excluded_schemas)s` (text[]: the tracking
 schema and any excluded by configuration); a literal percent sign is written `%%`.
@@ -24,6 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from engine.catalog.dependency_rows import DependencyRows
 from engine.model.schema import Schema
 from engine.model.sharing import share_with
 
@@ -36,8 +38,8 @@ QUERIES_PACKAGE = "engine.catalog.queries"
 # Planner settings for one family's query, undone after it. The dependency query joins pg_depend
 # to tens of thousands of keys; row estimates of its CTEs are poor and a nested loop there took
 # 215 s at 1,000 tables against 0.75 s as a hash join.
-# Its DISTINCT over ~250,000 key pairs (10,000 tables) spilled to disk with the default 4MB of
-# work_mem: 3.8 s instead of 5.5-7.9 s of wall time with 64MB.
+# Its DISTINCT over ~250,000 pairs (10,000 tables) spilled to disk with the default 4MB of
+# work_mem: 3.8 s instead of 5.5-7.9 s of wall time with 64MB (when the pairs were key texts).
 QUERY_SETTINGS: dict[str, dict[str, str]] = {
     "dependencies": {"enable_nestloop": "off", "work_mem": "'64MB'"}
 }
@@ -262,16 +264,13 @@ def run_catalog_queries(
                     item = results.get()
                     if isinstance(item, BaseException):
                         raise item
-                    text = item[1]
+                    family, text = item
                     del item
                     if text:
-                        # Each query returns one JSON object of Schema fields.
-                        part = Schema.model_validate_json(text)
-                        text = None
-                        given = part.model_fields_set
                         # In key order here, family by family, while the server works on
                         # the next ones.
-                        part = part.sorted()
+                        part, given = family_part(family, text)
+                        text = None
                         if like is not None:
                             fields.update(share_with(part, given, like))
                         else:
@@ -299,6 +298,18 @@ def run_catalog_queries(
         # are frozen too) keeps unrelated garbage from being frozen with it.
         gc.freeze()
     return schema
+
+
+def family_part(family: str, text: str) -> tuple[Schema, set[str]]:
+    """One family's query result as a schema in key order holding only that family's fields,
+    and the names of those fields."""
+    if family == "dependencies":
+        # keys once, pairs as positions (queries/dependencies.sql); built in key order
+        deps = DependencyRows.model_validate_json(text).dependencies()
+        return Schema.model_validate({"dependencies": deps}).mark_ordered(), {"dependencies"}
+    # Every other query returns one JSON object of Schema fields.
+    part = Schema.model_validate_json(text)
+    return part.sorted(), part.model_fields_set
 
 
 def _export_snapshot(conn: psycopg.Connection[Any]) -> str | None:
