@@ -183,11 +183,13 @@ def run_size(
         timeout,
     )
     # The same against a change of a typical pull request's size (bench.generator).
-    out["engine_small"] = worker(
-        {"scenario": "engine", "current_dsn": src.admin_dsn, "desired_dsn": dst_small.admin_dsn},
-        src.admin_dsn,
-        timeout,
-    )
+    small_spec = {
+        "scenario": "engine",
+        "current_dsn": src.admin_dsn,
+        "desired_dsn": dst_small.admin_dsn,
+    }
+    out["engine_small"] = worker(small_spec, src.admin_dsn, timeout)
+    out["engine_small_shared"] = worker(small_spec | {"like": True}, src.admin_dsn, timeout)
     for db in (src, dst, empty, dst_small):
         cluster.drop_database(db)
     if profile:

@@ -115,20 +115,31 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         "added), and one of a typical pull request's size whatever the schema's",
         "(`GeneratedSchema.mutate(small=True)`: three columns of each kind, an index added and",
         "one dropped, a new table, a view, a function, an enum value). Diff + plan excludes",
-        "inspection.",
+        'inspection. "Shared": the desired side read after production and sharing its equal',
+        "objects, as `pg-flux plan` reads the shadow (engine.model.sharing), so that the diff",
+        "compares most objects by identity; the other rows read both sides at once, unshared.",
         "",
-        "| tables | change | mutations | plan statements | diff + plan | engine only |",
-        "|---|---|---|---|---|---|",
+        "| tables | change | mutations | plan statements | diff + plan | diff + plan, shared |"
+        " engine only |",
+        "|---|---|---|---|---|---|---|",
     ]
+    unshared_only: dict[str, Any] = {}
     for r in results:
-        for label, res, count in (
-            ("scaled", r.get("engine", {}), r.get("mutations")),
-            ("pull request", r.get("engine_small", {}), r.get("small_mutations")),
+        for label, res, shared, count in (
+            ("scaled", r.get("engine", {}), unshared_only, r.get("mutations")),
+            (
+                "pull request",
+                r.get("engine_small", {}),
+                r.get("engine_small_shared", {}),
+                r.get("small_mutations"),
+            ),
         ):
             lines.append(
                 f"| {r['tables']:,} | {label} | {count if count is not None else '—'} | "
                 f"{res.get('plan_statements', '—')} | "
-                f"{_s(res.get('phases', {}).get('diff + plan'))} | {_s(res.get('engine_only'))} |"
+                f"{_s(res.get('phases', {}).get('diff + plan'))} | "
+                f"{_s(shared.get('phases', {}).get('diff + plan'))} | "
+                f"{_s(res.get('engine_only'))} |"
             )
     lines += [
         "",

@@ -107,7 +107,7 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
             shadow.ensure_roles(roles_in(current))
             rebuilding: AbstractContextManager[Future[Rebuilt] | None] = (
                 nullcontext(None)
-                if prefers_scoped(current)
+                if prefers_scoped(current, options)
                 else rebuilding_current(shadow, current, options, excluded_schemas=excluded)
             )
             # As engine.plan.build does: production's fingerprint while the desired schema loads.
@@ -225,18 +225,33 @@ def run_inspect(spec: dict[str, Any]) -> dict[str, Any]:
 def run_engine(spec: dict[str, Any]) -> dict[str, Any]:
     """The engine alone, as issue 8 defines it: inspect both sides and plan, nothing else running.
 
+    spec["like"]: read the sides one after the other, the desired one sharing production's equal
+    objects, as `pg-flux plan` does (the diff then compares shared objects by identity).
+
     In the end-to-end scenario verification's rebuild runs on a background thread while the
     engine inspects and plans, so its phases share the interpreter with that work.
     """
     stats = InspectStats(), InspectStats()
     start = time.perf_counter()
-    # The two databases are inspected at the same time, each over two connections.
-    with PHASES("inspect both"), ThreadPoolExecutor(2) as pool:
-        sides = [
-            pool.submit(inspect_dsn, spec[dsn], excluded_schemas=("_pgflux",), stats=stat)
-            for dsn, stat in zip(("current_dsn", "desired_dsn"), stats, strict=True)
-        ]
-        current, desired = (side.result() for side in sides)
+    if spec.get("like"):
+        # As `pg-flux plan` reads them: production first, then the desired schema sharing
+        # every object equal to production's (engine.model.sharing).
+        with PHASES("inspect current"):
+            current = inspect_dsn(
+                spec["current_dsn"], excluded_schemas=("_pgflux",), stats=stats[0]
+            )
+        with PHASES("inspect desired"):
+            desired = inspect_dsn(
+                spec["desired_dsn"], excluded_schemas=("_pgflux",), stats=stats[1], like=current
+            )
+    else:
+        # The two databases are inspected at the same time, each over two connections.
+        with PHASES("inspect both"), ThreadPoolExecutor(2) as pool:
+            sides = [
+                pool.submit(inspect_dsn, spec[dsn], excluded_schemas=("_pgflux",), stats=stat)
+                for dsn, stat in zip(("current_dsn", "desired_dsn"), stats, strict=True)
+            ]
+            current, desired = (side.result() for side in sides)
     with PHASES("diff + plan"):
         statements = plan_statements(current, desired, PlanOptions())
     return {
