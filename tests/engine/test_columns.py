@@ -153,6 +153,7 @@ def test_added_columns_keep_their_declared_order(make_db: MakeDb) -> None:
         f"{BASE});",
         f"{BASE}, zeta integer, alpha text, mid boolean, beta_10 integer, beta_9 integer);",
     )
+    assert result.hazard_codes == set()
     added = [sql.split("ADD COLUMN ")[1].split()[0] for sql in result.sql if "ADD COLUMN" in sql]
     assert added == ["zeta", "alpha", "mid", "beta_10", "beta_9"]
 
@@ -179,6 +180,7 @@ def test_drop_column(
 
 def test_drop_table_does_not_drop_columns(make_db: MakeDb) -> None:
     result = assert_converges(make_db, f"{BASE}, a text, b text);", "")
+    assert result.hazard_codes == {"BACKWARD_INCOMPATIBLE", "DATA_LOSS"}
     assert result.sql == ["DROP TABLE public.t"]
 
 
@@ -537,6 +539,7 @@ def test_serial_equals_explicit_sequence(make_db: MakeDb) -> None:
         "CREATE TABLE t (id integer NOT NULL DEFAULT nextval('t_id_seq'::regclass));"
         "ALTER SEQUENCE t_id_seq OWNED BY t.id;",
     )
+    assert result.hazard_codes == set()
     assert result.sql == []
 
 

@@ -599,6 +599,7 @@ def test_online_steps_carry_locks_and_transactions(make_db: MakeDb) -> None:
         BASE + PK + FK + ";" + "ALTER TABLE p ADD CONSTRAINT p_n_check CHECK (n > 0);",
         data="INSERT INTO p VALUES (1, 'a', 1); INSERT INTO c VALUES (1, 1, 1);",
     )
+    assert result.hazard_codes == {"INDEX_BUILD", "NON_TRANSACTIONAL"}
     by_sql = {s.sql: (s.lock, s.transactional) for s in result.statements}
     assert by_sql["CREATE UNIQUE INDEX CONCURRENTLY p_pkey ON public.p (id)"] == (
         "SHARE UPDATE EXCLUSIVE",

@@ -378,6 +378,7 @@ def test_postgres_fdw_server_converges(make_db: MakeDb) -> None:
         ext + "CREATE SERVER remote FOREIGN DATA WRAPPER postgres_fdw"
         " OPTIONS (host 'b', port '5433', fetch_size '500');",
     )
+    assert result.hazard_codes == set()
     assert result.sql == [
         "ALTER SERVER remote OPTIONS (ADD fetch_size '500', SET host 'b', ADD port '5433')"
     ]

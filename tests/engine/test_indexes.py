@@ -384,6 +384,7 @@ def test_column_retype_keeps_index(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db, T + "CREATE INDEX t_b_idx ON t (b);", after + "CREATE INDEX t_b_idx ON t (b);"
     )
+    assert result.hazard_codes == {"BLOCKS_READS_WRITES", "TABLE_REWRITE"}
     assert of_kind(result, "index") == ([], set())
     assert result.statements
 
@@ -394,6 +395,7 @@ def test_matview_rebuilt_takes_its_index_along(make_db: MakeDb) -> None:
         "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS x; CREATE INDEX mv_x ON mv (x);",
         "CREATE MATERIALIZED VIEW mv AS SELECT 2 AS x; CREATE INDEX mv_x ON mv (x);",
     )
+    assert result.hazard_codes == {"BLOCKS_READS_WRITES"}
     statements, codes = of_kind(result, "index")
     # Dropped with the view, built again plainly on the new (not yet live) view.
     assert statements == ["CREATE INDEX mv_x ON public.mv USING btree (x)"]

@@ -33,9 +33,11 @@ def test_schema_comment_changes(make_db: MakeDb) -> None:
         "CREATE SCHEMA app; COMMENT ON SCHEMA app IS 'a';",
         "CREATE SCHEMA app; COMMENT ON SCHEMA app IS 'it''s b';",
     )
+    assert result.hazard_codes == set()
     assert result.sql == ["COMMENT ON SCHEMA app IS 'it''s b'"]
 
 
 def test_quoted_schema_name(make_db: MakeDb) -> None:
     result = assert_converges(make_db, "", 'CREATE SCHEMA "Billing Data";')
+    assert result.hazard_codes == set()
     assert result.sql == ['CREATE SCHEMA "Billing Data"']

@@ -137,6 +137,7 @@ def test_move_to_default_partition(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db, LIST + L_EU, LIST + "CREATE TABLE l_eu PARTITION OF l DEFAULT;"
     )
+    assert result.hazard_codes == {"BACKWARD_INCOMPATIBLE", "FULL_SCAN_UNDER_LOCK"}
     assert result.sql[-1] == "ALTER TABLE public.l ATTACH PARTITION public.l_eu DEFAULT"
 
 
@@ -147,6 +148,7 @@ def test_add_column_to_partitioned_parent(make_db: MakeDb) -> None:
         RANGE.replace("v text)", "v text, extra integer)") + P2024,
         data=DATA,
     )
+    assert result.hazard_codes == set()
     assert result.sql == ["ALTER TABLE public.m ADD COLUMN extra integer"]
 
 

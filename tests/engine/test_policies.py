@@ -192,6 +192,7 @@ def test_new_table_with_rls_and_policy(make_db: MakeDb) -> None:
 
 def test_policy_goes_with_its_dropped_table(make_db: MakeDb) -> None:
     result = assert_converges(make_db, T + f"{P} USING (id > 0);", ROLES)
+    assert result.hazard_codes == {"BACKWARD_INCOMPATIBLE", "DATA_LOSS"}
     assert not any("DROP POLICY" in s for s in result.sql)
     assert any(s.startswith("DROP TABLE") for s in result.sql)
 
@@ -203,6 +204,7 @@ def test_column_type_change_rebuilds_policy(make_db: MakeDb) -> None:
         ROLES + "CREATE TABLE t (id bigint, owner_name text);"
         f"ALTER TABLE t ENABLE ROW LEVEL SECURITY; {P} USING (id > 0);",
     )
+    assert result.hazard_codes == {"AUTHZ_CHANGE", "BLOCKS_READS_WRITES", "TABLE_REWRITE"}
     drop = result.sql.index(DP)
     create = result.sql.index(f"{CP} USING ((id > 0))")
     retype = next(i for i, s in enumerate(result.sql) if "TYPE bigint" in s)

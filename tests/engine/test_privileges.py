@@ -447,6 +447,7 @@ def test_schema_dropped_with_its_default_privileges(make_db: MakeDb) -> None:
         ROLES + f"CREATE SCHEMA app; {ADP} IN SCHEMA app GRANT SELECT ON TABLES TO {R1};",
         ROLES,
     )
+    assert result.hazard_codes == {"AUTHZ_CHANGE", "DATA_LOSS"}
     assert result.sql == [
         f"{ADP} IN SCHEMA app REVOKE SELECT ON TABLES FROM {R1}",
         "DROP SCHEMA app",

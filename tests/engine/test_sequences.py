@@ -212,6 +212,7 @@ def test_identity_sequence_is_left_to_its_column(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db, "", "CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY);"
     )
+    assert result.hazard_codes == set()
     assert len(result.sql) == 1
     assert result.sql[0].startswith("CREATE TABLE public.t")
     assert result.current.sequences == result.desired.sequences == ()
@@ -231,11 +232,13 @@ def test_alter_keeps_sequence_state(make_db: MakeDb) -> None:
         "CREATE SEQUENCE s INCREMENT BY 2 START WITH 7;",
         data="SELECT setval('s', 41);",
     )
+    assert result.hazard_codes == set()
     assert result.sql == ["ALTER SEQUENCE public.s INCREMENT BY 2 START WITH 7"]
 
 
 def test_serial_column_sequence_converges(make_db: MakeDb) -> None:
     result = assert_converges(make_db, "", "CREATE TABLE t (id serial, name text);")
+    assert result.hazard_codes == set()
     seq_steps = [s for s in result.sql if "t_id_seq" in s and "SEQUENCE" in s]
     assert seq_steps[0].startswith("CREATE SEQUENCE public.t_id_seq AS integer")
     assert seq_steps[-1] == "ALTER SEQUENCE public.t_id_seq OWNED BY public.t.id"

@@ -89,4 +89,5 @@ def test_all_kinds_spelled_out_plans_empty(make_db: MakeDb) -> None:
         T + "CREATE STATISTICS s ON a, b FROM t;",
         T + "create statistics public.s (ndistinct, dependencies, mcv) on b, a from public.t;",
     )
+    assert result.hazard_codes == set()
     assert result.statements == []

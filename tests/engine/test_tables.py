@@ -134,6 +134,7 @@ def test_drop_inheritance_child_before_parent(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db, "CREATE TABLE p (id int); CREATE TABLE c () INHERITS (p);", ""
     )
+    assert result.hazard_codes == {"BACKWARD_INCOMPATIBLE", "DATA_LOSS"}
     assert result.sql == ["DROP TABLE public.c", "DROP TABLE public.p"]
 
 
@@ -347,6 +348,7 @@ def test_create_with_replica_identity_index(make_db: MakeDb) -> None:
     after = T + "CREATE UNIQUE INDEX t_id_key ON t (id);"
     after += "ALTER TABLE t REPLICA IDENTITY USING INDEX t_id_key;"
     result = assert_converges(make_db, "", after)
+    assert result.hazard_codes == set()
     assert result.sql[-1] == "ALTER TABLE public.t REPLICA IDENTITY USING INDEX t_id_key"
 
 
@@ -358,6 +360,7 @@ def test_create_with_replica_identity_on_a_constraint_index(
     after = f"CREATE TABLE items (id integer NOT NULL, CONSTRAINT items_key {constraint} (id));"
     after += "ALTER TABLE items REPLICA IDENTITY USING INDEX items_key;"
     result = assert_converges(make_db, "", after)
+    assert result.hazard_codes == set()
     identity = result.sql.index("ALTER TABLE public.items REPLICA IDENTITY USING INDEX items_key")
     creates = [i for i, sql in enumerate(result.sql) if "items_key" in sql and i != identity]
     assert creates, result.sql
@@ -371,6 +374,7 @@ def test_set_logged_with_rows(make_db: MakeDb) -> None:
         T,
         data=ROWS,
     )
+    assert result.hazard_codes == {"BLOCKS_READS_WRITES", "TABLE_REWRITE"}
     assert result.sql == ["ALTER TABLE public.t SET LOGGED"]
     assert result.statements[0].lock == "ACCESS EXCLUSIVE"
 
@@ -379,6 +383,7 @@ def test_light_params_take_share_update_exclusive(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db, T, "CREATE TABLE t (id integer NOT NULL, name text) WITH (fillfactor = 80);"
     )
+    assert result.hazard_codes == set()
     assert result.statements[0].lock == "SHARE UPDATE EXCLUSIVE"
 
 
@@ -518,6 +523,7 @@ def test_offline_options_do_not_change_table_ddl(make_db: MakeDb) -> None:
         T + "ALTER TABLE t ENABLE ROW LEVEL SECURITY;",
         options=PlanOptions(online=False),
     )
+    assert result.hazard_codes == {"AUTHZ_CHANGE"}
     assert result.sql == ["ALTER TABLE public.t ENABLE ROW LEVEL SECURITY"]
 
 

@@ -390,6 +390,7 @@ def test_trigger_rebuilt_around_column_type_change(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db, T + trigger, T.replace("qty integer", "qty bigint") + trigger
     )
+    assert result.hazard_codes == {"BLOCKS_READS_WRITES", "BLOCKS_WRITES", "TABLE_REWRITE"}
     text = "\n".join(result.sql)
     assert (
         text.index("DROP TRIGGER tr") < text.index("TYPE bigint") < text.index("CREATE TRIGGER tr")

@@ -166,6 +166,7 @@ def test_enum_and_table_created_in_one_plan(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db, "", "CREATE TYPE public.mood AS ENUM ('a', 'b');" + ENUM_TABLE
     )
+    assert result.hazard_codes == set()
     assert result.sql[0] == "CREATE TYPE public.mood AS ENUM ('a', 'b')"
     assert any(s.startswith("CREATE TABLE") for s in result.sql[1:])
 
@@ -177,6 +178,7 @@ def test_enum_add_value_used_by_column(make_db: MakeDb) -> None:
         "CREATE TYPE public.mood AS ENUM ('a', 'b', 'c');" + ENUM_TABLE,
         data="INSERT INTO t VALUES (1, 'b', '{a,b}');",
     )
+    assert result.hazard_codes == {"NON_TRANSACTIONAL"}
     assert result.sql == ["ALTER TYPE public.mood ADD VALUE IF NOT EXISTS 'c' AFTER 'b'"]
     assert not result.statements[0].transactional
 
@@ -189,6 +191,7 @@ def test_enum_new_value_used_by_later_default(make_db: MakeDb) -> None:
         "CREATE TYPE public.mood AS ENUM ('a', 'b', 'c');"
         "CREATE TABLE t (id int, m mood DEFAULT 'c', ms mood[]);",
     )
+    assert result.hazard_codes == {"NON_TRANSACTIONAL"}
     assert result.sql[0] == "ALTER TYPE public.mood ADD VALUE IF NOT EXISTS 'c' AFTER 'b'"
 
 
@@ -222,6 +225,7 @@ def test_enum_remove_value_with_column_dropped_in_same_plan(make_db: MakeDb) -> 
         "CREATE TYPE mood AS ENUM ('a', 'b', 'c');" + ENUM_TABLE,
         "CREATE TYPE mood AS ENUM ('a', 'b'); CREATE TABLE t (id int, ms mood[]);",
     )
+    assert result.hazard_codes == {"BACKWARD_INCOMPATIBLE", "DATA_LOSS", "TABLE_REWRITE"}
     assert not [s for s in result.sql if "ALTER COLUMN m " in s]
     assert result.sql.index("ALTER TABLE public.t DROP COLUMN m") < result.sql.index(
         "ALTER TYPE public.mood RENAME TO mood__pgflux_old"
@@ -253,6 +257,7 @@ def test_enum_remove_value_rebuilds_view_on_column(make_db: MakeDb) -> None:
         "CREATE TYPE public.mood AS ENUM ('a', 'b', 'c');" + ENUM_TABLE + view,
         "CREATE TYPE public.mood AS ENUM ('a', 'b');" + ENUM_TABLE + view,
     )
+    assert result.hazard_codes == {"BACKWARD_INCOMPATIBLE", "DATA_LOSS", "TABLE_REWRITE"}
     sql = result.sql
     assert sql.index("DROP VIEW public.v") < sql.index(
         "ALTER TABLE public.t ALTER COLUMN m TYPE public.mood USING m::text::public.mood"
