@@ -222,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         help="run the empty -> full scenarios only up to this many tables (they are the longest)",
     )
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument(
+        "--results",
+        default=str(ROOT / "bench" / "results" / "latest.json"),
+        help="where the raw figures go (JSON)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     migra_version = tools.ensure_migra()
@@ -245,20 +250,21 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(json.dumps(results[-1], default=str)[:2000], file=sys.stderr, flush=True)
                 # after every size: a run cut short still leaves the sizes it finished
-                _write(results, args.output, argv, pgbin, migra_version)
+                _write(results, args.output, args.results, argv, pgbin, migra_version)
     return 0
 
 
 def _write(
     results: list[dict[str, Any]],
     output_path: str,
+    results_path: str,
     argv: list[str] | None,
     pgbin: PgBin,
     migra_version: str,
 ) -> None:
-    results_dir = ROOT / "bench" / "results"
-    results_dir.mkdir(exist_ok=True)
-    (results_dir / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    raw = Path(results_path)
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text(json.dumps(results, indent=2), encoding="utf-8")
     command = "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:])
     output = Path(output_path)
     text = report.render(results, command=command, pgbin=pgbin, migra_version=migra_version)
