@@ -306,7 +306,8 @@ def family_part(family: str, text: str) -> tuple[Schema, set[str]]:
     if family == "dependencies":
         # keys once, pairs as positions (queries/dependencies.sql); built in key order
         deps = DependencyRows.model_validate_json(text).dependencies()
-        return Schema.model_validate({"dependencies": deps}).mark_ordered(), {"dependencies"}
+        # validated rows: the whole schema is validated (instances as they are) at the end
+        return Schema.model_construct(dependencies=deps).mark_ordered(), {"dependencies"}
     # Every other query returns one JSON object of Schema fields.
     part = Schema.model_validate_json(text)
     return part.sorted(), part.model_fields_set

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.catalog import inspect_dsn
 from engine.catalog.dependency_rows import DependencyRows
@@ -165,3 +167,35 @@ def test_malformed_positions_fail_loudly(pairs: tuple[int, ...], message: str) -
     )
     with pytest.raises(ValueError, match=message):
         rows.dependencies()
+
+
+_NAMES = st.sampled_from(["a", "b", "B", "é", "a b", "z1"])
+
+
+@st.composite
+def _rows(draw: st.DrawFn) -> DependencyRows:
+    parts = st.tuples(
+        st.sampled_from(["table", "column", "index", "view", "function"]),
+        _NAMES,
+        _NAMES,
+        st.one_of(st.none(), _NAMES),
+        st.one_of(st.none(), st.sampled_from(["", "integer", "text, integer"])),
+    )
+    drawn = draw(st.lists(parts, min_size=1, max_size=12, unique=True))
+    keys = tuple(ObjectKey.of(*fields) for fields in drawn)
+    index = st.integers(0, len(keys) - 1)
+    pairs = draw(st.lists(st.tuples(index, index), max_size=30))
+    return DependencyRows(keys=keys, pairs=tuple(i for pair in pairs for i in pair))
+
+
+@given(_rows())
+def test_rows_are_the_pairs_in_key_order(rows: DependencyRows) -> None:
+    ends = iter(rows.pairs)
+    expected = sorted(
+        ((rows.keys[a], rows.keys[b]) for a, b in zip(ends, ends, strict=True)),
+        key=lambda pair: (pair[0].sort_key, pair[1].sort_key),
+    )
+    built = rows.dependencies()
+    assert [(d.dependent, d.referenced) for d in built] == expected
+    # each key object is reused, never copied
+    assert {id(k) for d in built for k in (d.dependent, d.referenced)} <= {id(k) for k in rows.keys}
