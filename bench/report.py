@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +60,27 @@ def _commit() -> str:
     return res.stdout.strip() or "?"
 
 
+def _runs(values: Any, fallback: Any = None) -> str:
+    """A figure measured once, or the median of several runs with their range."""
+    if isinstance(values, list) and len(values) > 1:
+        ordered = sorted(values)
+        low, high = ordered[0], ordered[-1]
+        return f"{statistics.median(ordered):.2f} s ({low:.2f} to {high:.2f}, {len(ordered)} runs)"
+    if isinstance(values, list) and values:
+        return _s(values[0])
+    return _s(fallback)
+
+
+def _ratio(result: dict[str, Any]) -> str:
+    """End to end over the floor: medians when either was run more than once."""
+    pr = result.get("engine_pr", {})
+    total = pr.get("median_total", pr.get("total"))
+    floor = result.get("psql_load")
+    if not isinstance(total, int | float) or not isinstance(floor, int | float) or not floor:
+        return "—"
+    return f"{total / floor:.2f}x"
+
+
 def _mb(value: Any) -> str:
     return f"{value:.0f} MB" if isinstance(value, int | float) else "—"
 
@@ -80,10 +102,12 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         "",
         "## Summary",
         "",
-        "| tables | columns | load avg | psql -1 -f load | raw catalog queries | pg-flux inspect | "
+        "| tables | columns | load avg | psql -1 -f load | pg-flux parse + load alone | "
+        "raw catalog queries | pg-flux inspect | "
         "pg-flux engine only, PR | same phases inside end to end | pg-flux end to end, PR | "
+        "end to end / psql floor | "
         "migra, PR | pg-flux end to end, empty -> full | migra, empty -> full |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         pr, full = r.get("engine_pr", {}), r.get("engine_full", {})
@@ -91,10 +115,12 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         ins = r.get("inspect", {})
         lines.append(
             f"| {r['tables']:,} | {r['columns']:,} | {r.get('load_average', 0):.1f} | "
-            f"{_s(r.get('psql_load'))} | "
+            f"{_runs(r.get('psql_loads'), r.get('psql_load'))} | "
+            f"{_s(r.get('load_alone', {}).get('load'))} | "
             f"{_s(ins.get('raw_queries'))} | {_s(ins.get('inspect'))} | "
             f"{_s(r.get('engine', {}).get('engine_only'))} | {_s(pr.get('engine_only'))} | "
-            f"{_s(pr.get('total'))} | {_s(mpr.get('seconds'))} | "
+            f"{_runs(pr.get('totals'), pr.get('total'))} | {_ratio(r)} | "
+            f"{_s(mpr.get('seconds'))} | "
             f"{_s(full.get('total'))} | {_s(mfull.get('seconds'))} |"
         )
     lines += [
@@ -106,6 +132,10 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         '("load desired" is the wait for the load after that) and verification\'s rebuild of',
         "the current schema (small schemas) runs on a background thread while the load ends.",
         "End to end = everything `pg-flux plan` does, including shadow start, load and verify.",
+        "With `--repeat K` the end-to-end PR plan and the `psql -1 -f` load each ran K times,",
+        "alternating (each load into a fresh database), and the cells give the median and the",
+        "range; the ratio is between the medians. Parse + load alone: pg-flux loading the same",
+        "change's schema/ into a shadow database with nothing else running (engine.load).",
         "",
         "## Diff and plan by the size of the change",
         "",

@@ -1,7 +1,7 @@
 """One engine scenario in its own process, so that its peak RSS is its own.
 
 Usage: python -m bench.worker '<json spec>'; prints one JSON object (the measurements) on stdout.
-Spec keys: scenario ("plan" | "inspect" | "engine"), schema_dir, current_dsn, desired_dsn
+Spec keys: scenario ("plan" | "inspect" | "engine" | "load"), schema_dir, current_dsn, desired_dsn
 (engine), plan_out, profile_out.
 """
 
@@ -262,7 +262,26 @@ def run_engine(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-SCENARIOS = {"plan": run_plan, "inspect": run_inspect, "engine": run_engine}
+def run_load(spec: dict[str, Any]) -> dict[str, Any]:
+    """pg-flux's parse and load of schema/ into a shadow database, nothing else running: the
+    part of the end-to-end run that the `psql -1 -f` floor stands for."""
+    with PHASES("shadow start"):
+        shadow = open_shadow("embedded")
+    SHADOW_HOST.append(str(getattr(shadow, "sockdir", "")))
+    try:
+        with shadow.database() as target:
+            start = time.perf_counter()
+            locations = parse_and_load(
+                Path(spec["schema_dir"]), target.dsn, ensure_roles=shadow.ensure_roles
+            )
+            seconds = time.perf_counter() - start
+    finally:
+        with PHASES("shadow stop"):
+            shadow.close()
+    return {"load": seconds, "objects_located": len(locations)}
+
+
+SCENARIOS = {"plan": run_plan, "inspect": run_inspect, "engine": run_engine, "load": run_load}
 
 
 def main(argv: list[str]) -> int:

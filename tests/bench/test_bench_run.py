@@ -28,6 +28,8 @@ def test_a_tiny_run_writes_the_report(tmp_path: Path) -> None:
         str(report),
         "--results",
         str(raw),
+        "--repeat",
+        "2",
     ]
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
@@ -44,6 +46,10 @@ def test_a_tiny_run_writes_the_report(tmp_path: Path) -> None:
         assert (result[name]["converges"], result[name]["verified"]) == (True, True), name
     # migra ran on the same pair; whether its output converges is what the report says
     assert {"seconds", "converges"} <= set(result["migra_pr"])
+    # --repeat 2: the PR plan and the psql floor twice each, the medians compared
+    assert len(result["psql_loads"]) == 2
+    assert len(result["engine_pr"]["totals"]) == 2
+    assert result["load_alone"]["load"] > 0
     small, shared = result["engine_small"], result["engine_small_shared"]
     assert small["plan_statements"] == shared["plan_statements"]
 
@@ -58,4 +64,8 @@ def test_a_tiny_run_writes_the_report(tmp_path: Path) -> None:
     ):
         assert heading in text
     assert f"| {TABLES} | pull request | 15 |" in text
+    (summary,) = [line for line in text.splitlines() if line.startswith(f"| {TABLES} | ")][:1]
+    assert summary.count("2 runs)") == 2  # the floor and the end to end, median and range
+    median = result["engine_pr"]["median_total"] / result["psql_load"]
+    assert f"| {median:.2f}x |" in summary
     assert f"--sizes {TABLES}" in text

@@ -84,3 +84,8 @@ def test_every_scenario_runs(
     # the same change, however the desired side was read
     assert unshared["plan_statements"] == shared["plan_statements"] == plan["plan_statements"]
     assert shared["inspect_statements"] == {"current": families, "desired": families}
+
+    # pg-flux's load alone: schema/ parsed and loaded into a shadow, every object located
+    load = _worker({"scenario": "load", "schema_dir": str(schema_dir)})
+    assert load["load"] > 0
+    assert load["objects_located"] >= len(generate(8, seed=5).mutate(1, small=True).tables)
