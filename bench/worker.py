@@ -68,6 +68,19 @@ class Phases:
 
 
 def _rss_mb(who: int) -> float:
+    """Peak RSS in MiB: this process's own (RUSAGE_SELF), or its largest waited-for child's.
+
+    This process's own comes from VmHWM, the peak of its address space since exec: Linux
+    carries ru_maxrss over fork and exec, so a worker started by a 518 MB `python -m bench`
+    reported 518 MB whatever it did itself (every 10,000-table "inspect alone" figure before
+    this change was the parent's size). The shadow's postmaster starts before the worker grows,
+    so the children's figure is theirs."""
+    if who == resource.RUSAGE_SELF:
+        status = Path("/proc/self/status")
+        if status.exists():
+            for line in status.read_text(encoding="ascii").splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 

@@ -89,3 +89,27 @@ def test_every_scenario_runs(
     load = _worker({"scenario": "load", "schema_dir": str(schema_dir)})
     assert load["load"] > 0
     assert load["objects_located"] >= len(generate(8, seed=5).mutate(1, small=True).tables)
+
+
+def test_peak_rss_is_the_workers_own(
+    pair: tuple[ShadowDatabase, ShadowDatabase, Path],
+) -> None:
+    """A worker started by a large process reports its own peak, not its parent's: Linux
+    carries ru_maxrss over fork and exec, and `python -m bench` holds hundreds of MB at
+    10,000 tables when it starts the workers."""
+    current, _, _ = pair
+    spec = json.dumps({"scenario": "inspect", "current_dsn": current.admin_dsn})
+    parent = (
+        "import subprocess, sys\n"
+        "ballast = b'x' * (400 * 1024 * 1024)  # resident: written, not calloc'd\n"
+        f"done = subprocess.run([sys.executable, '-m', 'bench.worker', {spec!r}],"
+        " capture_output=True, text=True, check=True)\n"
+        "print(done.stdout)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", parent], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 0 < result["rss_self_mb"] < 300, result
+    assert 0 < result["rss_inspect_mb"] < 300, result
