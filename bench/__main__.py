@@ -232,15 +232,16 @@ def repeated_pr_plan(
             if load.returncode != 0:
                 raise RuntimeError(f"psql load failed: {load.stderr[-500:]}")
             out["psql_loads"].append(load.seconds)
-        runs.append(
-            worker(spec if attempt == 0 else spec | {"profile_out": ""}, admin_dsn, timeout)
-        )
+        run = worker(spec if attempt == 0 else spec | {"profile_out": ""}, admin_dsn, timeout)
+        if "error" in run:
+            # a failed or timed-out run is the result: the report must show it, and the
+            # next attempt would most likely fail the same way
+            out["psql_load"] = statistics.median(out["psql_loads"])
+            return run
+        runs.append(run)
     out["psql_load"] = statistics.median(out["psql_loads"])
-    timed = [r for r in runs if "error" not in r]
-    if not timed:
-        return runs[0]
-    totals = [r["total"] for r in timed]
-    chosen = sorted(timed, key=lambda r: r["total"])[(len(timed) - 1) // 2]
+    totals = [r["total"] for r in runs]
+    chosen = sorted(runs, key=lambda r: r["total"])[(len(runs) - 1) // 2]
     return chosen | {"totals": totals, "median_total": statistics.median(totals)}
 
 
