@@ -4,7 +4,8 @@ Every managed object is one flat value in `Schema` (columns and constraints too,
 table), so that the differ can match objects by key alone and the planner can order statements by
 a graph of keys. Fields listed in `not_compared` (statistics, column positions) are carried for
 ordering and reporting but never make two objects differ. Dependencies read from pg_depend are kept
-beside the objects, in `Schema.dependencies`.
+beside the objects, in `Schema.dependencies`, except those an object's own fields say (its schema,
+its table, the columns an index or a constraint uses): `SchemaObject.implied_deps`.
 """
 
 from __future__ import annotations
@@ -180,6 +181,12 @@ class SchemaObject(Model):
         """Dependencies the model itself implies (its schema, its table, its types)."""
         return ()
 
+    def implied_names(self) -> Iterable[str]:
+        """The names of the keys `implied_deps` returns, without building them: finding what
+        depends on a few keys skips the objects that cannot name one (cheap for a class to
+        override where its keys are built)."""
+        return [key.name for key in self.implied_deps()]
+
     def compared(self) -> dict[str, Any]:
         """The fields whose difference is a schema difference."""
         return self.model_dump(exclude=set(self.not_compared), by_alias=True)
@@ -205,11 +212,17 @@ def relation_key(kind: str, schema: str, name: str) -> ObjectKey:
     return ObjectKey.of(kind, schema, name)
 
 
+def column_key(schema: str, table: str, name: str) -> ObjectKey:
+    """The key of a column of a table (or of another relation)."""
+    return ObjectKey.of("column", schema, name, table)
+
+
 __all__ = [
     "KeyAttrs",
     "ObjectKey",
     "Privilege",
     "SchemaObject",
+    "column_key",
     "ident",
     "qualname",
     "relation_key",

@@ -15,6 +15,7 @@ from engine.model.base import (
     ObjectKey,
     SchemaObject,
     TableScoped,
+    column_key,
     relation_key,
 )
 
@@ -27,6 +28,10 @@ class Constraint(SchemaObject, TableScoped, Commented):
     definition: pg_get_constraintdef(oid) without the " NOT VALID" suffix PostgreSQL appends
         for an unvalidated constraint; that state is `validated`.
     references: for a foreign key, the referenced table (ordering, rebuilds).
+    columns: the columns of its table it names (conkey), in key order; referenced_columns: a
+        foreign key's columns of the referenced table (confkey). Derived from the definition,
+        so not compared; they are its dependencies on columns (implied_deps), which the
+        catalog's dependency rows then leave out (queries/dependencies.sql).
     index_definition: for primary key / unique, pg_get_indexdef of the index that implements it;
         the online form builds that index concurrently first. Derived from the definition, so it
         is not compared.
@@ -37,20 +42,30 @@ class Constraint(SchemaObject, TableScoped, Commented):
 
     kind: ClassVar[str] = "constraint"
     not_compared: ClassVar[frozenset[str]] = frozenset(
-        {"index_definition", "on_partitioned", "deferrable", "deferred"}
+        {
+            "columns",
+            "referenced_columns",
+            "index_definition",
+            "on_partitioned",
+            "deferrable",
+            "deferred",
+        }
     )
     name: str
     type: ConstraintType
     definition: str
     validated: bool = True
     references: ObjectKey | None = None
+    columns: tuple[str, ...] = ()
+    referenced_columns: tuple[str, ...] = ()
     index_definition: str | None = None
     on_partitioned: bool = False
     deferrable: bool = False
     deferred: bool = False
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
-    implies: ClassVar[frozenset[str]] = frozenset({"table"})  # its table; a foreign key's target
+    # its table and columns; a foreign key's target and its columns
+    implies: ClassVar[frozenset[str]] = frozenset({"table", "column"})
 
     @property
     def table_key(self) -> ObjectKey:
@@ -58,6 +73,20 @@ class Constraint(SchemaObject, TableScoped, Commented):
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         deps = [self.table_key]
+        deps.extend(column_key(self.schema_, self.table, name) for name in self.columns)
         if self.references is not None:
-            deps.append(self.references)
+            target = self.references
+            deps.append(target)
+            if target.schema_ is not None:
+                deps.extend(
+                    column_key(target.schema_, target.name, name)
+                    for name in self.referenced_columns
+                )
         return deps
+
+    def implied_names(self) -> Iterable[str]:
+        names = [self.table, *self.columns]
+        if self.references is not None:
+            names.append(self.references.name)
+            names.extend(self.referenced_columns)
+        return names

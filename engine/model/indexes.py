@@ -12,6 +12,7 @@ from engine.model.base import (
     ObjectKey,
     SchemaName,
     SchemaObject,
+    column_key,
     relation_key,
 )
 
@@ -33,23 +34,28 @@ class Index(SchemaObject, Commented):
         collations, ordering, NULLS FIRST/LAST, INCLUDE, predicate, storage parameters.
     valid: indisvalid; an INVALID index (a failed concurrent build) is dropped and rebuilt.
     table_kind: "matview" when the index is on a materialized view.
+    columns: the columns of its table it uses (keys, INCLUDE, expressions, predicate), in
+        column order; empty for an index on a materialized view (which depends on the whole
+        view). Derived from the definition, so not compared; they are its dependencies on
+        columns (implied_deps), which the catalog's dependency rows then leave out.
     partitions: for an index on a partitioned table, its partitions' indexes. Not compared: a
         partition added later gets its index from PostgreSQL, and a difference here must not
         rebuild the parent's index; the names are used to build them online.
     """
 
     kind: ClassVar[str] = "index"
-    not_compared: ClassVar[frozenset[str]] = frozenset({"partitions"})
+    not_compared: ClassVar[frozenset[str]] = frozenset({"partitions", "columns"})
     schema_: SchemaName
     name: str
     table: str
     table_kind: Literal["table", "partitioned", "matview"] = "table"
     definition: str
     valid: bool = True
+    columns: tuple[str, ...] = ()
     partitions: tuple[PartitionIndex, ...] = ()
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
-    implies: ClassVar[frozenset[str]] = frozenset({"table", "matview"})
+    implies: ClassVar[frozenset[str]] = frozenset({"table", "matview", "column"})
 
     @property
     def relation_key(self) -> ObjectKey:
@@ -58,4 +64,10 @@ class Index(SchemaObject, Commented):
         return relation_key(kind, self.schema_, self.table)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
-        return (self.relation_key,)
+        return (
+            self.relation_key,
+            *(column_key(self.schema_, self.table, name) for name in self.columns),
+        )
+
+    def implied_names(self) -> Iterable[str]:
+        return (self.table, *self.columns)

@@ -143,3 +143,6 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (relation_key("table", self.schema_, self.table),)
+
+    def implied_names(self) -> Iterable[str]:
+        return (self.table,)

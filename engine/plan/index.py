@@ -369,7 +369,10 @@ class Dependencies:
             if not cls.implies & kinds:
                 continue
             for obj in getattr(self.objects.schema, field):
+                # most objects name none of the keys: no key of theirs is built
+                if names.isdisjoint(obj.implied_names()):
+                    continue
                 for ref in obj.implied_deps():
-                    if ref.name in names and ref in found:
+                    if ref in found:
                         found[ref].add(obj.key)
         self._dependents.update(found)

@@ -442,6 +442,35 @@ def test_inspect_constraints(db: ShadowDatabase) -> None:
     assert schema.indexes == ()  # indexes of constraints are not separate objects
 
 
+def test_constraints_name_their_columns(db: ShadowDatabase) -> None:
+    """The columns each constraint names (its dependencies on columns, which the catalog's
+    dependency rows leave out): conkey on its table, a foreign key's confkey on the target."""
+    load(
+        db.admin_dsn,
+        "CREATE TABLE p (a int, b int, c int, PRIMARY KEY (b, a), UNIQUE (c) INCLUDE (b));"
+        "CREATE TABLE c (x int, y int, z int CHECK (z > x + 1),"
+        " FOREIGN KEY (y, x) REFERENCES p (b, a));",
+    )
+    schema = inspect_dsn(db.admin_dsn)
+    by_name = {c.name: c for c in schema.constraints}
+    assert by_name["p_pkey"].columns == ("a", "b")  # column order, not key order
+    assert by_name["p_c_b_key"].columns == ("b", "c")  # INCLUDE columns too (not in conkey)
+    assert by_name["c_check"].columns == ("x", "z")
+    fk = by_name["c_y_x_fkey"]
+    assert (fk.columns, fk.referenced_columns) == (("x", "y"), ("a", "b"))
+    deps = {(d.dependent.name, d.referenced.name) for d in schema.dependencies}
+    # what the model says is not repeated in the dependency rows
+    assert not deps & {("c_check", "z"), ("c_y_x_fkey", "a"), ("p_pkey", "b"), ("p_c_b_key", "b")}
+    assert {k.display for k in fk.implied_deps()} == {
+        "public.c",
+        "public.c.x",
+        "public.c.y",
+        "public.p",
+        "public.p.a",
+        "public.p.b",
+    }
+
+
 SPELLINGS: list[tuple[str, str, str]] = [
     (
         "inline_vs_alter_pk",

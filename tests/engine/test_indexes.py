@@ -273,6 +273,32 @@ def test_inspect_indexes(db: ShadowDatabase) -> None:
     assert by_name["t_b_idx"].valid
 
 
+def test_indexes_name_their_columns(db: ShadowDatabase) -> None:
+    """Every column an index uses (keys, INCLUDE, expressions, predicate): its dependencies on
+    columns, which the catalog's dependency rows leave out; none on a materialized view."""
+    load(
+        db.admin_dsn,
+        T + "CREATE INDEX i_keys ON t (b, id) INCLUDE (a);"
+        "CREATE INDEX i_expr ON t (lower(a)) WHERE at IS NOT NULL;"
+        "CREATE INDEX i_whole ON t ((t IS NOT NULL));"
+        "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS x; CREATE INDEX mvx ON mv (x);",
+    )
+    schema = inspect_dsn(db.admin_dsn)
+    by_name = {i.name: i for i in schema.indexes}
+    assert by_name["i_keys"].columns == ("id", "a", "b")
+    assert by_name["i_expr"].columns == ("a", "at")
+    assert by_name["i_whole"].columns == ()  # a whole-row reference depends on the table
+    assert by_name["mvx"].columns == ()
+    deps = {(d.dependent.name, d.referenced.name) for d in schema.dependencies}
+    assert not deps & {("i_keys", "a"), ("i_expr", "at")}
+    assert ("i_whole", "t") in deps  # pg_depend's row on the whole table stays
+    assert {k.display for k in by_name["i_expr"].implied_deps()} == {
+        "public.t",
+        "public.t.a",
+        "public.t.at",
+    }
+
+
 @pytest.mark.parametrize(
     ("spelling_a", "spelling_b"),
     [

@@ -16,8 +16,11 @@ import psycopg
 import pytest
 
 from engine.catalog import inspect_dsn
+from engine.catalog.dependency_rows import DependencyRows
+from engine.catalog.runner import query_text
 from engine.execute import execute_statements
 from engine.load import load_into, parse_schema_dir
+from engine.model.base import ObjectKey
 from engine.model.schema import Schema
 from engine.plan.planner import Planner, PlanOptions, plan_statements
 from engine.pull import tree, write_tree
@@ -130,6 +133,64 @@ def test_inspect_is_byte_identical(rich_tree: Path, db: ShadowDatabase) -> None:
     first, second = inspect_dsn(db.admin_dsn), inspect_dsn(db.admin_dsn)
     assert first.to_json() == second.to_json()
     assert first.fingerprint() == second.fingerprint()
+
+
+# Beyond the rich tree: a partition's own index, an exclusion constraint over an expression, a
+# check on an inherited column, a unique key with INCLUDE columns.
+_COLUMN_DEPENDENCY_EXTRAS = """
+CREATE INDEX events_2024_body ON app.events_2024 ((body ->> 'k')) WHERE kind <> 'x';
+CREATE TABLE app.slots (lo int, hi int, during tstzrange, note text,
+    EXCLUDE USING gist (int4range(lo, hi) WITH &&, during WITH &&),
+    UNIQUE (note) INCLUDE (lo));
+ALTER TABLE audit.log_login ADD CONSTRAINT log_login_who CHECK (who <> '' AND at IS NOT NULL);
+"""
+
+# The dependency query's filter: an index's and a constraint's rows on columns are left out.
+_COLUMN_ROWS_FILTER = "AND NOT (a.lists_columns AND b.sub < 0 AND d.refobjsubid > 0)"
+
+
+def test_column_rows_left_out_are_what_the_model_implies(
+    rich_tree: Path, db: ShadowDatabase
+) -> None:
+    """The dependency query leaves out the rows that indexes and constraints have on columns,
+    because their models name those columns (implied_deps). Run without that filter, the query
+    finds exactly the rows the model keeps plus dependencies the model implies: nothing is lost,
+    and no column dependency is invented."""
+    _load(db.admin_dsn, rich_tree)
+    with psycopg.connect(db.admin_dsn, autocommit=True) as conn:
+        conn.execute(_COLUMN_DEPENDENCY_EXTRAS.encode())
+        conn.execute(b"SET search_path = ''")  # as inspection prints routine arguments
+        version = conn.info.server_version
+        query = query_text("dependencies", version)
+        assert _COLUMN_ROWS_FILTER in query
+        row = conn.execute(
+            query.replace(_COLUMN_ROWS_FILTER, "").encode(), {"excluded_schemas": ["_pgflux"]}
+        ).fetchone()
+    assert row is not None
+    unfiltered = {
+        (d.dependent, d.referenced)
+        for d in DependencyRows.model_validate_json(row[0]).dependencies()
+    }
+    schema = inspect_dsn(db.admin_dsn)
+    kept = {(d.dependent, d.referenced) for d in schema.dependencies}
+    implied = {(obj.key, ref) for obj in schema.objects() for ref in obj.implied_deps()}
+    assert kept <= unfiltered
+    assert unfiltered - kept <= implied, sorted(map(str, unfiltered - kept - implied))
+    column_deps = {
+        (obj.key, ref)
+        for obj in (*schema.indexes, *schema.constraints)
+        for ref in obj.implied_deps()
+        if ref.kind == "column"
+    }
+    assert column_deps <= unfiltered, sorted(map(str, column_deps - unfiltered))
+    # the extras are covered: each names the columns its pg_depend rows do
+    by_name = {obj.name: obj for obj in (*schema.indexes, *schema.constraints)}
+    assert by_name["events_2024_body"].columns == ("kind", "body")
+    assert by_name["slots_note_lo_key"].columns == ("lo", "note")
+    assert by_name["log_login_who"].columns == ("at", "who")
+    exclusion = next(c for c in schema.constraints if c.type == "exclusion" and c.table == "slots")
+    assert exclusion.columns == ("during",)  # the expression's columns: its index's rows
+    assert (exclusion.key, ObjectKey.of("column", "app", "lo", "slots")) in kept
 
 
 def test_rebuilt_from_model_dumps_identically(
