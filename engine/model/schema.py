@@ -7,6 +7,7 @@ import itertools
 import threading
 import weakref
 from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -57,6 +58,39 @@ OBJECT_FIELDS: tuple[str, ...] = (
     "servers",
     "user_mappings",
 )
+
+
+def family_sort_keys(items: tuple[SchemaObject, ...]) -> list[Any]:
+    """Keys that order `items` as their `sort_key`s do, computed at C speed when they are all
+    of one class whose key is plain text attributes.
+
+    Within one class `sort_key` is (kind, schema or "", parent or "", name, args or ""): the
+    kind and the attributes the class leaves out are the same for every object, so the tuple
+    of the others orders them alike. At 10,000 tables the sort_key properties of the 168,000
+    columns alone took 0.15 s (and up to 0.9 s while the catalog queries ran beside them).
+    """
+    classes = set(map(type, items))
+    getter = _plain_key_getter(classes.pop()) if len(classes) == 1 else None
+    if getter is None:
+        return [obj.sort_key for obj in items]
+    return list(map(getter, items))
+
+
+_PLAIN_KEY_GETTERS: dict[type[SchemaObject], Callable[[Any], Any] | None] = {}
+
+
+def _plain_key_getter(cls: type[SchemaObject]) -> Callable[[Any], Any] | None:
+    """attrgetter of the class's key attributes, or None when its sort key is computed
+    otherwise (its own `sort_key`, a `key`, or an attribute that may be None)."""
+    if cls not in _PLAIN_KEY_GETTERS:
+        attrs = [name for name in cls.key_attrs or () if name is not None]
+        plain = (
+            cls.key_attrs is not None
+            and cls.sort_key is SchemaObject.sort_key
+            and all(cls.model_fields[name].annotation is str for name in attrs)
+        )
+        _PLAIN_KEY_GETTERS[cls] = attrgetter(*attrs) if plain else None
+    return _PLAIN_KEY_GETTERS[cls]
 
 
 class Schema(Model):
@@ -133,7 +167,7 @@ class Schema(Model):
         update: dict[str, Any] = {}
         for field in OBJECT_FIELDS:
             items = getattr(self, field)
-            sort_keys = [obj.sort_key for obj in items]
+            sort_keys = family_sort_keys(items)
             # Some catalog queries emit rows in key order already (the biggest leave ordering to
             # this sort): check before sorting.
             if any(a > b for a, b in itertools.pairwise(sort_keys)):

@@ -5,18 +5,24 @@ all give exactly what the straightforward code gave."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import pickle
 from collections.abc import Callable
 
 import psycopg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.catalog import inspect_dsn
 from engine.catalog.runner import analyze_catalogs
 from engine.diff.context import PlanOptions
-from engine.model.base import ObjectKey
-from engine.model.schema import OBJECT_FIELDS, Schema
+from engine.model.base import ObjectKey, SchemaObject
+from engine.model.indexes import Index
+from engine.model.routines import Routine
+from engine.model.schema import OBJECT_FIELDS, Schema, family_sort_keys
+from engine.model.tables import Column
 from engine.plan.planner import objects_differ, plan_statements
 from engine.roles import _roles_in, roles_in
 from engine.shadow import EmbeddedCluster, ShadowDatabase
@@ -249,3 +255,39 @@ def test_schema_differences_in_order_and_out_of_order(inspected: Schema) -> None
     assert schema_differences(inspected.model_copy(update={"tables": ()}), inspected)[0] == (
         f"missing {min((t.key for t in inspected.tables), key=lambda k: k.sort_key)}"
     )
+
+
+_NAMES = st.text(alphabet="aAbB_é1", min_size=1, max_size=3)
+
+
+@given(
+    st.lists(st.tuples(_NAMES, _NAMES, _NAMES), max_size=30),
+    st.lists(st.tuples(_NAMES, _NAMES), max_size=30),
+    st.lists(st.tuples(_NAMES, _NAMES), max_size=10),
+)
+def test_family_sort_keys_order_as_sort_key_does(
+    column_names: list[tuple[str, str, str]],
+    index_names: list[tuple[str, str]],
+    routine_names: list[tuple[str, str]],
+) -> None:
+    # Columns and indexes take the attrgetter path, routines (args in their key) the
+    # sort_key one; each must order its family exactly as the objects' sort_key does.
+    families: list[tuple[SchemaObject, ...]] = [
+        tuple(
+            Column(schema_=s, table=t, name=n, position=1, type="integer")
+            for s, t, n in column_names
+        ),
+        tuple(Index(schema_=s, name=n, table="t", definition="") for s, n in index_names),
+        tuple(
+            Routine(schema_=s, name="f", identity_args=a, definition="") for s, a in routine_names
+        ),
+    ]
+    for items in families:
+        fast = family_sort_keys(items)
+        by_property = [obj.sort_key for obj in items]
+        order = sorted(range(len(items)), key=fast.__getitem__)
+        assert [by_property[i] for i in order] == sorted(by_property)
+        pairs = list(itertools.pairwise(range(len(items))))
+        assert [fast[a] < fast[b] for a, b in pairs] == [
+            by_property[a] < by_property[b] for a, b in pairs
+        ]

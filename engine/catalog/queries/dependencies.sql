@@ -139,6 +139,10 @@ pairs AS (
           -- referenced table's too) are what its model's columns already say (implied_deps):
           -- at 10,000 tables 86,000 of 157,000 pairs, and most of the column keys.
           AND NOT (a.lists_columns AND b.sub < 0 AND d.refobjsubid > 0)
+          -- An object's row on its schema is what its model's schema already says
+          -- (implied_deps): every object with such a row names its schema. 21,700 of the
+          -- 70,700 pairs left at 10,000 tables.
+          AND d.refclassid <> 'pg_namespace'::regclass
           -- OWNED BY points a sequence at its column while the column's default points at the
           -- sequence: keep only the default's direction, the planner orders OWNED BY itself.
           AND NOT (d.deptype = 'a' AND d.classid = 'pg_class'::regclass AND d.refobjsubid <> 0
