@@ -234,63 +234,66 @@ def run_catalog_queries(
     results: queue.Queue[tuple[str, str | None] | BaseException] = queue.Queue()
     threads: list[threading.Thread] = []
     lanes: list[psycopg.Connection[Any]] = [conn]
-    try:
-        with gc_paused(), conn.transaction():
-            conn.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            _set_local(conn, BASE_SETTINGS)
-            snapshot = _export_snapshot(conn) if helpers and len(names) > 1 else None
-            if snapshot is not None:
-                lanes.extend(helpers)
-            for lane_conn, lane_families in zip(
-                lanes, assign_lanes(names, len(lanes)), strict=False
-            ):
-                thread = threading.Thread(
-                    target=_run_lane,
-                    args=(
-                        lane_conn,
-                        lane_families,
-                        params,
-                        None if lane_conn is conn else snapshot,
-                        results,
-                    ),
-                    name=f"pgflux-inspect-{len(threads)}",
-                    daemon=True,
-                )
-                thread.start()
-                threads.append(thread)
-            if stats is not None:
-                stats.statements += len(names)
-                stats.queries.extend(names)
-            try:
-                for _ in names:
-                    item = results.get()
-                    if isinstance(item, BaseException):
-                        raise item
-                    family, text = item
-                    del item
-                    if text:
-                        # In key order here, family by family, while the server works on
-                        # the next ones.
-                        part, given = family_part(family, text)
-                        text = None
-                        if like is not None:
-                            fields.update(share_with(part, given, like))
-                        else:
-                            fields.update((name, getattr(part, name)) for name in given)
-                        del part
-            except BaseException:
-                # Stop the other lanes' queries before leaving the transaction they run in.
-                for lane_conn in lanes:
-                    lane_conn.cancel_safe()
-                raise
-            finally:
-                for thread in threads:
-                    thread.join()
-    finally:
-        conn.autocommit = previous_autocommit
-    # Already validated models: pydantic takes instances as they are.
+    # The collector stays paused until the model is frozen: the first collection after a
+    # pause walks every object made during it, the whole model (0.2-0.27 s at 10,000
+    # tables, finding no garbage), before gc.freeze() could put it out of sight.
     with gc_paused():
-        # each family's collections were put in key order as they arrived
+        try:
+            with conn.transaction():
+                conn.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                _set_local(conn, BASE_SETTINGS)
+                snapshot = _export_snapshot(conn) if helpers and len(names) > 1 else None
+                if snapshot is not None:
+                    lanes.extend(helpers)
+                for lane_conn, lane_families in zip(
+                    lanes, assign_lanes(names, len(lanes)), strict=False
+                ):
+                    thread = threading.Thread(
+                        target=_run_lane,
+                        args=(
+                            lane_conn,
+                            lane_families,
+                            params,
+                            None if lane_conn is conn else snapshot,
+                            results,
+                        ),
+                        name=f"pgflux-inspect-{len(threads)}",
+                        daemon=True,
+                    )
+                    thread.start()
+                    threads.append(thread)
+                if stats is not None:
+                    stats.statements += len(names)
+                    stats.queries.extend(names)
+                try:
+                    for _ in names:
+                        item = results.get()
+                        if isinstance(item, BaseException):
+                            raise item
+                        family, text = item
+                        del item
+                        if text:
+                            # In key order here, family by family, while the server works on
+                            # the next ones.
+                            part, given = family_part(family, text)
+                            text = None
+                            if like is not None:
+                                fields.update(share_with(part, given, like))
+                            else:
+                                fields.update((name, getattr(part, name)) for name in given)
+                            del part
+                except BaseException:
+                    # Stop the other lanes' queries before leaving the transaction they run in.
+                    for lane_conn in lanes:
+                        lane_conn.cancel_safe()
+                    raise
+                finally:
+                    for thread in threads:
+                        thread.join()
+        finally:
+            conn.autocommit = previous_autocommit
+        # Already validated models: pydantic takes instances as they are; each family's
+        # collections were put in key order as they arrived.
         schema = Schema.model_validate(fields).mark_ordered()
         fields.clear()
         # The model has no reference cycles and usually lives as long as the process: out of
