@@ -103,11 +103,11 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         "## Summary",
         "",
         "| tables | columns | load avg | psql -1 -f load | pg-flux parse + load alone | "
-        "raw catalog queries | pg-flux inspect | "
+        "raw catalog queries | deparse floor | pg-flux inspect | "
         "pg-flux engine only, PR | same phases inside end to end | pg-flux end to end, PR | "
         "end to end / psql floor | "
         "migra, PR | pg-flux end to end, empty -> full | migra, empty -> full |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         pr, full = r.get("engine_pr", {}), r.get("engine_full", {})
@@ -117,7 +117,8 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
             f"| {r['tables']:,} | {r['columns']:,} | {r.get('load_average', 0):.1f} | "
             f"{_runs(r.get('psql_loads'), r.get('psql_load'))} | "
             f"{_s(r.get('load_alone', {}).get('load'))} | "
-            f"{_s(ins.get('raw_queries'))} | {_s(ins.get('inspect'))} | "
+            f"{_s(ins.get('raw_queries'))} | {_s(ins.get('deparse_floor'))} | "
+            f"{_s(ins.get('inspect'))} | "
             f"{_s(r.get('engine', {}).get('engine_only'))} | {_s(pr.get('engine_only'))} | "
             f"{_runs(pr.get('totals'), pr.get('total'))} | {_ratio(r)} | "
             f"{_s(mpr.get('seconds'))} | "
@@ -136,6 +137,11 @@ def render(results: list[dict[str, Any]], *, command: str, pgbin: PgBin, migra_v
         "alternating (each load into a fresh database), and the cells give the median and the",
         "range; the ratio is between the medians. Parse + load alone: pg-flux loading the same",
         "change's schema/ into a shadow database with nothing else running (engine.load).",
+        "Raw catalog queries: pg-flux's own inspection queries on one connection, without",
+        "building the model. Deparse floor: issue 3's reference, a plain query per object kind",
+        "returning its rows with PostgreSQL's deparse functions (format_type, pg_get_expr,",
+        "pg_get_constraintdef, pg_get_indexdef, pg_get_viewdef, pg_get_functiondef,",
+        "pg_get_triggerdef) and nothing else, on one connection (bench/deparse_floor.py).",
         "",
         "## Diff and plan by the size of the change",
         "",

@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 
+from bench.deparse_floor import measure_deparse_floor
 from engine.catalog import InspectStats, inspect_dsn
 from engine.catalog.runner import (
     QUERY_SETTINGS,
@@ -192,7 +193,8 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_inspect(spec: dict[str, Any]) -> dict[str, Any]:
-    """Inspection alone, and its floor: the raw catalog queries without building the model."""
+    """Inspection alone, and two floors: pg-flux's own catalog queries without building the
+    model, and issue 3's plain rows with PostgreSQL's deparse functions (bench.deparse_floor)."""
     dsn = spec["current_dsn"]
     # The model first, so that the process's peak RSS right after it is the model's alone.
     stats = InspectStats()
@@ -225,9 +227,12 @@ def run_inspect(spec: dict[str, Any]) -> dict[str, Any]:
                     cur.execute(f"SET LOCAL {name} TO DEFAULT".encode())
                 size += len(str(row[0])) if row and row[0] else 0
         raw = time.perf_counter() - start
+    floor = measure_deparse_floor(dsn)
     return {
         "raw_queries": raw,
         "raw_json_bytes": size,
+        "deparse_floor": floor.seconds,
+        "deparse_floor_rows": floor.rows,
         "inspect": inspect,
         "inspect_statements": stats.statements,
         "objects": objects,
