@@ -61,10 +61,14 @@ def _do_block(statements: list[str] | tuple[str, ...]) -> str:
     if len(statements) == 1:
         return statements[0]
     texts = ",\n".join(literal(sql) for sql in statements)
-    body = (
+    return do_statement(
         "DECLARE s text;\nBEGIN\n"
         f"FOREACH s IN ARRAY ARRAY[\n{texts}\n]::text[] LOOP\nEXECUTE s;\nEND LOOP;\nEND"
     )
+
+
+def do_statement(body: str) -> str:
+    """`DO` with a plpgsql `body`, dollar-quoted with a tag the body does not contain."""
     tag = "$pgflux$"
     number = 0
     while tag in body:

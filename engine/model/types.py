@@ -54,6 +54,7 @@ class DomainConstraint(Model):
     name: str
     definition: str  # pg_get_constraintdef without the trailing NOT VALID
     validated: bool = True
+    comment: str | None = None  # COMMENT ON CONSTRAINT ... ON DOMAIN
 
 
 class DomainType(_SchemaType):

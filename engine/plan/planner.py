@@ -173,8 +173,11 @@ class Planner:
                 column_only = gone in invalid_columns and gone not in removed | recreate
                 if column_only and not handler.rebuilt_on_column_change:
                     continue
-                if gone in removed and gone not in recreate and dependent in altered:
-                    continue  # its own alteration stops using what is dropped
+                if dependent in altered and (
+                    (gone in removed and gone not in recreate)
+                    or (gone in recreate and gone not in self.des_deps.of(dependent))
+                ):
+                    continue  # its own alteration stops using what is dropped or rebuilt
                 if not handler.rebuildable:
                     if gone.kind == "table" or _table_key(gone) == _table_key(dependent):
                         continue  # dropped with / inside its own table
@@ -278,8 +281,14 @@ def order_steps(
         dependent_steps = [i for i in anchor(dependent) if steps[i].action != "drop"]
         if not dependent_steps:
             continue
+        # A sub-object standing for its table (no steps of its own: a primary key while the
+        # table only enables row security) does not make the table's steps wait for that
+        # table's own columns, whose steps come after the table's anyway: a cycle otherwise.
+        stands_for = None if dependent in by_key else dependent.table_key
         for referenced in desired_deps.of(dependent):
             if referenced == dependent:
+                continue
+            if stands_for is not None and referenced.table_key == stands_for:
                 continue
             add(
                 [i for i in made_by(referenced) if dependent not in steps[i].requires],

@@ -70,7 +70,8 @@ def test_a_tiny_run_writes_the_report(tmp_path: Path) -> None:
     assert f"| {median:.2f}x |" in summary
     # the two floors of inspection side by side with it: pg-flux's queries, issue 3's deparse
     inspect = result["inspect"]
-    assert inspect["deparse_floor"] > 0 and inspect["deparse_floor_rows"]["columns"] > 0
+    assert inspect["deparse_floor"] > 0
+    assert inspect["deparse_floor_rows"]["columns"] > 0
     floors = f"| {inspect['raw_queries']:.2f} s | {inspect['deparse_floor']:.2f} s | "
     assert floors + f"{inspect['inspect']:.2f} s |" in summary
     assert f"--sizes {TABLES}" in text

@@ -573,6 +573,60 @@ DOMAIN_CASES = [
         {"NON_TRANSACTIONAL", "FULL_SCAN_UNDER_LOCK"},
     ),
     (
+        "create-with-check-comment",
+        "",
+        "CREATE DOMAIN public.d AS int CONSTRAINT c CHECK (VALUE > 0);"
+        " COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'positive';",
+        [
+            "CREATE DOMAIN public.d AS integer CONSTRAINT c CHECK ((VALUE > 0))",
+            "COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'positive'",
+        ],
+        set(),
+    ),
+    (
+        "comment-check",
+        "CREATE DOMAIN public.d AS int CONSTRAINT c CHECK (VALUE > 0);",
+        "CREATE DOMAIN public.d AS int CONSTRAINT c CHECK (VALUE > 0);"
+        " COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'it''s positive';",
+        ["COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'it''s positive'"],
+        set(),
+    ),
+    (
+        "uncomment-check",
+        "CREATE DOMAIN public.d AS int CONSTRAINT c CHECK (VALUE > 0);"
+        " COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'positive';",
+        "CREATE DOMAIN public.d AS int CONSTRAINT c CHECK (VALUE > 0);",
+        ["COMMENT ON CONSTRAINT c ON DOMAIN public.d IS NULL"],
+        set(),
+    ),
+    (
+        "change-check-keeps-comment",
+        "CREATE DOMAIN public.d AS int CONSTRAINT c CHECK (VALUE > 0);"
+        " COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'positive';",
+        "CREATE DOMAIN public.d AS int CONSTRAINT c CHECK (VALUE > 10);"
+        " COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'positive';",
+        [
+            "ALTER DOMAIN public.d DROP CONSTRAINT c",
+            "ALTER DOMAIN public.d ADD CONSTRAINT c CHECK ((VALUE > 10)) NOT VALID",
+            "ALTER DOMAIN public.d VALIDATE CONSTRAINT c",
+            "COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'positive'",
+        ],
+        {"NON_TRANSACTIONAL", "FULL_SCAN_UNDER_LOCK"},
+    ),
+    (
+        "unvalidate-check-with-new-comment",
+        "CREATE DOMAIN public.d AS int CONSTRAINT c CHECK (VALUE > 0);"
+        " COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'old';",
+        "CREATE DOMAIN public.d AS int; ALTER DOMAIN public.d ADD CONSTRAINT c"
+        " CHECK (VALUE > 0) NOT VALID; COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'new';",
+        [
+            "ALTER DOMAIN public.d DROP CONSTRAINT c",
+            "ALTER DOMAIN public.d ADD CONSTRAINT c CHECK ((VALUE > 0)) NOT VALID",
+            "COMMENT ON CONSTRAINT c ON DOMAIN public.d IS 'new'",
+        ],
+        set(),
+    ),
+    (
         "base-type-unused-recreates",
         "CREATE DOMAIN public.d AS int;",
         "CREATE DOMAIN public.d AS bigint;",

@@ -52,6 +52,44 @@ CASES = [
         ROLE + OWNED_SEQUENCE + "GRANT USAGE ON SEQUENCE invoice_no TO pgflux_rich_writer;",
         id="owned-sequence-with-grant",
     ),
+    # Found by test_rich_convergence_property: the primary key, with no steps of its own, stood
+    # for its table's ENABLE ROW LEVEL SECURITY, which then waited for the column's new
+    # default, which waits for the table's steps: a cycle.
+    pytest.param(
+        "CREATE SCHEMA app; CREATE SEQUENCE public.s0;"
+        " CREATE TABLE app.t (id integer NOT NULL DEFAULT nextval('public.s0'), PRIMARY KEY (id));",
+        "CREATE SCHEMA app; CREATE SEQUENCE app.s0;"
+        " CREATE TABLE app.t (id integer NOT NULL DEFAULT nextval('app.s0'), PRIMARY KEY (id));"
+        " ALTER TABLE app.t ENABLE ROW LEVEL SECURITY;",
+        id="sequence-moved-while-its-table-enables-row-security",
+    ),
+    pytest.param(
+        "CREATE DOMAIN d AS integer CONSTRAINT d_chk CHECK (VALUE > 0);",
+        "CREATE DOMAIN d AS integer CONSTRAINT d_chk CHECK (VALUE > 0);"
+        " COMMENT ON CONSTRAINT d_chk ON DOMAIN d IS 'one';",
+        id="comment-on-a-domain-constraint",
+    ),
+    pytest.param(
+        "CREATE SEQUENCE s;",
+        "CREATE SEQUENCE s MINVALUE 10;",
+        id="unused-sequence-bounds-leave-out-its-start",
+    ),
+    # A domain's new base type was refused because of columns the desired schema drops.
+    pytest.param(
+        "CREATE DOMAIN d AS integer; CREATE TABLE t (id int, x d);",
+        "CREATE DOMAIN d AS bigint; CREATE TABLE t (id int);",
+        id="domain-retyped-while-its-column-is-dropped",
+    ),
+    pytest.param(
+        "CREATE DOMAIN d AS integer; CREATE TABLE t (id int, x d);",
+        "CREATE DOMAIN d AS bigint;",
+        id="domain-retyped-while-its-table-is-dropped",
+    ),
+    pytest.param(
+        "CREATE DOMAIN d AS integer; CREATE TABLE t (id int, x d);",
+        "CREATE DOMAIN d AS bigint; CREATE TABLE t (id int, x integer);",
+        id="domain-retyped-while-its-column-leaves-it",
+    ),
 ]
 
 

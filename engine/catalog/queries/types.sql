@@ -71,9 +71,13 @@ SELECT json_build_object(
                            'definition', CASE WHEN k.convalidated THEN pg_get_constraintdef(k.oid)
                                               ELSE left(pg_get_constraintdef(k.oid),
                                                         -length(' NOT VALID')) END,
-                           'validated', k.convalidated
+                           'validated', k.convalidated,
+                           'comment', kd.description
                        ) ORDER BY k.conname), '[]'::jsonb)
-                       FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c'))
+                       FROM pg_constraint k
+                       LEFT JOIN pg_description kd ON kd.objoid = k.oid AND kd.objsubid = 0
+                                                  AND kd.classoid = 'pg_constraint'::regclass
+                       WHERE k.contypid = t.oid AND k.contype = 'c'))
                ORDER BY t.nspname, t.typname), '[]'::json)
         FROM typ t JOIN common c ON c.oid = t.oid JOIN pg_type bt ON bt.oid = t.typbasetype
         WHERE t.typtype = 'd'

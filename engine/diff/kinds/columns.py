@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from engine.diff.context import PlanContext
 from engine.diff.handler import Action, Handler, Step, register, validated_alone
+from engine.diff.kinds.sequences import bounds_alter_sql
 from engine.model.base import ObjectKey
 from engine.model.tables import Column, IdentityOptions, Table
 from engine.plan.model import Hazard, HazardCode, LockMode, Severity
-from engine.sqltext import ident, qualname
+from engine.sqltext import ident, literal, qualname
 
 _IDENTITY_SQL = {"always": "ALWAYS", "by_default": "BY DEFAULT"}
 
@@ -315,14 +316,25 @@ class ColumnHandler(Handler[Column]):
         clauses = []
         if old.identity != new.identity:
             clauses.append(f"SET GENERATED {_IDENTITY_SQL[new.identity]}")
+        bounds: IdentityOptions | None = None
         if old.identity_options != new.identity_options and new.identity_options:
-            o = new.identity_options
+            o = bounds = new.identity_options
             clauses.append(
                 f"SET START WITH {o.start} SET INCREMENT BY {o.increment} "
                 f"SET MINVALUE {o.min_value} SET MAXVALUE {o.max_value} "
                 f"SET CACHE {o.cache} SET {'CYCLE' if o.cycle else 'NO CYCLE'}"
             )
-        return [self._step(new, "alter", f"{alter} " + " ".join(clauses))] if clauses else []
+        if not clauses:
+            return []
+        step = self._step(new, "alter", f"{alter} " + " ".join(clauses))
+        if bounds is not None and old.identity_options is not None:
+            # the identity's own sequence, by name at run time
+            sequence = f"pg_get_serial_sequence({literal(_table(new))}, {literal(new.name)})"
+            sql = bounds_alter_sql(
+                step.sql, sequence, old.identity_options.start, bounds.min_value, bounds.max_value
+            )
+            step = step.model_copy(update={"sql": sql})
+        return [step]
 
     def _fdw_options_step(self, old: Column, new: Column) -> Step:
         before = {o.name: o.value for o in old.fdw_options}

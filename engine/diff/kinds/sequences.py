@@ -1,4 +1,5 @@
-"""Sequences: every option changes in place with ALTER SEQUENCE; state is never touched."""
+"""Sequences: every option changes in place with ALTER SEQUENCE; a used sequence's state is
+never touched (see bounds_alter_sql for the one restart there is)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,31 @@ from engine.diff.context import PlanContext
 from engine.diff.handler import Handler, Step, register
 from engine.model.sequences import Sequence
 from engine.plan.model import HazardCode, Severity
-from engine.sqltext import ident, qualname
+from engine.sqltext import do_statement, ident, literal, qualname
+
+
+def bounds_alter_sql(alter: str, sequence: str, old_start: int, low: int, high: int) -> str:
+    """`alter` (an ALTER SEQUENCE, or an identity's ALTER TABLE ... ALTER COLUMN ... SET), which
+    sets the bounds [low, high], with RESTART when the sequence was never used and its value
+    lies outside them. `sequence`: a SQL expression giving the sequence's name as text.
+
+    PostgreSQL refuses bounds that leave out the sequence's current value, and the current value
+    of a sequence never used (is_called false) is its start: a copy of production rebuilt for
+    verification, or a sequence created and reconfigured before any nextval(), would refuse the
+    desired schema's bounds while production's, further along, takes them. An unused sequence
+    restarts at its new start, which is what creating it from the desired schema gives; a used
+    one is never restarted (the values it handed out may be in use), so ALTER refuses it as
+    before, inside the plan's transaction. Only when the old start itself is outside the bounds:
+    otherwise an unused sequence is within them and a plain ALTER does.
+    """
+    if low <= old_start <= high:
+        return alter
+    return do_statement(
+        "DECLARE unused_outside boolean;\nBEGIN\n"
+        "EXECUTE 'SELECT NOT is_called AND last_value NOT BETWEEN "
+        f"{low} AND {high} FROM ' || {sequence} INTO unused_outside;\n"
+        f"IF unused_outside THEN\n{alter} RESTART;\nELSE\n{alter};\nEND IF;\nEND"
+    )
 
 
 def _options(seq: Sequence) -> str:
@@ -97,15 +122,20 @@ class SequenceHandler(Handler[Sequence]):
                     ctx.hazard(
                         HazardCode.BACKWARD_INCOMPATIBLE,
                         Severity.MEDIUM,
-                        f"narrows the range of {new.key.display}: nextval() may fail or the "
-                        "change is refused when the current value is outside it",
+                        f"narrows the range of {new.key.display}: nextval() may fail, and the "
+                        "change is refused when a used sequence's current value is outside it "
+                        "(one never used restarts at its new start)",
                     )
                 )
+            name = qualname(new.schema_, new.name)
+            alter = f"ALTER SEQUENCE {name} {' '.join(clauses)}"
             steps.append(
                 Step(
                     key=new.key,
                     action="alter",
-                    sql=f"ALTER SEQUENCE {qualname(new.schema_, new.name)} {' '.join(clauses)}",
+                    sql=bounds_alter_sql(
+                        alter, literal(name), old.start, new.min_value, new.max_value
+                    ),
                     lock="SHARE ROW EXCLUSIVE",
                     hazards=tuple(hazards),
                 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from engine.diff.context import PlanContext
 from engine.diff.generic import generic_steps
-from engine.diff.handler import Handler, Step, register, validated_alone
+from engine.diff.handler import Action, Handler, Step, register, validated_alone
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, SchemaObject
 from engine.model.namespaces import Collation
@@ -363,6 +363,17 @@ def _check_sql(con: DomainConstraint) -> str:
     return f"CONSTRAINT {ident(con.name)} {con.definition}"
 
 
+def _comment_step(domain: DomainType, con: DomainConstraint, action: Action) -> Step:
+    """COMMENT ON a domain's constraint: set, or removed (NULL)."""
+    return Step(
+        key=domain.key,
+        action=action,
+        sql=f"COMMENT ON CONSTRAINT {ident(con.name)} ON DOMAIN {_type_ref(domain)} "
+        f"IS {literal(con.comment)}",
+        incidental=True,
+    )
+
+
 @register
 class DomainHandler(Handler[DomainType]):
     kind = "domain"
@@ -389,6 +400,7 @@ class DomainHandler(Handler[DomainType]):
             for c in obj.constraints
             if not c.validated
         )
+        steps.extend(_comment_step(obj, c, "create") for c in obj.constraints if c.comment)
         return steps
 
     def drop(self, obj: DomainType, ctx: PlanContext) -> list[Step]:
@@ -399,7 +411,10 @@ class DomainHandler(Handler[DomainType]):
 
     def alter(self, old: DomainType, new: DomainType, ctx: PlanContext) -> list[Step] | None:
         if old.base_type != new.base_type or old.collation != new.collation:
-            used = columns_using(old.key, ctx)
+            # Columns that the desired schema drops, or moves to another type, go first (the
+            # dependents' steps precede the domain's drop); only those that keep it are in the way.
+            keeping = ctx.desired_deps.dependents_of(new.key)
+            used = [c for c in columns_using(old.key, ctx) if c.key in keeping]
             if used:
                 raise PlanError(
                     f"{new.key} changes its base type or collation, which PostgreSQL cannot do "
@@ -439,12 +454,16 @@ class DomainHandler(Handler[DomainType]):
         for con in new.constraints:
             prior = before.get(con.name)
             if prior is not None and prior.definition == con.definition:
+                kept = prior.validated == con.validated or con.validated
+                if kept and prior.comment != con.comment:
+                    steps.append(_comment_step(new, con, "alter"))
                 if prior.validated == con.validated:
                     continue
                 if con.validated:
                     steps.append(self._validate(new, con, ctx))
                     continue
                 # valid -> NOT VALID: dropped above, added again below without validation
+                # (and its comment with it, set again below)
             # Added NOT VALID (no scan under lock), then validated when the model wants it.
             steps.append(
                 Step(
@@ -455,6 +474,8 @@ class DomainHandler(Handler[DomainType]):
             )
             if con.validated:
                 steps.append(self._validate(new, con, ctx))
+            if con.comment:  # a constraint added again starts without one
+                steps.append(_comment_step(new, con, "alter"))
         if new.not_null and not old.not_null:
             hazards = (
                 ctx.hazard(

@@ -17,6 +17,7 @@ CREATE DOMAIN app.email AS text NOT NULL CONSTRAINT email_has_at CHECK (VALUE LI
 CREATE DOMAIN app.positive_money AS numeric(12, 2) DEFAULT 0
     CONSTRAINT non_negative CHECK (VALUE >= 0);
 COMMENT ON DOMAIN app.email IS 'an e-mail address';
+COMMENT ON CONSTRAINT email_has_at ON DOMAIN app.email IS 'a plausible address';
 
 CREATE TYPE app.floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
 COMMENT ON TYPE app.floatrange IS 'float ranges';
