@@ -9,28 +9,12 @@ search is derandomised so CI is reproducible; `-m slow` runs a bigger profile.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.shadow import EmbeddedCluster
-from tests.conftest import DatabaseFactory
-from tests.engine.convergence import assert_converges
+from tests.properties.harness import COMMON_SETTINGS, converges
 from tests.properties.strategies import SchemaSpec, mutations, schemas
-
-_COMMON = {
-    "deadline": None,
-    "derandomize": True,
-    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    "print_blob": True,
-}
-
-
-def _converges(cluster: EmbeddedCluster, a: str, b: str) -> None:
-    factory = DatabaseFactory(cluster)
-    try:
-        assert_converges(factory, a, b)
-    finally:
-        factory.cleanup()
 
 
 @st.composite
@@ -39,27 +23,27 @@ def pairs(draw: st.DrawFn) -> tuple[SchemaSpec, SchemaSpec]:
     return a, draw(mutations(a))
 
 
-@settings(max_examples=12, **_COMMON)  # type: ignore[arg-type]
+@settings(max_examples=12, **COMMON_SETTINGS)
 @given(spec=schemas())
 def test_create_from_empty_and_drop_to_empty(pg_cluster: EmbeddedCluster, spec: SchemaSpec) -> None:
-    _converges(pg_cluster, "", spec.sql())
-    _converges(pg_cluster, spec.sql(), "")
+    converges(pg_cluster, "", spec.sql())
+    converges(pg_cluster, spec.sql(), "")
 
 
-@settings(max_examples=25, **_COMMON)  # type: ignore[arg-type]
+@settings(max_examples=25, **COMMON_SETTINGS)
 @given(pair=pairs())
 def test_mutation_converges(
     pg_cluster: EmbeddedCluster, pair: tuple[SchemaSpec, SchemaSpec]
 ) -> None:
     a, b = pair
-    _converges(pg_cluster, a.sql(), b.sql())
+    converges(pg_cluster, a.sql(), b.sql())
 
 
 @pytest.mark.slow
-@settings(max_examples=300, **{**_COMMON, "derandomize": False})  # type: ignore[arg-type]
+@settings(max_examples=300, **{**COMMON_SETTINGS, "derandomize": False})
 @given(pair=pairs())
 def test_mutation_converges_big(
     pg_cluster: EmbeddedCluster, pair: tuple[SchemaSpec, SchemaSpec]
 ) -> None:
     a, b = pair
-    _converges(pg_cluster, a.sql(), b.sql())
+    converges(pg_cluster, a.sql(), b.sql())
