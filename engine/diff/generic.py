@@ -27,6 +27,45 @@ def default_acl(kind: str) -> tuple[Privilege, ...]:
     return _PUBLIC_DEFAULTS.get(kind, ())
 
 
+# Which ALTER DEFAULT PRIVILEGES object type a created object of each kind picks up.
+_DEFAULT_PRIVILEGE_TYPE: dict[str, str] = {
+    "table": "tables",
+    "view": "tables",
+    "matview": "tables",
+    "sequence": "sequences",
+    "function": "functions",
+    "procedure": "functions",
+    "aggregate": "functions",
+    "enum": "types",
+    "composite": "types",
+    "domain": "types",
+    "range": "types",
+    "schema": "schemas",
+}
+
+
+def default_privilege_grantees(kind: str, schema: str | None, ctx: PlanContext) -> list[str]:
+    """The roles that default privileges, on either side, may give (or take from) an object of
+    `kind` that the plan creates in `schema`, its owner aside.
+
+    Whether an entry applies depends on the role that runs the plan (FOR ROLE) and on where the
+    plan's own ALTER DEFAULT PRIVILEGES fall, so a created object is not assumed to start from
+    PostgreSQL's defaults when any entry could touch it: it is cleared of every such role's
+    privileges and granted exactly its desired ones.
+    """
+    object_type = _DEFAULT_PRIVILEGE_TYPE.get(kind)
+    if object_type is None:
+        return []
+    grantees: set[str] = set()
+    for entries in (ctx.current.default_privileges, ctx.desired.default_privileges):
+        for entry in entries:
+            if entry.object_type != object_type or entry.in_schema not in (None, schema):
+                continue
+            grantees.update(p.grantee for p in (*entry.acl, *entry.baseline))
+            grantees.discard(entry.role)
+    return sorted(grantees)
+
+
 def own_fields_differ(old: SchemaObject, new: SchemaObject) -> bool:
     a, b = old.compared(), new.compared()
     # Only the mixins' fields are generic: a kind may have an `acl` of its own (default
@@ -83,13 +122,19 @@ def generic_steps(
         and new.owner != (old.owner if isinstance(old, Owned) else None)
     )
     acl = False
+    cleared: list[str] = []  # roles whose privileges a created object is cleared of first
     if isinstance(new, Granted):
+        # the key's kind (a routine's is function, procedure or aggregate), without a key
+        kind = new.routine_kind if isinstance(new, Routine) else new.kind
         if isinstance(old, Granted):
             before_acl = old.acl
+        elif ctx.current.default_privileges or ctx.desired.default_privileges:
+            schema = new.name if kind == "schema" else new.key.schema_
+            cleared = default_privilege_grantees(kind, schema, ctx)
+            before_acl = () if cleared else default_acl(kind)
         else:
-            # the key's kind (a routine's is function, procedure or aggregate), without a key
-            before_acl = default_acl(new.routine_kind if isinstance(new, Routine) else new.kind)
-        acl = set(before_acl) != set(new.acl)
+            before_acl = default_acl(kind)
+        acl = bool(cleared) or set(before_acl) != set(new.acl)
     if not (comment or owner or acl):
         return []
     ref = handler.ref(new)
@@ -130,6 +175,15 @@ def generic_steps(
     if acl_target is not None:
         assert isinstance(new, Granted)
         acl_ref, columns = acl_target
+        steps.extend(
+            _authz_step(
+                key,
+                f"REVOKE ALL ON {grant_target(acl_ref)} FROM {_grantee(grantee)}",
+                f"clears what default privileges gave {grantee}",
+                ctx,
+            )
+            for grantee in cleared
+        )
         steps.extend(acl_steps(key, acl_ref, before_acl, new.acl, ctx, columns=columns))
     return steps
 

@@ -90,7 +90,48 @@ CASES = [
         "CREATE DOMAIN d AS bigint; CREATE TABLE t (id int, x integer);",
         id="domain-retyped-while-its-column-leaves-it",
     ),
+    # A composite type moved to another schema is a new type: no cast joins the two.
+    pytest.param(
+        "CREATE SCHEMA app; CREATE TYPE public.pair AS (a0 integer);"
+        " CREATE TABLE public.t (id integer, x0 public.pair);",
+        "CREATE SCHEMA app; CREATE TYPE app.pair AS (a0 integer);"
+        " CREATE TABLE public.t (id integer, x0 app.pair);",
+        id="composite-moved-to-another-schema-while-a-column-uses-it",
+    ),
+    # Objects the plan creates picked up default privileges that the desired objects lack.
+    pytest.param(
+        ROLE + "ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO pgflux_rich_writer;",
+        ROLE + "CREATE SEQUENCE s0;"
+        " ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO pgflux_rich_writer;"
+        " CREATE SEQUENCE s1;",
+        id="created-object-and-existing-default-privileges",
+    ),
+    pytest.param(
+        ROLE,
+        ROLE + "CREATE SEQUENCE s0;"
+        " ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO pgflux_rich_writer;",
+        id="created-object-and-new-default-privileges",
+    ),
+    pytest.param(
+        ROLE + "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;",
+        ROLE + "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"
+        " ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;",
+        id="created-function-keeps-public-execute-that-default-privileges-revoke",
+    ),
 ]
+
+
+def test_composite_moved_to_another_schema_converts_its_rows(make_db: MakeDb) -> None:
+    """The column's rows go through the types' text form (a row that did not fit would fail
+    the plan's transaction)."""
+    before = (
+        "CREATE SCHEMA app; CREATE TYPE public.pair AS (a0 integer, a1 text);"
+        " CREATE TABLE public.t (id integer, x0 public.pair);"
+    )
+    after = before.replace("public.pair", "app.pair")
+    data = "INSERT INTO public.t VALUES (1, ROW(5, 'five'));"
+    result = assert_converges(make_db, before, after, data=data)
+    assert any("USING x0::text::app.pair" in sql for sql in result.sql)
 
 
 @pytest.mark.parametrize(("before", "after"), CASES)

@@ -173,6 +173,11 @@ def _inherited_names(ctx: PlanContext, schema: str, table: str, *, desired: bool
     return names
 
 
+def _composite_names(ctx: PlanContext) -> set[str]:
+    """The desired composite types as format_type prints them (schema-qualified)."""
+    return {qualname(t.schema_, t.name) for t in ctx.desired.composites}
+
+
 @register
 class ColumnHandler(Handler[Column]):
     kind = "column"
@@ -398,7 +403,10 @@ class ColumnHandler(Handler[Column]):
         if new.collation is not None:
             clause += f" COLLATE {new.collation}"
         if change.using:
-            clause += f" USING {ident(new.name)}::{new.type}"
+            # No cast joins two composite types (one moved to another schema is a new type):
+            # through their text form, which converts when the attributes still fit.
+            through = "::text" if new.type in _composite_names(ctx) else ""
+            clause += f" USING {ident(new.name)}{through}::{new.type}"
         return self._step(new, "alter", clause, hazards=tuple(hazards))
 
     def _set_not_null(self, col: Column, ctx: PlanContext) -> list[Step]:
