@@ -36,10 +36,22 @@ def _default_pgbin() -> PgBin:
 
 
 def normalise_dump(text: str) -> str:
-    """Drop volatile lines and collapse the blank-line runs they leave behind."""
+    """Drop volatile lines and collapse the blank-line runs they leave behind; sort each run of
+    consecutive GRANT lines.
+
+    pg_dump prints an object's grants in the order of its ACL array, which is the order they
+    were granted in: a set to PostgreSQL (and to pg-flux), so the same grants made in another
+    order are the same schema.
+    """
     kept = [ln for ln in text.splitlines() if not ln.startswith(_VOLATILE_PREFIXES)]
     out: list[str] = []
-    for line in kept:
+    grants: list[str] = []
+    for line in [*kept, ""]:
+        if line.startswith("GRANT "):
+            grants.append(line)
+            continue
+        out.extend(sorted(grants))
+        grants.clear()
         if line == "" and out and out[-1] == "":
             continue
         out.append(line)

@@ -96,3 +96,15 @@ def test_pg_dump_errors_hide_password() -> None:
 def test_statement_timeout_applies_to_loader(db: ShadowDatabase) -> None:
     with psycopg.connect(db.dsn) as conn:
         assert conn.execute("SHOW statement_timeout").fetchone() == ("1min",)
+
+
+def test_normalise_dump_sorts_a_run_of_grants_only() -> None:
+    """The same grants made in another order are the same schema; other lines keep theirs."""
+    raw = (
+        "REVOKE ALL ON TABLE t FROM PUBLIC;\nGRANT SELECT ON TABLE t TO b;\n"
+        "GRANT SELECT ON TABLE t TO a;\n\nCREATE TABLE z ();\nCREATE TABLE y ();\n"
+    )
+    assert normalise_dump(raw) == (
+        "REVOKE ALL ON TABLE t FROM PUBLIC;\nGRANT SELECT ON TABLE t TO a;\n"
+        "GRANT SELECT ON TABLE t TO b;\n\nCREATE TABLE z ();\nCREATE TABLE y ();\n"
+    )

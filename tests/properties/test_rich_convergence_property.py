@@ -22,17 +22,18 @@ from hypothesis import strategies as st
 
 from engine.shadow import EmbeddedCluster
 from tests.properties.harness import COMMON_SETTINGS, converges
-from tests.properties.rich_strategies import ROLE, RichSpec, mutations, rich_schemas
+from tests.properties.rich_strategies import ROLES, RichSpec, mutations, rich_schemas
 
 
 @pytest.fixture(scope="module")
 def rich_cluster(pg_cluster: EmbeddedCluster) -> EmbeddedCluster:
-    """The session cluster, with the role that grants and policies name."""
+    """The session cluster, with the roles that grants and policies name."""
     with pg_cluster.database() as database, psycopg.connect(database.admin_dsn) as conn:
-        conn.execute(
-            f"DO $$ BEGIN CREATE ROLE {ROLE} NOLOGIN;"
-            " EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
-        )
+        for role in ROLES:
+            conn.execute(
+                f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN;"
+                " EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
+            )
         conn.commit()
     return pg_cluster
 
