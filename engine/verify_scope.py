@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter
 
+from engine.diff.kinds.inherited_columns import receivers
 from engine.model.base import Dependency, ObjectKey, SchemaObject
 from engine.model.constraints import Constraint
 from engine.model.indexes import Index
@@ -41,6 +42,7 @@ from engine.model.sequences import Sequence
 from engine.model.tables import Column, Table
 from engine.model.triggers import Trigger
 from engine.plan.changes import compare_schemas
+from engine.plan.detached import detached_origins
 from engine.plan.index import CLASSES, FAST_GETTERS, FIELD_OF_KIND, Dependencies, ObjectIndex
 
 # Collections kept whole: small, database-wide, and they act on any DDL or on new objects.
@@ -196,6 +198,10 @@ class _Parts:
                 new.update(
                     c.key for c in compress(columns, map(tables.__contains__, self._column_tables))
                 )
+                # a child rebuilt gets every column its parents pass down
+                new.update(
+                    c.key for c in self.schema.inherited_columns if (c.schema_, c.table) in tables
+                )
                 wholes |= pending
                 pending = set()
             new -= reached
@@ -211,6 +217,11 @@ def verification_scope(
     current, desired = current.ordered(), desired.ordered()
     changes = compare_schemas(current, desired, manage_ownership)
     touched = set(changes.removed) | set(changes.added) | set(changes.changed)
+    # children whose own column value the plan writes back (a parent's change reaches them)
+    if desired.inherited_columns:
+        touched.update(
+            held.key for held in receivers(ObjectIndex(desired), desired, changes.changed)
+        )
 
     scope: set[ObjectKey] = set()
     for field in ENVIRONMENT_FIELDS:
@@ -237,6 +248,8 @@ def verification_scope(
     # scope; their own needs are the current side's, below).
     reached, whole = desired_parts.requirements(touched, touched, expand=touched.__contains__)
     scope |= reached - touched
+    # a child the plan detaches keeps copies of its parents' constraints and indexes
+    scope |= detached_origins(current, desired)
 
     scope, _ = current_parts.requirements(scope, acting | whole, expand=lambda key: True)
     current_part = current_parts.restrict(scope)

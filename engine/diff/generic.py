@@ -175,17 +175,23 @@ def generic_steps(
     if acl_target is not None:
         assert isinstance(new, Granted)
         acl_ref, columns = acl_target
-        steps.extend(
-            _authz_step(
-                key,
-                f"REVOKE ALL ON {grant_target(acl_ref)} FROM {_grantee(grantee)}",
-                f"clears what default privileges gave {grantee}",
-                ctx,
-            )
-            for grantee in cleared
-        )
+        steps.extend(cleared_steps(key, acl_ref, cleared, ctx))
         steps.extend(acl_steps(key, acl_ref, before_acl, new.acl, ctx, columns=columns))
     return steps
+
+
+def cleared_steps(key: ObjectKey, ref: str, grantees: list[str], ctx: PlanContext) -> list[Step]:
+    """REVOKE ALL from each role that default privileges may have given a created object
+    (`default_privilege_grantees`)."""
+    return [
+        _authz_step(
+            key,
+            f"REVOKE ALL ON {grant_target(ref)} FROM {_grantee(grantee)}",
+            f"clears what default privileges gave {grantee}",
+            ctx,
+        )
+        for grantee in grantees
+    ]
 
 
 def acl_steps(

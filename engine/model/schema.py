@@ -22,7 +22,7 @@ from engine.model.privileges import DefaultPrivilege
 from engine.model.routines import Routine
 from engine.model.sequences import Sequence
 from engine.model.statistics import Statistics
-from engine.model.tables import Column, Table
+from engine.model.tables import Column, InheritedColumn, Table
 from engine.model.triggers import EventTrigger, Trigger
 from engine.model.types import CompositeType, DomainType, EnumType, RangeType
 from engine.model.unmanaged import UnmanagedObject
@@ -45,6 +45,7 @@ OBJECT_FIELDS: tuple[str, ...] = (
     "routines",
     "tables",
     "columns",
+    "inherited_columns",
     "constraints",
     "indexes",
     "views",
@@ -112,6 +113,7 @@ class Schema(Model):
     routines: tuple[Routine, ...] = ()
     tables: tuple[Table, ...] = ()
     columns: tuple[Column, ...] = ()
+    inherited_columns: tuple[InheritedColumn, ...] = ()
     constraints: tuple[Constraint, ...] = ()
     indexes: tuple[Index, ...] = ()
     views: tuple[View, ...] = ()
@@ -124,6 +126,10 @@ class Schema(Model):
     fdws: tuple[ForeignDataWrapper, ...] = ()
     servers: tuple[ForeignServer, ...] = ()
     user_mappings: tuple[UserMapping, ...] = ()
+    # Not compared (they come with the parent's): the constraints partitions and inheritance
+    # children hold from their parents, under the child's own names, which detaching them
+    # leaves in place (engine.plan.detached).
+    inherited_constraints: tuple[Constraint, ...] = ()
     # Not compared, reported: objects in the database that pg-flux does not manage.
     unmanaged: tuple[UnmanagedObject, ...] = ()
     # Not compared: what depends on what, for ordering statements and rebuilding dependents.
@@ -174,6 +180,9 @@ class Schema(Model):
                 order = sorted(range(len(items)), key=sort_keys.__getitem__)
                 update[field] = tuple(items[i] for i in order)
         update["unmanaged"] = tuple(sorted(self.unmanaged, key=str))
+        update["inherited_constraints"] = tuple(
+            sorted(self.inherited_constraints, key=lambda c: c.sort_key)
+        )
         update["dependencies"] = tuple(
             sorted(
                 self.dependencies,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar, Literal
 
+from pydantic import field_validator
+
 from engine.model.base import (
     Commented,
     Granted,
@@ -12,9 +14,11 @@ from engine.model.base import (
     Model,
     ObjectKey,
     Owned,
+    Privilege,
     SchemaName,
     SchemaObject,
     TableScoped,
+    fold_acl,
     relation_key,
     schema_key,
 )
@@ -83,6 +87,11 @@ class Table(SchemaObject, Commented, Owned, Granted):
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
 
+    @property
+    def parents(self) -> list[TableRef]:
+        """The table's partition parent, or its inheritance parents in order."""
+        return [self.partition_of] if self.partition_of is not None else list(self.inherits)
+
     def implied_deps(self) -> Iterable[ObjectKey]:
         deps = [schema_key(self.schema_)]
         if self.partition_of is not None:
@@ -102,6 +111,22 @@ class IdentityOptions(Model):
     max_value: int
     cache: int
     cycle: bool
+
+
+class IdentitySequence(Model):
+    """The sequence PostgreSQL makes for an identity column: always in the table's schema and
+    owned by the table's owner, but named, granted and commented on like any sequence
+    (`SEQUENCE NAME`, `GRANT ... ON SEQUENCE`, `COMMENT ON SEQUENCE`), and pg_dump prints all
+    three. `acl` as `Granted.acl`: the owner's entries left out."""
+
+    name: str
+    acl: tuple[Privilege, ...] = ()
+    comment: str | None = None
+
+    @field_validator("acl")
+    @classmethod
+    def _fold_grantors(cls, value: tuple[Privilege, ...]) -> tuple[Privilege, ...]:
+        return fold_acl(value)
 
 
 class Column(SchemaObject, TableScoped, Commented, Granted):
@@ -128,6 +153,7 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     default_volatile: bool = False
     identity: Identity | None = None
     identity_options: IdentityOptions | None = None
+    identity_sequence: IdentitySequence | None = None
     generated: str | None = None  # the STORED expression
     storage: Storage | None = None
     type_storage: Storage = "extended"  # the type's default (typstorage), derived from `type`
@@ -140,6 +166,42 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     def key(self) -> ObjectKey:
         # two thirds of a schema's objects are columns: no walk over key_attrs for them
         return ObjectKey.of("column", self.schema_, self.name, self.table)
+
+    def implied_deps(self) -> Iterable[ObjectKey]:
+        return (relation_key("table", self.schema_, self.table),)
+
+    def implied_names(self) -> Iterable[str]:
+        return (self.table,)
+
+
+class InheritedColumn(SchemaObject, TableScoped):
+    """A column a partition or inheritance child has from its parent, in the child's own state.
+
+    The column itself (type, collation, generation) is the parent's; NOT NULL, the default, the
+    comment and the privileges are the child's own. PARTITION OF and INHERITS copy the parent's
+    NOT NULL and default, ATTACH PARTITION keeps the table's, and the parent's SET / DROP
+    DEFAULT and NOT NULL reach every child; a child may still differ (`CREATE TABLE c
+    PARTITION OF p (b DEFAULT 7)`, `COMMENT ON COLUMN c.b`). Detaching the child leaves these
+    as its own column (engine.plan.detached).
+
+    `comment` and `acl` are plain fields, not the Commented / Granted mixins: what a child
+    starts from is not a new object's (see engine.diff.kinds.inherited_columns).
+    """
+
+    kind: ClassVar[str] = "inherited_column"
+    implies: ClassVar[frozenset[str]] = frozenset({"table"})
+    name: str
+    not_null: bool = False
+    default: str | None = None
+    comment: str | None = None
+    acl: tuple[Privilege, ...] = ()
+
+    key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
+
+    @field_validator("acl")
+    @classmethod
+    def _fold_grantors(cls, value: tuple[Privilege, ...]) -> tuple[Privilege, ...]:
+        return fold_acl(value)
 
     def implied_deps(self) -> Iterable[ObjectKey]:
         return (relation_key("table", self.schema_, self.table),)

@@ -28,7 +28,9 @@ _LOADER_KINDS: dict[str, tuple[str, ...]] = {
     "event_trigger": ("event trigger",),
 }
 # Kinds whose statement object name is "table.name": point them at the table when not found.
-_TABLE_SCOPED = frozenset({"column", "constraint", "index", "trigger", "policy"})
+_TABLE_SCOPED = frozenset(
+    {"column", "inherited_column", "constraint", "index", "trigger", "policy"}
+)
 
 
 def _candidates(obj: ObjectRef) -> Iterator[str]:

@@ -21,10 +21,12 @@ import engine.diff.kinds  # noqa: F401  (registers every handler)
 from engine.diff.context import PlanContext, PlanOptions
 from engine.diff.generic import generic_steps, own_fields_differ
 from engine.diff.handler import Handler, Step, handler_for
+from engine.diff.kinds.inherited_columns import passed_down_steps
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, Owned, SchemaObject, relation_key
 from engine.model.schema import Schema
 from engine.plan.changes import compare_schemas, objects_differ
+from engine.plan.detached import with_detached_leftovers
 from engine.plan.index import Dependencies
 from engine.plan.model import Hazard, HazardCode, ObjectRef, Severity, Statement
 
@@ -46,6 +48,7 @@ KIND_ORDER: tuple[str, ...] = (
     "sequence",
     "table",
     "column",
+    "inherited_column",
     "constraint",
     "index",
     "statistics",
@@ -91,6 +94,8 @@ class Planner:
         # Owners are not normalised away here (copying every owned object costs seconds at
         # 10,000 tables): an owner-only difference reaches no handler (own_fields_differ leaves
         # it out) and generic_steps writes OWNER TO only when ownership is managed.
+        # A child the plan detaches keeps what it had from its parent as its own.
+        current, self.detached = with_detached_leftovers(current, desired)
         self.ctx = PlanContext(current=current, desired=desired, options=options)
         self.cur = self.ctx.current_objects
         self.des = self.ctx.desired_objects
@@ -152,6 +157,16 @@ class Planner:
             old, new = changes.changed[key]
             steps.extend(altered.get(key, []))
             steps.extend(generic_steps(handler_for(new), old, new, ctx))
+        # children whose own value a parent's change would overwrite get it back
+        steps.extend(passed_down_steps(ctx, changes.changed))
+        if self.detached:
+            # what a detached child keeps is its own only once the child is detached
+            steps = [
+                step.model_copy(update={"requires": (*step.requires, self.detached[step.key])})
+                if step.key in self.detached
+                else step
+                for step in steps
+            ]
         return order_steps(steps, self.cur_deps, self.des_deps)
 
     def _rebuild_dependents(
@@ -262,7 +277,11 @@ def order_steps(
             if referenced == dependent:
                 continue
             ref_steps = anchor(referenced)
-            add(drops, ref_steps)
+            for drop in drops:
+                # A drop that requires the referenced object's steps (what a detached child
+                # keeps, dropped once the child is detached) comes after them, not before.
+                needs = steps[drop].requires
+                add([drop], [i for i in ref_steps if steps[i].key not in needs])
             add(others, [i for i in ref_steps if steps[i].action == "drop"])
 
     # Dependents wait for the steps that make the referenced object what they need, not for its

@@ -470,6 +470,37 @@ def test_inspect_inheritance_order(db: ShadowDatabase) -> None:
     assert [col.name for col in schema.columns if col.table == "c"] == []
 
 
+def test_inspect_what_children_hold_from_their_parents(db: ShadowDatabase) -> None:
+    """Left out of columns and constraints (they come with the parent), listed apart in the
+    child's own state: what a plan that detaches the child must know it keeps."""
+    load(
+        db.admin_dsn,
+        "CREATE TABLE p (a int NOT NULL DEFAULT 1, b int, CONSTRAINT pos CHECK (a > 0),"
+        " PRIMARY KEY (a)) PARTITION BY LIST (a);"
+        "CREATE TABLE p1 PARTITION OF p (b DEFAULT 7) FOR VALUES IN (1);"
+        "COMMENT ON COLUMN p1.b IS 'bee'; GRANT SELECT (b) ON p1 TO PUBLIC;"
+        "CREATE TABLE i (x int); CREATE TABLE ic (y int) INHERITS (i);",
+    )
+    schema = inspect_dsn(db.admin_dsn)
+    assert {(c.table, c.name) for c in schema.columns} == {
+        ("p", "a"),
+        ("p", "b"),
+        ("i", "x"),
+        ("ic", "y"),
+    }
+    held = {(c.table, c.name): c for c in schema.inherited_columns}
+    assert sorted(held) == [("ic", "x"), ("p1", "a"), ("p1", "b")]
+    a, b = held[("p1", "a")], held[("p1", "b")]
+    assert (a.not_null, a.default, a.comment, a.acl) == (True, "1", None, ())
+    assert (b.not_null, b.default, b.comment) == (False, "7", "bee")
+    assert [(x.grantee, x.privilege) for x in b.acl] == [("PUBLIC", "SELECT")]
+    assert {(c.table, c.name) for c in schema.constraints} == {("p", "pos"), ("p", "p_pkey")}
+    kept = {(c.table, c.name): c for c in schema.inherited_constraints}
+    assert sorted(kept) == [("p1", "p1_pkey"), ("p1", "pos")]
+    assert kept[("p1", "p1_pkey")].type == "primary_key"
+    assert kept[("p1", "pos")].definition == "CHECK ((a > 0))"
+
+
 def test_inspect_acl_ignores_owner(make_db: MakeDb) -> None:
     # the table's owner differs between A (superuser) and B (non-superuser owner): equal ACLs
     a, b = make_db(), make_db()

@@ -1,6 +1,7 @@
 -- Table constraints (primary key, unique, foreign key, check, exclusion). Domain constraints
 -- belong to types.sql. Constraints a partition inherits from its parent (conparentid <> 0) and
--- inherited check constraints (NOT conislocal) come with their parent and are left out.
+-- inherited check constraints (NOT conislocal) come with their parent: they are listed apart, as
+-- "inherited_constraints", for plans that detach the child (engine.plan.detached).
 -- Speed: comments by one hash join on pg_description (obj_description queries per call).
 WITH managed_ns AS (
     SELECT n.oid, n.nspname FROM pg_namespace n
@@ -11,7 +12,8 @@ con AS (
     SELECT k.oid, k.conrelid, coalesce(ki.indkey::int2[], k.conkey) AS columns, k.confkey,
            k.conname, k.contype, k.convalidated, k.condeferrable, k.condeferred, k.conindid, k.confrelid,
            n.nspname, c.relname, c.relkind,
-           pg_get_constraintdef(k.oid) AS def, ds.description
+           pg_get_constraintdef(k.oid) AS def, ds.description,
+           k.conparentid <> 0 OR NOT k.conislocal AS inherited
     FROM pg_constraint k
     JOIN pg_class c ON c.oid = k.conrelid
     JOIN managed_ns n ON n.oid = c.relnamespace
@@ -19,7 +21,7 @@ con AS (
     LEFT JOIN pg_index ki ON ki.indexrelid = k.conindid AND k.contype IN ('p', 'u', 'x')
     LEFT JOIN pg_description ds ON ds.objoid = k.oid AND ds.classoid = 'pg_constraint'::regclass
                                 AND ds.objsubid = 0
-    WHERE k.contypid = 0 AND k.conparentid = 0 AND k.conislocal
+    WHERE k.contypid = 0
       AND k.contype IN ('p', 'u', 'f', 'c', 'x')
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                       AND d.objid = c.oid AND d.deptype = 'e')
@@ -27,7 +29,10 @@ con AS (
 -- Each constraint's JSON is concatenated from pieces, leaving out keys whose value is the model's
 -- default (json_build_object looks up the type of every key and value of every row); every
 -- string goes through to_json, which escapes it. No ORDER BY: Schema.sorted() orders them.
-SELECT '{"constraints":[' || coalesce(string_agg(
+SELECT '{"constraints":[' || coalesce(string_agg(k.json, ',') FILTER (WHERE NOT k.inherited), '')
+    || '],"inherited_constraints":['
+    || coalesce(string_agg(k.json, ',') FILTER (WHERE k.inherited), '') || ']}'
+FROM (SELECT k.inherited,
     '{"schema":' || to_json(k.nspname::text) || ',"table":' || to_json(k.relname::text)
     || ',"name":' || to_json(k.conname::text)
     || ',"type":' || CASE k.contype WHEN 'p' THEN '"primary_key"' WHEN 'u' THEN '"unique"'
@@ -65,11 +70,11 @@ SELECT '{"constraints":[' || coalesce(string_agg(
     || CASE WHEN k.condeferrable THEN ',"deferrable":true' ELSE '' END
     || CASE WHEN k.condeferred THEN ',"deferred":true' ELSE '' END
     || CASE WHEN k.description IS NOT NULL THEN ',"comment":' || to_json(k.description) ELSE '' END
-    || '}', ','), '') || ']}'
+    || '}' AS json
 FROM con k
 LEFT JOIN pg_class rc ON k.contype = 'f' AND rc.oid = k.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_attribute a1 ON cardinality(k.columns) = 1
                            AND a1.attrelid = k.conrelid AND a1.attnum = k.columns[1]
 LEFT JOIN pg_attribute r1 ON k.contype = 'f' AND cardinality(k.confkey) = 1
-                           AND r1.attrelid = k.confrelid AND r1.attnum = k.confkey[1]
+                           AND r1.attrelid = k.confrelid AND r1.attnum = k.confkey[1]) k

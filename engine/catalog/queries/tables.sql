@@ -55,10 +55,24 @@ index_pages AS (
 ),
 -- The sequence behind each identity column, joined once (a correlated subquery per column cost
 -- an index probe of pg_depend per column).
+-- Its name, privileges (the owner's own left out, as for every ACL) and comment are the
+-- sequence's own.
 identity_seq AS MATERIALIZED (
     SELECT dep.refobjid, dep.refobjsubid, s.seqstart, s.seqincrement, s.seqmin, s.seqmax,
-           s.seqcache, s.seqcycle
+           s.seqcache, s.seqcycle,
+           json_build_object(
+               'name', sc.relname,
+               'acl', (SELECT coalesce(json_agg(json_build_object(
+                           'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                           ELSE pg_get_userbyid(a.grantee) END,
+                           'privilege', a.privilege_type, 'grantable', a.is_grantable)
+                           ORDER BY a.grantee, a.privilege_type), '[]'::json)
+                       FROM aclexplode(sc.relacl) a WHERE a.grantee <> sc.relowner),
+               'comment', sd.description)::text AS sequence
     FROM pg_depend dep JOIN pg_sequence s ON s.seqrelid = dep.objid
+    JOIN pg_class sc ON sc.oid = dep.objid
+    LEFT JOIN pg_description sd ON sd.objoid = dep.objid AND sd.classoid = 'pg_class'::regclass
+                               AND sd.objsubid = 0
     WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
       AND dep.refobjsubid > 0 AND dep.deptype = 'i'
 ),
@@ -70,7 +84,7 @@ inh AS (
     JOIN pg_namespace pn ON pn.oid = pc.relnamespace
     GROUP BY i.inhrelid
 )
--- The document is assembled as text: '{"tables":[...],"columns":[...]}'.
+-- The document is assembled as text: '{"tables":[...],"columns":[...],"inherited_columns":[...]}'.
 SELECT '{"tables":' || (
         SELECT coalesce(json_agg(json_build_object(
             'schema', t.nspname,
@@ -159,6 +173,7 @@ SELECT '{"tables":' || (
                              'start', s.seqstart, 'increment', s.seqincrement,
                              'min_value', s.seqmin, 'max_value', s.seqmax,
                              'cache', s.seqcache, 'cycle', s.seqcycle)::text
+                         || ',"identity_sequence":' || s.sequence
                     ELSE '' END
             || CASE WHEN c.attgenerated = 's' AND d.adbin IS NOT NULL
                     THEN ',"generated":' || to_json(pg_get_expr(d.adbin, d.adrelid)) ELSE '' END
@@ -195,4 +210,26 @@ SELECT '{"tables":' || (
         LEFT JOIN pg_collation co ON co.oid = c.attcollation AND c.attcollation <> c.typcollation
         LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
         LEFT JOIN identity_seq s ON s.refobjid = c.attrelid AND s.refobjsubid = c.attnum
-    ), '') || ']}'
+    ), '') || '],"inherited_columns":' || (
+        -- The columns of partitions and inheritance children that come from a parent, in the
+        -- child's own state: what detaching the child leaves it as its own columns.
+        SELECT coalesce(json_agg(json_build_object(
+            'schema', t.nspname, 'table', t.relname, 'name', a.attname,
+            'not_null', a.attnotnull,
+            'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+            'comment', ds.description,
+            'acl', CASE WHEN a.attacl IS NULL THEN '[]'::json ELSE (
+                SELECT coalesce(json_agg(json_build_object(
+                    'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END,
+                    'privilege', x.privilege_type, 'grantable', x.is_grantable)
+                    ORDER BY x.grantee, x.privilege_type), '[]'::json)
+                FROM aclexplode(a.attacl) x WHERE x.grantee <> t.relowner) END
+        ) ORDER BY t.nspname, t.relname, a.attnum), '[]'::json)
+        FROM tbl t JOIN inh ON inh.inhrelid = t.oid
+        JOIN pg_attribute a ON a.attrelid = t.oid
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        LEFT JOIN pg_description ds ON ds.objoid = a.attrelid
+                                    AND ds.classoid = 'pg_class'::regclass
+                                    AND ds.objsubid = a.attnum
+        WHERE a.attnum > 0 AND NOT a.attisdropped AND NOT a.attislocal
+    )::text || '}'

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.diff.context import PlanContext
+from engine.diff.generic import acl_steps, cleared_steps, default_privilege_grantees
 from engine.diff.handler import Action, Handler, Step, register, validated_alone
 from engine.diff.kinds.sequences import bounds_alter_sql
-from engine.model.base import ObjectKey
+from engine.model.base import ObjectKey, Privilege
 from engine.model.tables import Column, IdentityOptions, Table
 from engine.plan.model import Hazard, HazardCode, LockMode, Severity
 from engine.sqltext import ident, literal, qualname
@@ -29,10 +30,65 @@ def identity_options_sql(opts: IdentityOptions) -> str:
 
 
 def identity_sql(col: Column) -> str:
-    """`GENERATED ALWAYS AS IDENTITY (...)` for a column that has an identity."""
+    """`GENERATED ALWAYS AS IDENTITY (...)` for a column that has an identity; the sequence is
+    named, not left to PostgreSQL's choice (which takes the next free name)."""
     assert col.identity is not None
-    opts = f" ({identity_options_sql(col.identity_options)})" if col.identity_options else ""
+    options = []
+    if col.identity_sequence is not None:
+        options.append(f"SEQUENCE NAME {qualname(col.schema_, col.identity_sequence.name)}")
+    if col.identity_options is not None:
+        options.append(identity_options_sql(col.identity_options))
+    opts = f" ({' '.join(options)})" if options else ""
     return f"GENERATED {_IDENTITY_SQL[col.identity]} AS IDENTITY{opts}"
+
+
+def _sequence_ref(col: Column, name: str) -> str:
+    return f"SEQUENCE {qualname(col.schema_, name)}"
+
+
+def identity_sequence_steps(old: Column | None, new: Column, ctx: PlanContext) -> list[Step]:
+    """Rename, GRANT / REVOKE and COMMENT ON the identity sequence of `new`, from `old`'s (None,
+    or `old` without an identity: the plan makes the sequence, with the column or its ADD
+    GENERATED, under the name it is given there)."""
+    seq = new.identity_sequence
+    if new.identity is None or seq is None:
+        return []
+    before = old.identity_sequence if old is not None and old.identity is not None else None
+    ref = _sequence_ref(new, seq.name)
+    steps: list[Step] = []
+    if before is None:
+        # a new sequence starts with its owner's privileges only, and whatever default
+        # privileges for SEQUENCES give it (see default_privilege_grantees)
+        before_acl: tuple[Privilege, ...] = ()
+        cleared = (
+            default_privilege_grantees("sequence", new.schema_, ctx)
+            if ctx.current.default_privileges or ctx.desired.default_privileges
+            else []
+        )
+        steps.extend(cleared_steps(new.key, ref, cleared, ctx))
+    else:
+        before_acl = before.acl
+        if before.name != seq.name:
+            steps.append(
+                Step(
+                    key=new.key,
+                    action="alter",
+                    sql=f"ALTER SEQUENCE {qualname(new.schema_, before.name)} "
+                    f"RENAME TO {ident(seq.name)}",
+                )
+            )
+    steps.extend(acl_steps(new.key, ref, before_acl, seq.acl, ctx))
+    if seq.comment != (before.comment if before is not None else None):
+        steps.append(
+            Step(
+                key=new.key,
+                action="alter",
+                sql=f"COMMENT ON {ref} IS {literal(seq.comment)}",
+                lock="SHARE UPDATE EXCLUSIVE",
+                incidental=True,
+            )
+        )
+    return steps
 
 
 def _options_sql(options: tuple[tuple[str, str], ...]) -> str:
@@ -254,6 +310,7 @@ class ColumnHandler(Handler[Column]):
                     f"ALTER COLUMN {ident(obj.name)} SET STORAGE {obj.storage.upper()}",
                 )
             )
+        steps.extend(identity_sequence_steps(None, obj, ctx))
         return steps
 
     def drop(self, obj: Column, ctx: PlanContext) -> list[Step]:
@@ -302,6 +359,7 @@ class ColumnHandler(Handler[Column]):
         if new.identity is not None:
             # after SET NOT NULL: an identity column must be NOT NULL already
             steps.extend(self._identity_steps(old, new))
+            steps.extend(identity_sequence_steps(old, new, ctx))
         if old.storage != new.storage:
             # no `SET STORAGE DEFAULT` before PG 16: name the type's own default
             storage = (new.storage or new.type_storage).upper()

@@ -1,0 +1,263 @@
+"""A child's own state of a column it has from its parent: NOT NULL, default, comment, privileges.
+
+What the child starts from depends on how it came to hold the column (engine.model.tables.
+InheritedColumn): a child made by PARTITION OF / INHERITS copies its parent's NOT NULL and
+default, a table attached keeps its own, and the parent's SET / DROP DEFAULT and SET / DROP NOT
+NULL reach every child whenever they run. The steps here come after the child's table steps and
+the parent column's, so a change the parent passes down has happened; where the order of an
+ATTACH or CREATE against the parent's change decides the value, it is written out explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from engine.diff.context import PlanContext
+from engine.diff.generic import acl_steps
+from engine.diff.handler import Handler, Step, register
+from engine.model.base import ObjectKey, Privilege, column_key, relation_key
+from engine.model.schema import Schema
+from engine.model.tables import Column, InheritedColumn, Table
+from engine.plan.index import ObjectIndex
+from engine.plan.model import Hazard, HazardCode, Severity
+from engine.sqltext import ident, literal, qualname
+
+# A value that depends on the order of steps the plan does not fix: written out explicitly.
+_UNKNOWN = object()
+
+
+def _chain(objects: ObjectIndex, table: Table, name: str) -> list[Column | InheritedColumn]:
+    """The column `name` up the child's first parents: what each ancestor holds, nearest
+    first, ending with the ancestor that declares it."""
+    chain: list[Column | InheritedColumn] = []
+    seen: set[tuple[str, str]] = set()
+    parents = table.parents
+    while parents and (parents[0].schema_, parents[0].name) not in seen:
+        ref = parents[0]
+        seen.add((ref.schema_, ref.name))
+        own = objects.get(column_key(ref.schema_, ref.name, name))
+        if isinstance(own, Column):
+            chain.append(own)
+            break
+        held = objects.get(ObjectKey.of("inherited_column", ref.schema_, name, ref.name))
+        if isinstance(held, InheritedColumn):
+            chain.append(held)
+        parent = objects.get(relation_key("table", ref.schema_, ref.name))
+        parents = parent.parents if isinstance(parent, Table) else []
+    return chain
+
+
+@dataclass(frozen=True)
+class _PassedDown:
+    """What the plan's changes up a child's ancestors pass down to it (None: nothing).
+
+    A default comes down only from the column's declaration (SET / DROP DEFAULT, or a new type,
+    which drops and sets it again, on the declaring table, which reaches every descendant);
+    children set theirs with ONLY. NOT NULL comes down from every ancestor that changes it,
+    the nearest last (its step waits for those above it).
+    """
+
+    default: tuple[str | None] | None
+    not_null: bool | None
+
+
+def _passed_down(ctx: PlanContext, table: Table, name: str) -> _PassedDown:
+    chain = _chain(ctx.desired_objects, table, name)
+    default: tuple[str | None] | None = None
+    not_null: bool | None = None
+    for holder in reversed(chain):  # root first: nearer ancestors act last
+        old = ctx.current_objects.get(holder.key)
+        if isinstance(holder, Column):
+            if not isinstance(old, Column):
+                continue  # a new declaration: nothing runs down an existing child
+            if (old.default, old.type) != (holder.default, holder.type):
+                default = (holder.default,)
+        if isinstance(old, (Column, InheritedColumn)) and old.not_null != holder.not_null:
+            not_null = holder.not_null
+    return _PassedDown(default, not_null)
+
+
+@dataclass(frozen=True)
+class _Start:
+    """The child's state when its step runs; `_UNKNOWN` where the plan's order decides."""
+
+    not_null: object
+    default: object
+    comment: str | None
+    acl: tuple[Privilege, ...]
+
+
+def _ancestor_keys(objects: ObjectIndex, table: Table, name: str) -> list[ObjectKey]:
+    """The keys of the column `name` up the child's ancestors (declared or held)."""
+    keys: list[ObjectKey] = []
+    work = table.parents
+    seen: set[tuple[str, str]] = set()
+    while work:
+        ref = work.pop(0)
+        if (ref.schema_, ref.name) in seen:
+            continue
+        seen.add((ref.schema_, ref.name))
+        keys.append(column_key(ref.schema_, ref.name, name))
+        keys.append(ObjectKey.of("inherited_column", ref.schema_, name, ref.name))
+        parent = objects.get(relation_key("table", ref.schema_, ref.name))
+        if isinstance(parent, Table):
+            work.extend(parent.parents)
+    return keys
+
+
+def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) -> _Start:
+    table_key = relation_key("table", new.schema_, new.table)
+    was = ctx.current_objects.get(table_key)
+    now = ctx.desired_objects.get(table_key)
+    assert isinstance(now, Table)
+    passed = _passed_down(ctx, now, new.name)
+    same_parents = isinstance(was, Table) and was.parents == now.parents
+    local = ctx.current_objects.get(column_key(new.schema_, new.table, new.name))
+    if old is None and same_parents and not isinstance(local, Column):
+        # the parent's new column (ADD COLUMN reaches every child, with its default and NOT
+        # NULL)
+        chain = _chain(ctx.desired_objects, now, new.name)
+        if not chain:
+            return _Start(_UNKNOWN, _UNKNOWN, None, ())
+        # the declaration's default (children above set theirs with ONLY); NOT NULL also
+        # from any child above that sets it (it reaches down)
+        return _Start(any(h.not_null for h in chain), chain[-1].default, None, ())
+    if old is not None and same_parents:
+        # the same child under the same parent: its state, with what comes down to it
+        return _Start(
+            not_null=old.not_null if passed.not_null is None else passed.not_null,
+            default=old.default if passed.default is None else passed.default[0],
+            comment=old.comment,
+            acl=old.acl,
+        )
+    if old is None and not isinstance(was, Table):
+        # made by PARTITION OF / INHERITS: a copy of the parent's as it is when the child is
+        # made, before or after the parent's own change
+        chain = _chain(ctx.desired_objects, now, new.name)
+        if not chain:
+            return _Start(_UNKNOWN, _UNKNOWN, None, ())
+        parent = chain[0]
+        before = ctx.current_objects.get(parent.key)
+        if not isinstance(before, (Column, InheritedColumn)):
+            before = parent  # the parent is new too: one value
+        return _Start(
+            not_null=parent.not_null if before.not_null == parent.not_null else _UNKNOWN,
+            default=parent.default if before.default == parent.default else _UNKNOWN,
+            comment=None,
+            acl=(),
+        )
+    # attached (a table of its own before) or moved to another parent: what it held, unless
+    # something comes down to it, before or after the ATTACH
+    held: Column | InheritedColumn | None = local if isinstance(local, Column) else old
+    if held is None:
+        return _Start(_UNKNOWN, _UNKNOWN, None, ())
+    return _Start(
+        not_null=held.not_null if passed.not_null is None else _UNKNOWN,
+        default=held.default if passed.default is None else _UNKNOWN,
+        comment=held.comment,
+        acl=held.acl,
+    )
+
+
+@register
+class InheritedColumnHandler(Handler[InheritedColumn]):
+    kind = "inherited_column"
+    model = InheritedColumn
+    rebuildable = False
+
+    def create(self, obj: InheritedColumn, ctx: PlanContext) -> list[Step]:
+        return self._steps(_start(None, obj, ctx), obj, ctx)
+
+    def drop(self, obj: InheritedColumn, ctx: PlanContext) -> list[Step]:
+        return []  # the child goes, or keeps the column as its own (engine.plan.detached)
+
+    def alter(
+        self, old: InheritedColumn, new: InheritedColumn, ctx: PlanContext
+    ) -> list[Step] | None:
+        return self._steps(_start(old, new, ctx), new, ctx)
+
+    def _steps(self, start: _Start, new: InheritedColumn, ctx: PlanContext) -> list[Step]:
+        table = qualname(new.schema_, new.table)
+        column = ident(new.name)
+        now = ctx.desired_objects.get(relation_key("table", new.schema_, new.table))
+        assert isinstance(now, Table)
+        requires = (now.key, *_ancestor_keys(ctx.desired_objects, now, new.name))
+        steps: list[Step] = []
+
+        def step(sql: str, hazards: tuple[Hazard, ...] = (), incidental: bool = False) -> None:
+            steps.append(
+                Step(
+                    key=new.key,
+                    action="alter",
+                    sql=sql,
+                    requires=requires,
+                    hazards=hazards,
+                    lock="SHARE UPDATE EXCLUSIVE" if incidental else "ACCESS EXCLUSIVE",
+                    incidental=incidental,
+                )
+            )
+
+        if start.default is _UNKNOWN or start.default != new.default:
+            # ONLY: a partitioned child's own children hold their own state
+            if new.default is None:
+                step(f"ALTER TABLE ONLY {table} ALTER COLUMN {column} DROP DEFAULT")
+            else:
+                step(f"ALTER TABLE ONLY {table} ALTER COLUMN {column} SET DEFAULT {new.default}")
+        if start.not_null is _UNKNOWN or start.not_null != new.not_null:
+            if new.not_null:
+                hazards: tuple[Hazard, ...] = ()
+                if not ctx.table_is_new(new.schema_, new.table):
+                    hazards = (
+                        ctx.hazard(
+                            HazardCode.FULL_SCAN_UNDER_LOCK,
+                            Severity.MEDIUM,
+                            f"SET NOT NULL on {new.name} scans {table} under ACCESS EXCLUSIVE"
+                            " (none when it is NOT NULL already)",
+                            table=(new.schema_, new.table),
+                        ),
+                    )
+                step(f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL", hazards=hazards)
+            else:
+                step(f"ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL")
+        if start.comment != new.comment:
+            step(f"COMMENT ON COLUMN {table}.{column} IS {literal(new.comment)}", incidental=True)
+        for grant in acl_steps(
+            new.key, f"TABLE {table}", start.acl, new.acl, ctx, columns=f"({column})"
+        ):
+            steps.append(grant.model_copy(update={"requires": requires}))
+        return steps
+
+
+def receivers(
+    objects: ObjectIndex, desired: Schema, changed: Mapping[ObjectKey, object]
+) -> list[InheritedColumn]:
+    """The desired children's column states, unchanged themselves, to which a change up
+    their ancestors may come down (see _PassedDown)."""
+    if not desired.inherited_columns:
+        return []
+    touched = {key for key in changed if key.kind in ("column", "inherited_column")}
+    if not touched:
+        return []
+    found: list[InheritedColumn] = []
+    for held in desired.inherited_columns:
+        if held.key in changed:
+            continue
+        table = objects.get(relation_key("table", held.schema_, held.table))
+        if isinstance(table, Table) and any(
+            key in touched for key in _ancestor_keys(objects, table, held.name)
+        ):
+            found.append(held)
+    return found
+
+
+def passed_down_steps(ctx: PlanContext, changed: Mapping[ObjectKey, object]) -> list[Step]:
+    """Steps that write a child's own value back where a change up its ancestors would
+    overwrite it."""
+    handler = InheritedColumnHandler()
+    steps: list[Step] = []
+    for held in receivers(ctx.desired_objects, ctx.desired, changed):
+        old = ctx.current_objects.get(held.key)
+        if isinstance(old, InheritedColumn):
+            steps.extend(handler.alter(old, held, ctx) or [])
+    return steps
