@@ -105,6 +105,7 @@ def test_rich_tree_uses_every_kind(rich_tree: Path, db: ShadowDatabase) -> None:
             "routines",
             "tables",
             "columns",
+            "inherited_columns",
             "constraints",
             "indexes",
             "views",

@@ -65,8 +65,16 @@ CREATE TABLE app.events_2025_other PARTITION OF app.events_2025 DEFAULT;
 CREATE TABLE app.events_default PARTITION OF app.events DEFAULT;
 ALTER TABLE app.events ADD PRIMARY KEY (id, at, kind);
 COMMENT ON TABLE app.events IS 'partitioned';
+-- A partition's own state of a column it has from the parent; a partition detached (it keeps
+-- the columns, the primary key and its own default as a table of its own).
+ALTER TABLE ONLY app.events_2024 ALTER COLUMN body SET DEFAULT '{}';
+COMMENT ON COLUMN app.events_2024.kind IS 'what happened';
+CREATE TABLE app.events_2023 PARTITION OF app.events
+    FOR VALUES FROM ('2023-01-01 00:00:00+00') TO ('2024-01-01 00:00:00+00');
+ALTER TABLE app.events DETACH PARTITION app.events_2023;
 
 -- Inheritance.
 CREATE TABLE audit.log (id bigint NOT NULL, at timestamptz DEFAULT now(), what text);
 CREATE TABLE audit.log_login (who text) INHERITS (audit.log);
+ALTER TABLE audit.log_login ALTER COLUMN what SET DEFAULT 'login';
 COMMENT ON TABLE audit.log_login IS 'inherits audit.log';
