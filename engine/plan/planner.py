@@ -25,6 +25,7 @@ from engine.diff.kinds.inherited_columns import passed_down_steps
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, Owned, SchemaObject, relation_key
 from engine.model.schema import Schema
+from engine.model.sequences import Sequence
 from engine.plan.changes import compare_schemas, objects_differ
 from engine.plan.detached import with_detached_leftovers
 from engine.plan.index import Dependencies
@@ -265,6 +266,21 @@ def order_steps(
             keys |= deps.keys_under(key)
         return keys
 
+    owner_drops: dict[ObjectKey, list[int]] = {}
+
+    def dropped_with(key: ObjectKey) -> list[int]:
+        # A sequence OWNED BY a column goes with its table's DROP TABLE: what depends on the
+        # sequence (another table's default) must not outlive that statement.
+        found = owner_drops.get(key)
+        if found is None:
+            found = []
+            seq = current_deps.objects.get(key)
+            owner = seq.owner_column_key if isinstance(seq, Sequence) else None
+            if owner is not None and (table := owner.table_key) is not None:
+                found = [i for i in by_key.get(table, []) if steps[i].action == "drop"]
+            owner_drops[key] = found
+        return found
+
     for dependent in candidates(current_deps, frozenset({"drop", "alter"})):
         dependent_steps = anchor(dependent)
         if not dependent_steps:
@@ -277,6 +293,8 @@ def order_steps(
             if referenced == dependent:
                 continue
             ref_steps = anchor(referenced)
+            if referenced.kind == "sequence":
+                ref_steps = ref_steps + dropped_with(referenced)
             for drop in drops:
                 # A drop that requires the referenced object's steps (what a detached child
                 # keeps, dropped once the child is detached) comes after them, not before.

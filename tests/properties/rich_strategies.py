@@ -213,6 +213,7 @@ class Table:
     extra: tuple[Column, ...] = ()
     check: str | None = None  # CONSTRAINT t_chk
     check_valid: bool = True  # else added NOT VALID (after the table)
+    check_no_inherit: bool = False  # CHECK ... NO INHERIT (ti, when there, does not get it)
     index: str | None = None  # t_idx's key
     rls: bool = False
     force: bool = False
@@ -396,9 +397,9 @@ _EVENT_ORDER = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
 def _fit_trigger(tr: Trigger) -> Trigger:
     """Make a trigger valid: TRUNCATE only per statement, WHEN only per row and on the rows that
-    exist for its events, UPDATE OF only with UPDATE; a constraint trigger AFTER, per row, on t."""
+    exist for its events, UPDATE OF only with UPDATE; a constraint trigger AFTER, per row."""
     if tr.constraint is not None:
-        tr = replace(tr, on="t", timing="AFTER", row=True)
+        tr = replace(tr, timing="AFTER", row=True)
     events = tuple(e for e in _EVENT_ORDER if e in tr.events and (e != "TRUNCATE" or not tr.row))
     if not events:
         events = ("INSERT",)
@@ -521,7 +522,8 @@ class Stats:
 STATS_KINDS = ("ndistinct", "dependencies", "mcv")
 STATS_COLS = ["v, n", "id, n", "n, (lower(v))"]
 
-# Default privileges of the role that loads the schema (no FOR ROLE): a key at most once;
+# Default privileges of the role that loads the schema (no FOR ROLE) and of another: a key at
+# most once;
 # two keys of one (schema, object type, grantee) make one entry, so toggling one changes it.
 DEF_PRIVS = {
     "tables_select": f"ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {ROLE};",
@@ -535,6 +537,14 @@ DEF_PRIVS = {
     "app_seq_usage": f"ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT USAGE ON SEQUENCES TO {ROLE};",
     "seq_select": f"ALTER DEFAULT PRIVILEGES GRANT SELECT ON SEQUENCES TO {ROLE2};",
     "func_revoke_public": "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;",
+    # another role's: they never touch what the loading role creates
+    "r2_tables_select": (
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {ROLE2} GRANT SELECT ON TABLES TO {ROLE};"
+    ),
+    "r2_app_types_revoke": (
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {ROLE2} IN SCHEMA app"
+        " REVOKE USAGE ON TYPES FROM PUBLIC;"
+    ),
     "public_func_exec": (
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO {ROLE};"
     ),
@@ -735,12 +745,14 @@ class RichSpec:
             cols = [f"id integer NOT NULL{default}", "v text", "n integer"]
             cols += [f"{c.name} {self._column_type(c)}" for c in t.extra]
             cols.append("CONSTRAINT t_pkey PRIMARY KEY (id)")
+            no_inherit = " NO INHERIT" if t.check_no_inherit else ""
             if t.check is not None and t.check_valid:
-                cols.append(f"CONSTRAINT t_chk CHECK ({t.check})")
+                cols.append(f"CONSTRAINT t_chk CHECK ({t.check}){no_inherit}")
             out.append(f"CREATE TABLE {t.qname} ({', '.join(cols)});")
             if t.check is not None and not t.check_valid:
                 out.append(
-                    f"ALTER TABLE {t.qname} ADD CONSTRAINT t_chk CHECK ({t.check}) NOT VALID;"
+                    f"ALTER TABLE {t.qname} ADD CONSTRAINT t_chk CHECK ({t.check}){no_inherit}"
+                    " NOT VALID;"
                 )
             if t.owned_seq is not None:
                 out.append(f"ALTER SEQUENCE {t.schema}.t_id_seq OWNED BY {t.qname}.id;")
@@ -880,6 +892,7 @@ def tables(draw: st.DrawFn, spec: RichSpec) -> Table:
         extra=tuple(extra),
         check=draw(st.sampled_from(TABLE_CHECKS)),
         check_valid=draw(st.sampled_from([True, True, False])),
+        check_no_inherit=draw(st.sampled_from([False, False, True])),
         index=draw(st.sampled_from(TABLE_INDEXES)),
         rls=rls,
         force=rls and draw(st.booleans()),
@@ -950,9 +963,7 @@ def triggers(draw: st.DrawFn, name: str, spec: RichSpec) -> Trigger:
             ),
             update_of=draw(st.sampled_from([None, "v", "n"])),
             when=draw(st.sampled_from([None, "new", "old", "distinct"])),
-            constraint=draw(st.sampled_from([None, None, *TRIGGER_CONSTRAINT]))
-            if spec.table is not None
-            else None,
+            constraint=draw(st.sampled_from([None, None, *TRIGGER_CONSTRAINT])),
         )
     )
 
@@ -1209,6 +1220,8 @@ def m_table_check(draw: st.DrawFn, spec: RichSpec) -> RichSpec:
     assert t is not None
     if t.check is not None and draw(st.booleans()):  # VALIDATE CONSTRAINT, or back to NOT VALID
         return replace(spec, table=replace(t, check_valid=not t.check_valid))
+    if t.check is not None and draw(st.booleans()):
+        return replace(spec, table=replace(t, check_no_inherit=not t.check_no_inherit))
     check = draw(st.sampled_from([x for x in TABLE_CHECKS if x != t.check]))
     return replace(spec, table=replace(t, check=check, check_valid=draw(st.booleans())))
 

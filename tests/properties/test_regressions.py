@@ -52,6 +52,18 @@ CASES = [
         ROLE + OWNED_SEQUENCE + "GRANT USAGE ON SEQUENCE invoice_no TO pgflux_rich_writer;",
         id="owned-sequence-with-grant",
     ),
+    # Found by test_rich_convergence_property: a table detached from its parent keeps the
+    # parent's default, nextval() of a sequence OWNED BY the parent; DROP TABLE of the parent
+    # takes the sequence along, so the other table goes first.
+    pytest.param(
+        "CREATE TABLE t (id integer NOT NULL DEFAULT nextval('t_id_seq'), v text);".replace(
+            "CREATE TABLE", "CREATE SEQUENCE t_id_seq; CREATE TABLE"
+        )
+        + " ALTER SEQUENCE t_id_seq OWNED BY t.id;"
+        " CREATE TABLE ti (note text) INHERITS (t); ALTER TABLE ti NO INHERIT t;",
+        "",
+        id="table-using-a-sequence-owned-by-another-dropped-first",
+    ),
     # Found by test_rich_convergence_property: the primary key, with no steps of its own, stood
     # for its table's ENABLE ROW LEVEL SECURITY, which then waited for the column's new
     # default, which waits for the table's steps: a cycle.
