@@ -14,8 +14,9 @@ esac
 
 .venv/bin/pip install -q "$package"
 
-# Inspection of every kind, the rich round trips, spelling, and per-family convergence cases.
-PGFLUX_TEST_PG_MAJOR="$major" .venv/bin/pytest -q -p no:cacheprovider \
+# Inspection of every kind, the rich round trips, spelling, and per-family convergence cases;
+# two workers, each with its own cluster of that major, as the main suite.
+PGFLUX_TEST_PG_MAJOR="$major" .venv/bin/pytest -q -n 2 -p no:cacheprovider \
     tests/engine/test_namespaces.py \
     tests/properties/test_rich_schema.py \
     tests/properties/test_no_false_positives.py \
