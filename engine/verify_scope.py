@@ -42,7 +42,7 @@ from engine.model.sequences import Sequence
 from engine.model.tables import Column, Table
 from engine.model.triggers import Trigger
 from engine.plan.changes import compare_schemas
-from engine.plan.detached import detached_origins
+from engine.plan.detached import reparented_origins
 from engine.plan.index import CLASSES, FAST_GETTERS, FIELD_OF_KIND, Dependencies, ObjectIndex
 
 # Collections kept whole: small, database-wide, and they act on any DDL or on new objects.
@@ -248,8 +248,9 @@ def verification_scope(
     # scope; their own needs are the current side's, below).
     reached, whole = desired_parts.requirements(touched, touched, expand=touched.__contains__)
     scope |= reached - touched
-    # a child the plan detaches keeps copies of its parents' constraints and indexes
-    scope |= detached_origins(current, desired)
+    # a child the plan detaches keeps copies of its parents' constraints and indexes; one it
+    # attaches gets or must match its new parents'
+    scope |= reparented_origins(current, desired)
 
     scope, _ = current_parts.requirements(scope, acting | whole, expand=lambda key: True)
     current_part = current_parts.restrict(scope)

@@ -1,36 +1,67 @@
 """What a partition or inheritance child keeps when a plan detaches it.
 
-`ALTER TABLE p DETACH PARTITION c` and `ALTER TABLE c NO INHERIT p` (from its last parent) leave
-on `c`, as its own, everything it had from its parent: the columns (in `c`'s own state: NOT NULL,
-default, comment, privileges), the constraints (checks and foreign keys under the parent's
-names, primary keys and uniques under the names of `c`'s indexes) and the indexes attached to
-the parent's. The model leaves those out while `c` is attached (they come with the parent), so
-the planner first adds them to the current schema as `c`'s own: the plan then keeps what the
-desired schema has too, changes or drops the rest, and creates nothing twice. Every step on
+`ALTER TABLE p DETACH PARTITION c` and `ALTER TABLE c NO INHERIT p` leave on `c`, as its own,
+everything it had from that parent and from no parent it keeps: the columns (in `c`'s own
+state: NOT NULL, default, comment, privileges), the constraints (checks and foreign keys under
+the parent's names, primary keys and uniques under the names of `c`'s indexes) and the indexes
+attached to the parent's. The model leaves those out while `c` is attached (they come with the
+parent), so the planner first adds them to the current schema as `c`'s own: the plan then keeps
+what the desired schema has too, changes or drops the rest, and creates nothing twice. Every step on
 them waits for the detaching step (`Step.requires`).
 
 The child's own state of those columns (InheritedColumn objects) goes: the columns stand for it.
-A child that keeps a parent (moved to another parent, or one of several parents left) gets
-none of this: what it holds from the parent it keeps stays the parent's.
+A child that leaves one of several inheritance parents keeps as inherited what another parent
+it keeps also gives it (PostgreSQL counts a column's and a check's parents: `attinhcount`,
+`coninhcount`); only what no kept parent gives becomes its own. A child moved to another parent
+(none of its parents kept) gets none of this (a README limit).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from engine.diff.kinds.tables import inheritance_change
 from engine.model.base import ObjectKey
 from engine.model.constraints import Constraint
 from engine.model.indexes import Index
 from engine.model.schema import Schema
-from engine.model.tables import Column, InheritedColumn, Table
+from engine.model.tables import Column, InheritedColumn, Table, TableRef
 
 
-def detached_children(current: Schema, desired: Schema) -> list[Table]:
-    """Current children that the desired schema keeps, with no parent left."""
+@dataclass(frozen=True)
+class Leaving:
+    """A current child that the desired schema keeps but that leaves a parent: the current
+    parents it keeps, and the new parents it joins before it leaves (their columns and checks
+    stay inherited too)."""
+
+    child: Table
+    kept: tuple[TableRef, ...]
+    joined_first: tuple[TableRef, ...] = ()
+
+
+def leaving_children(current: Schema, desired: Schema) -> list[Leaving]:
+    """Current children that leave a parent while the desired schema keeps them: detached from
+    every parent, or leaving inheritance parents while keeping or first joining others
+    (engine.diff.kinds.tables: a child joins its new parents before it leaves the old ones,
+    unless a kept parent's order changes; then it leaves and joins again, and those parents
+    count as left). A partition moved to another parent gets none of this."""
     children = {t.key: t for t in current.tables if t.parents}
     if not children:
         return []
-    return [children[t.key] for t in desired.tables if t.key in children and not t.parents]
+    out = []
+    for table in desired.tables:
+        child = children.get(table.key)
+        if child is None or child.parents == table.parents:
+            continue
+        if not table.parents:
+            out.append(Leaving(child, ()))
+        elif child.inherits and table.inherits:
+            left, joined = inheritance_change(child.inherits, table.inherits)
+            kept = tuple(ref for ref in child.inherits if ref not in left)
+            redone = any(ref in child.inherits for ref in joined)
+            out.append(Leaving(child, kept, () if redone else tuple(joined)))
+    return out
 
 
 class _Columns:
@@ -93,36 +124,75 @@ def _own_indexes(indexes: Iterable[Index], child: Table) -> list[Index]:
     return out
 
 
+def _given_by(schema: Schema, parents: Iterable[TableRef]) -> tuple[set[str], set[str]]:
+    """Names of the columns and of the check constraints that `parents` (in `schema`) give a
+    child: all that each parent has, its own and what it holds from its own parents."""
+    tables = {(ref.schema_, ref.name) for ref in parents}
+    if not tables:
+        return set(), set()
+    columns = {c.name for c in schema.columns if (c.schema_, c.table) in tables}
+    columns |= {c.name for c in schema.inherited_columns if (c.schema_, c.table) in tables}
+    checks = {
+        c.name
+        for c in (*schema.constraints, *schema.inherited_constraints)
+        if (c.schema_, c.table) in tables
+    }
+    return columns, checks
+
+
 def with_detached_leftovers(
     current: Schema, desired: Schema
 ) -> tuple[Schema, dict[ObjectKey, ObjectKey]]:
     """`current` with what each detached child keeps added as its own, and each added object's
     key mapped to its child's (the key of the steps that detach it)."""
-    children = detached_children(current, desired)
-    if not children:
+    leaving = leaving_children(current, desired)
+    if not leaving:
         return current, {}
-    names = {(t.schema_, t.name): t for t in children}
+    names = {(x.child.schema_, x.child.name): x.child for x in leaving}
+    # what each child keeps inherited: the columns and checks its kept parents give it
+    kept_names: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    for x in leaving:
+        columns_kept, checks_kept = _given_by(current, x.kept)
+        columns_joined, checks_joined = _given_by(desired, x.joined_first)
+        kept_names[(x.child.schema_, x.child.name)] = (
+            columns_kept | columns_joined,
+            checks_kept | checks_joined,
+        )
+
+    def promoted_column(schema: str, table: str, name: str) -> bool:
+        kept = kept_names.get((schema, table))
+        return kept is not None and name not in kept[0]
+
     lookup = _Columns(current)
     columns: list[Column] = []
     for state in current.inherited_columns:
-        child = names.get((state.schema_, state.table))
-        if child is None:
+        if not promoted_column(state.schema_, state.table, state.name):
             continue
-        declared = lookup.declared(child, state.name)
+        declared = lookup.declared(names[(state.schema_, state.table)], state.name)
         if declared is not None:
             columns.append(_own_column(declared, state))
     constraints: list[Constraint] = [
-        c for c in current.inherited_constraints if (c.schema_, c.table) in names
+        c
+        for c in current.inherited_constraints
+        if (c.schema_, c.table) in kept_names and c.name not in kept_names[(c.schema_, c.table)][1]
     ]
     parented = [i for i in current.indexes if i.partitions]
-    indexes = [index for child in children for index in _own_indexes(parented, child)]
+    # only partitions hold indexes from a parent, and a partition has one parent
+    indexes = [
+        index
+        for x in leaving
+        if x.child.partition_of is not None
+        for index in _own_indexes(parented, x.child)
+    ]
     promoted: dict[ObjectKey, ObjectKey] = {}
     for obj in (*columns, *constraints, *indexes):
         promoted[obj.key] = names[(obj.schema_, obj.table)].key  # type: ignore[attr-defined]
     schema = current.model_copy(
         update={
             "inherited_columns": tuple(
-                c for c in current.inherited_columns if (c.schema_, c.table) not in names
+                c
+                for c in current.inherited_columns
+                if not promoted_column(c.schema_, c.table, c.name)
             ),
             "columns": current.columns + tuple(columns),
             "constraints": current.constraints + tuple(constraints),
@@ -132,16 +202,23 @@ def with_detached_leftovers(
     return schema.sorted(), promoted
 
 
-def detached_origins(current: Schema, desired: Schema) -> set[ObjectKey]:
-    """The constraints and indexes of every ancestor of a detached child: what its copies come
-    from, so a rebuild of part of the current schema (engine.verify_scope) that is to show the
-    copies must hold them."""
-    children = detached_children(current, desired)
-    if not children:
+def reparented_origins(current: Schema, desired: Schema) -> set[ObjectKey]:
+    """The constraints and indexes of every ancestor, current or desired, of an existing table
+    whose parents change: what a child that leaves a parent keeps copies of, and what one that
+    joins a parent is given or must match (engine.diff.kinds.joining). A rebuild of part of the
+    current schema (engine.verify_scope) that is to show them must hold them."""
+    moved = {t.key: t for t in current.tables}
+    starts: list[TableRef] = []
+    for table in desired.tables:
+        was = moved.get(table.key)
+        if was is not None and was.parents != table.parents:
+            starts.extend(was.parents)
+            starts.extend(table.parents)
+    if not starts:
         return set()
-    tables = {t.key: t for t in current.tables}
+    tables = {**moved, **{t.key: t for t in desired.tables if t.key not in moved}}
     ancestors: set[tuple[str, str]] = set()
-    work = [ref for child in children for ref in child.parents]
+    work = list(starts)
     while work:
         ref = work.pop()
         if (ref.schema_, ref.name) in ancestors:

@@ -6,6 +6,7 @@ import pytest
 
 from engine.catalog import inspect_dsn
 from engine.diff.context import PlanOptions
+from engine.diff.kinds.tables import inheritance_change
 from engine.errors import PlanError
 from engine.model.tables import Option, Table, TableRef
 from engine.plan.planner import plan_statements
@@ -311,8 +312,6 @@ ALTER_CASES = [
         {"BACKWARD_INCOMPATIBLE"},
         [
             "ALTER TABLE public.c NO INHERIT public.p1",
-            "ALTER TABLE public.c NO INHERIT public.p2",
-            "ALTER TABLE public.c INHERIT public.p2",
             "ALTER TABLE public.c INHERIT public.p1",
         ],
         id="reorder-parents",
@@ -648,3 +647,29 @@ def test_foreign_table(
     result = assert_converges(make_db, before, after)
     assert result.sql == sql
     assert result.hazard_codes == hazards
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "left", "joined"),
+    [
+        ("ab", "ab", "", ""),
+        ("ab", "b", "a", ""),
+        ("ab", "a", "b", ""),
+        ("a", "ab", "", "b"),
+        ("a", "b", "a", "b"),
+        ("ab", "ba", "a", "a"),
+        ("abc", "bca", "a", "a"),
+        ("abc", "acb", "b", "b"),
+        ("abc", "cab", "ab", "ab"),
+        ("ab", "cab", "ab", "cab"),
+        ("", "a", "", "a"),
+        ("a", "", "a", ""),
+    ],
+)
+def test_inheritance_change_keeps_the_longest_start_in_order(
+    old: str, new: str, left: str, joined: str
+) -> None:
+    def refs(names: str) -> list[TableRef]:
+        return [TableRef(schema_="public", name=n) for n in names]
+
+    assert inheritance_change(refs(old), refs(new)) == (refs(left), refs(joined))

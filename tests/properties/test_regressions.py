@@ -6,9 +6,14 @@ fails as XPASS, and the marker must go.
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
-from tests.engine.convergence import MakeDb, assert_converges
+from engine.catalog import inspect_dsn
+from engine.execute import execute_statements
+from engine.plan.planner import plan_statements
+from tests.engine.convergence import MakeDb, assert_converges, load
+from tests.pgtools import pg_dump_schema
 
 ROLE = (
     "DO $$ BEGIN CREATE ROLE pgflux_rich_writer NOLOGIN;"
@@ -348,3 +353,135 @@ def test_a_parents_new_default_reaches_its_children_by_itself(make_db: MakeDb) -
     result = assert_converges(make_db, _p(default=" DEFAULT 1"), _p(default=" DEFAULT 2"))
     assert result.sql
     assert not any("p1" in sql for sql in result.sql)
+
+
+# A child that leaves one of several inheritance parents keeps as inherited what a parent it
+# keeps (or joins first) also gives it; only the rest becomes its own.
+P12 = (
+    "CREATE TABLE p1 (a int NOT NULL DEFAULT 1, x int, CONSTRAINT c1 CHECK (x > 0));"
+    " CREATE TABLE p2 (a int, b int, CONSTRAINT c2 CHECK (b > 0));"
+    " CREATE TABLE c (z int) INHERITS (p1, p2);"
+)
+REPARENT_CASES = {
+    "leaves the first parent, keeps the second": (P12, P12 + " ALTER TABLE c NO INHERIT p1;"),
+    "leaves the second parent, keeps the first": (P12, P12 + " ALTER TABLE c NO INHERIT p2;"),
+    "leaves a parent and drops what it gave": (
+        P12,
+        P12 + " ALTER TABLE c NO INHERIT p1; ALTER TABLE c DROP CONSTRAINT c1;"
+        " ALTER TABLE c DROP COLUMN x;",
+    ),
+    "moved to another parent": (
+        "CREATE TABLE p1 (a int, q int); CREATE TABLE p2 (a int); CREATE TABLE c () INHERITS (p1);",
+        "CREATE TABLE p1 (a int, q int); CREATE TABLE p2 (a int);"
+        " CREATE TABLE c (q int) INHERITS (p2);",
+    ),
+    # a new table to pg-flux: the child joins it before it leaves the old one, so the columns
+    # stay inherited
+    "parent moved to another schema": (
+        "CREATE SCHEMA s2; CREATE TABLE t (a int); CREATE TABLE ti (note text) INHERITS (t);",
+        "CREATE SCHEMA s2; CREATE TABLE s2.t (a int); CREATE TABLE ti (note text) INHERITS (s2.t);",
+    ),
+    "joins a second parent": (
+        "CREATE TABLE p1 (a int); CREATE TABLE p2 (a int); CREATE TABLE c () INHERITS (p1);",
+        "CREATE TABLE p1 (a int); CREATE TABLE p2 (a int); CREATE TABLE c () INHERITS (p1, p2);",
+    ),
+    # p1 is left and joined again after p2, which still gives the column meanwhile
+    "parents reordered": (
+        "CREATE TABLE p1 (a int); CREATE TABLE p2 (a int); CREATE TABLE c () INHERITS (p1, p2);",
+        "CREATE TABLE p1 (a int); CREATE TABLE p2 (a int); CREATE TABLE c () INHERITS (p2, p1);",
+    ),
+    # what p1 alone gave becomes the child's own on leaving, and stays so (a README limit)
+    "parents reordered, a column of one parent": (
+        "CREATE TABLE p1 (a int); CREATE TABLE p2 (b int); CREATE TABLE c () INHERITS (p1, p2);",
+        "CREATE TABLE p1 (a int); CREATE TABLE p2 (b int);"
+        " CREATE TABLE c () INHERITS (p1, p2); ALTER TABLE c NO INHERIT p1;"
+        " ALTER TABLE c INHERIT p1;",
+    ),
+    # A table that joins a parent gets first the columns and checks it lacks (PostgreSQL
+    # refuses the ATTACH or INHERIT otherwise); ATTACH makes them the parent's.
+    "attached lacking a column": (
+        "CREATE TABLE p (a int, b int) PARTITION BY LIST (a); CREATE TABLE c (a int);",
+        "CREATE TABLE p (a int, b int) PARTITION BY LIST (a);"
+        " CREATE TABLE c PARTITION OF p FOR VALUES IN (1);",
+    ),
+    "attached lacking a NOT NULL column with a default": (
+        "CREATE TABLE p (a int, b int NOT NULL DEFAULT 0) PARTITION BY LIST (a);"
+        " CREATE TABLE c (a int);",
+        "CREATE TABLE p (a int, b int NOT NULL DEFAULT 0) PARTITION BY LIST (a);"
+        " CREATE TABLE c PARTITION OF p FOR VALUES IN (1);",
+    ),
+    "attached lacking a check": (
+        "CREATE TABLE p (a int, b int, CONSTRAINT ck CHECK (b > 0)) PARTITION BY LIST (a);"
+        " CREATE TABLE c (a int, b int);",
+        "CREATE TABLE p (a int, b int, CONSTRAINT ck CHECK (b > 0)) PARTITION BY LIST (a);"
+        " CREATE TABLE c PARTITION OF p FOR VALUES IN (1);",
+    ),
+    "attached under a sub-partition, lacking the root's column and check": (
+        "CREATE TABLE p (a int, b int, CONSTRAINT ck CHECK (b > 0)) PARTITION BY LIST (a);"
+        " CREATE TABLE ps PARTITION OF p FOR VALUES IN (1, 2) PARTITION BY LIST (a);"
+        " CREATE TABLE c (a int);",
+        "CREATE TABLE p (a int, b int, CONSTRAINT ck CHECK (b > 0)) PARTITION BY LIST (a);"
+        " CREATE TABLE ps PARTITION OF p FOR VALUES IN (1, 2) PARTITION BY LIST (a);"
+        " CREATE TABLE c PARTITION OF ps FOR VALUES IN (1);",
+    ),
+    "attached while the parent gains the column and check": (
+        "CREATE TABLE p (a int) PARTITION BY LIST (a); CREATE TABLE c (a int);",
+        "CREATE TABLE p (a int, b int DEFAULT 3, CONSTRAINT ck CHECK (b > 0))"
+        " PARTITION BY LIST (a); CREATE TABLE c PARTITION OF p FOR VALUES IN (1);",
+    ),
+    "joins a parent with a check it declares too": (
+        "CREATE TABLE p (a int, CONSTRAINT ck CHECK (a > 0)); CREATE TABLE c (a int);",
+        "CREATE TABLE p (a int, CONSTRAINT ck CHECK (a > 0));"
+        " CREATE TABLE c (a int, CONSTRAINT ck CHECK (a > 0)) INHERITS (p);",
+    ),
+}
+
+
+@pytest.mark.parametrize(("before", "after"), REPARENT_CASES.values(), ids=REPARENT_CASES.keys())
+def test_a_child_that_changes_parents(make_db: MakeDb, before: str, after: str) -> None:
+    data = "INSERT INTO c (a) VALUES (1);"
+    if " ti " in before:
+        data = "INSERT INTO ti (a, note) VALUES (1, 'n');"
+    elif "CHECK (x > 0)" in before:
+        data = "INSERT INTO c (a, x, b) VALUES (1, 1, 1);"
+    assert_converges(make_db, before, after, data=data)
+
+
+def test_leaving_one_of_two_parents_touches_nothing_else(make_db: MakeDb) -> None:
+    result = assert_converges(make_db, P12, P12 + " ALTER TABLE c NO INHERIT p1;")
+    assert result.sql == ["ALTER TABLE public.c NO INHERIT public.p1"]
+
+
+# An inheritance child that joins a parent keeps as its own what it had, and what the plan adds
+# for the INHERIT (PostgreSQL has no statement that makes them the parent's only): the plan
+# applies, the result is what that route gives, and pg-flux sees no difference left.
+JOIN_CASES = {
+    "joins a parent with a check": (
+        "CREATE TABLE p (a int, CONSTRAINT ck CHECK (a > 0)); CREATE TABLE c (a int);",
+        "CREATE TABLE p (a int, CONSTRAINT ck CHECK (a > 0)); CREATE TABLE c () INHERITS (p);",
+        "CREATE TABLE p (a int, CONSTRAINT ck CHECK (a > 0));"
+        " CREATE TABLE c (a int, CONSTRAINT ck CHECK (a > 0)) INHERITS (p);",
+    ),
+    "joins a parent with another column": (
+        "CREATE TABLE p (a int, b int NOT NULL DEFAULT 2); CREATE TABLE c (a int);",
+        "CREATE TABLE p (a int, b int NOT NULL DEFAULT 2); CREATE TABLE c (a int) INHERITS (p);",
+        "CREATE TABLE p (a int, b int NOT NULL DEFAULT 2);"
+        " CREATE TABLE c (a int, b int NOT NULL DEFAULT 2) INHERITS (p);",
+    ),
+}
+
+
+@pytest.mark.parametrize(("before", "after", "route"), JOIN_CASES.values(), ids=JOIN_CASES.keys())
+def test_an_inheritance_child_that_joins_keeps_its_own(
+    make_db: MakeDb, before: str, after: str, route: str
+) -> None:
+    a, b, expected = make_db(), make_db(), make_db()
+    load(a.admin_dsn, before + " INSERT INTO c (a) VALUES (1);")
+    load(b.admin_dsn, after)
+    load(expected.admin_dsn, route)
+    desired = inspect_dsn(b.admin_dsn)
+    statements = plan_statements(inspect_dsn(a.admin_dsn), desired)
+    with psycopg.connect(a.admin_dsn) as conn:
+        execute_statements(conn, statements)
+    assert pg_dump_schema(a.admin_dsn) == pg_dump_schema(expected.admin_dsn)
+    assert plan_statements(inspect_dsn(a.admin_dsn), desired) == []

@@ -47,6 +47,14 @@ def _validate_step(obj: Constraint, *, adding: bool = False) -> Step:
     )
 
 
+def _inherited_in_desired(obj: Constraint, ctx: PlanContext) -> bool:
+    """Does the desired table have a check of this name from a parent?"""
+    return any(
+        (c.schema_, c.table, c.name) == (obj.schema_, obj.table, obj.name)
+        for c in ctx.desired.inherited_constraints
+    )
+
+
 @register
 class ConstraintHandler(Handler[Constraint]):
     kind = "constraint"
@@ -149,6 +157,10 @@ class ConstraintHandler(Handler[Constraint]):
         )
 
     def drop(self, obj: Constraint, ctx: PlanContext) -> list[Step]:
+        if obj.type == "check" and _inherited_in_desired(obj, ctx):
+            # an inheritance child's check it now also has from a parent it joined
+            # (engine.diff.kinds.joining): PostgreSQL cannot drop it, nor make it the parent's only
+            return []
         hazards: tuple[Hazard, ...] = ()
         if obj.type in ("primary_key", "unique", "exclusion"):
             hazards = (

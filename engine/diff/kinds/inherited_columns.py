@@ -150,6 +150,10 @@ def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) 
     # attached (a table of its own before) or moved to another parent: what it held, unless
     # something comes down to it, before or after the ATTACH
     held: Column | InheritedColumn | None = local if isinstance(local, Column) else old
+    if held is None and isinstance(was, Table):
+        # a table that lacked the column: the plan adds it before the table joins, with this
+        # NOT NULL and default (engine.diff.kinds.joining)
+        held = new.model_copy(update={"comment": None, "acl": ()})
     if held is None:
         return _Start(_UNKNOWN, _UNKNOWN, None, ())
     return _Start(

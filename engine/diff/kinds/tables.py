@@ -8,12 +8,15 @@ Foreign tables hold no data of their own, so those are recreated when their serv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from engine.diff.context import PlanContext
 from engine.diff.handler import Action, Handler, Step, register
 from engine.diff.kinds.columns import column_definition
+from engine.diff.kinds.joining import joining_steps
 from engine.errors import PlanError
 from engine.model.base import ObjectKey
-from engine.model.tables import Option, Table
+from engine.model.tables import Option, Table, TableRef
 from engine.plan.model import Hazard, HazardCode, LockMode, Severity
 from engine.sqltext import ident, qualname
 
@@ -61,6 +64,26 @@ def _options_diff(before: tuple[Option, ...], after: tuple[Option, ...]) -> str:
 
 def _name(obj: Table) -> str:
     return qualname(obj.schema_, obj.name)
+
+
+def inheritance_change(
+    old: Sequence[TableRef], new: Sequence[TableRef]
+) -> tuple[list[TableRef], list[TableRef]]:
+    """The parents a child leaves (`NO INHERIT`) and then joins (`INHERIT`), in order, to go from
+    `old` to `new` inheritance parents. PostgreSQL appends a new parent and keeps the others'
+    order, so the child keeps the longest start of `new` that `old` has in the same order, leaves
+    the rest and joins the others after them (some of them again, when their order changes).
+    Leaving a parent makes what it alone gave the child the child's own, for good: `attislocal`
+    cannot be unset."""
+    keep, at = 0, 0
+    while keep < len(new):
+        try:
+            at = old.index(new[keep], at) + 1
+        except ValueError:
+            break
+        keep += 1
+    kept = set(new[:keep])
+    return [p for p in old if p not in kept], list(new[keep:])
 
 
 @register
@@ -260,13 +283,15 @@ class TableHandler(Handler[Table]):
                 f"ATTACH PARTITION scans {new.key.display} to check its bound",
                 table=(new.schema_, new.name),
             )
+            joining, added = joining_steps(old, new.partition_of, ctx)
+            steps.extend(joining)
             steps.append(
                 self._step(
                     new,
                     "alter",
                     f"ALTER TABLE {parent} ATTACH PARTITION {_name(new)} {new.partition_bound}",
                     hazards=(hazard,),
-                    requires=(new.partition_of.key,),
+                    requires=(new.partition_of.key, *added),
                 )
             )
         return steps
@@ -274,15 +299,9 @@ class TableHandler(Handler[Table]):
     def _inherit_steps(self, old: Table, new: Table, ctx: PlanContext) -> list[Step]:
         if old.inherits == new.inherits:
             return []
-        # Keep the common prefix; PostgreSQL appends new parents, so the rest is redone in order.
-        keep = 0
-        while (
-            keep < min(len(old.inherits), len(new.inherits))
-            and old.inherits[keep] == new.inherits[keep]
-        ):
-            keep += 1
-        steps: list[Step] = []
-        for parent in old.inherits[keep:]:
+        left, joined = inheritance_change(old.inherits, new.inherits)
+        leaving: list[Step] = []
+        for parent in left:
             name = qualname(parent.schema_, parent.name)
             hazard = ctx.hazard(
                 HazardCode.BACKWARD_INCOMPATIBLE,
@@ -290,22 +309,29 @@ class TableHandler(Handler[Table]):
                 f"queries on {name} no longer see the rows of {new.key.display}",
                 table=(new.schema_, new.name),
             )
-            steps.append(
+            leaving.append(
                 self._step(
                     new, "alter", f"ALTER TABLE {_name(new)} NO INHERIT {name}", hazards=(hazard,)
                 )
             )
-        for parent in new.inherits[keep:]:
-            name = qualname(parent.schema_, parent.name)
-            steps.append(
+        joining: list[Step] = []
+        for parent in joined:
+            added_steps, added = joining_steps(old, parent, ctx)
+            joining.extend(added_steps)
+            joining.append(
                 self._step(
                     new,
                     "alter",
-                    f"ALTER TABLE {_name(new)} INHERIT {name}",
-                    requires=(parent.key,),
+                    f"ALTER TABLE {_name(new)} INHERIT {qualname(parent.schema_, parent.name)}",
+                    requires=(parent.key, *added),
                 )
             )
-        return steps
+        if any(parent in old.inherits for parent in joined):
+            # a kept parent's order changes: it is left and joined again
+            return leaving + joining
+        # Joining first: a column or check the child also has from a parent it leaves stays
+        # inherited (PostgreSQL counts its parents); leaving first would make it the child's own.
+        return joining + leaving
 
     def _rls_steps(self, old: Table | None, new: Table, ctx: PlanContext) -> list[Step]:
         steps: list[Step] = []

@@ -1,0 +1,117 @@
+"""What a table that exists must have before it joins a parent (ATTACH PARTITION, INHERIT).
+
+PostgreSQL refuses to attach a table that lacks one of the parent's columns or CHECK constraints
+(`child table is missing column "b"`, `... missing constraint "ck"`). A child made by PARTITION
+OF or INHERITS gets them from the parent, so schema/ never declares them on the child, and a plan
+that attaches an existing table (turning a table into a partition, a child into an inheritance
+hierarchy) must add them first: each missing column with the child's desired default and NOT
+NULL (the column handler's ADD COLUMN, with its hazards), each missing check under the parent's
+name (the constraint handler's online form). The joining step requires them.
+
+ATTACH PARTITION then holds them as the parent's (it clears `attislocal` and `conislocal`). An
+inheritance child keeps them as its own as well: PostgreSQL has no statement that unsets that,
+and pg-flux treats a column or check an inheritance child has both ways as no difference.
+"""
+
+from __future__ import annotations
+
+from engine.diff.context import PlanContext
+from engine.diff.handler import HANDLERS, Step
+from engine.model.base import ObjectKey
+from engine.model.constraints import Constraint
+from engine.model.tables import Column, InheritedColumn, Table, TableRef
+
+
+def _lineage(ctx: PlanContext, parent: TableRef) -> list[Table]:
+    """`parent` and its ancestors in the desired schema, nearest first."""
+    out: list[Table] = []
+    seen: set[ObjectKey] = set()
+    work = [parent]
+    while work:
+        ref = work.pop(0)
+        if ref.key in seen:
+            continue
+        seen.add(ref.key)
+        table = ctx.desired_objects.get(ref.key)
+        if isinstance(table, Table):
+            out.append(table)
+            work.extend(table.parents)
+    return out
+
+
+def held_names(ctx: PlanContext, child: Table) -> tuple[set[str], set[str]]:
+    """The names of the columns and of the constraints `child` has now (its own and those it
+    holds from its current parents)."""
+    columns = {c.name for c in ctx.columns_of(child.schema_, child.name, desired=False)}
+    constraints: set[str] = set()
+    for obj in ctx.current_objects.children(child.schema_, child.name):
+        if isinstance(obj, InheritedColumn):
+            columns.add(obj.name)
+        elif isinstance(obj, Constraint):
+            constraints.add(obj.name)
+    constraints |= {
+        c.name
+        for c in ctx.current.inherited_constraints
+        if (c.schema_, c.table) == (child.schema_, child.name)
+    }
+    return columns, constraints
+
+
+def joining_steps(
+    child: Table, parent: TableRef, ctx: PlanContext
+) -> tuple[list[Step], tuple[ObjectKey, ...]]:
+    """Steps that give the existing table `child` the columns and checks of `parent` it lacks,
+    and the keys of what they add (the joining step requires them)."""
+    columns, constraints = held_names(ctx, child)
+    steps: list[Step] = []
+    keys: list[ObjectKey] = []
+    # what the desired child declares itself, its own handlers add: the joining step waits
+    for obj in ctx.desired_objects.children(child.schema_, child.name):
+        if isinstance(obj, Column) and obj.name not in columns:
+            columns.add(obj.name)
+            keys.append(obj.key)
+        elif isinstance(obj, Constraint) and obj.type == "check" and obj.name not in constraints:
+            constraints.add(obj.name)
+            keys.append(obj.key)
+    for table in _lineage(ctx, parent):
+        for column in ctx.columns_of(table.schema_, table.name, desired=True):
+            if column.name in columns:
+                continue
+            columns.add(column.name)
+            state = ctx.desired_objects.get(
+                ObjectKey.of("inherited_column", child.schema_, column.name, child.name)
+            )
+            own = column.model_copy(
+                update={
+                    "schema_": child.schema_,
+                    "table": child.name,
+                    "identity": None,
+                    "identity_options": None,
+                    "identity_sequence": None,
+                    "not_null": state.not_null
+                    if isinstance(state, InheritedColumn)
+                    else column.not_null,
+                    "default": state.default
+                    if isinstance(state, InheritedColumn)
+                    else column.default,
+                    "comment": None,
+                    "acl": (),
+                }
+            )
+            steps.extend(HANDLERS["column"].create(own, ctx))
+            keys.append(own.key)
+        for obj in ctx.desired_objects.children(table.schema_, table.name):
+            if (
+                not isinstance(obj, Constraint)
+                or obj.type != "check"
+                or obj.name in constraints
+                or obj.definition.endswith(" NO INHERIT")
+            ):
+                continue
+            constraints.add(obj.name)
+            check = obj.model_copy(
+                update={"schema_": child.schema_, "table": child.name, "comment": None}
+            )
+            steps.extend(HANDLERS["constraint"].create(check, ctx))
+            keys.append(check.key)
+    return steps, tuple(keys)
