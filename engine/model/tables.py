@@ -158,6 +158,7 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     storage: Storage | None = None
     type_storage: Storage = "extended"  # the type's default (typstorage), derived from `type`
     compression: str | None = None  # pglz / lz4
+    statistics: int | None = None  # SET STATISTICS target; None: the server's default
     fdw_options: tuple[Option, ...] = ()
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
@@ -178,11 +179,11 @@ class InheritedColumn(SchemaObject, TableScoped):
     """A column a partition or inheritance child has from its parent, in the child's own state.
 
     The column itself (type, collation, generation) is the parent's; NOT NULL, the default, the
-    comment and the privileges are the child's own. PARTITION OF and INHERITS copy the parent's
-    NOT NULL and default, ATTACH PARTITION keeps the table's, and the parent's SET / DROP
-    DEFAULT and NOT NULL reach every child; a child may still differ (`CREATE TABLE c
-    PARTITION OF p (b DEFAULT 7)`, `COMMENT ON COLUMN c.b`). Detaching the child leaves these
-    as its own column (engine.plan.detached).
+    comment, the statistics target and the privileges are the child's own. PARTITION OF and
+    INHERITS copy the parent's NOT NULL and default (not its statistics target), ATTACH
+    PARTITION keeps the table's, and the parent's SET / DROP DEFAULT and NOT NULL reach every
+    child; a child may still differ (`CREATE TABLE c PARTITION OF p (b DEFAULT 7)`, `COMMENT ON
+    COLUMN c.b`). Detaching the child leaves these as its own column (engine.plan.detached).
 
     `comment` and `acl` are plain fields, not the Commented / Granted mixins: what a child
     starts from is not a new object's (see engine.diff.kinds.inherited_columns).
@@ -194,6 +195,7 @@ class InheritedColumn(SchemaObject, TableScoped):
     not_null: bool = False
     default: str | None = None
     comment: str | None = None
+    statistics: int | None = None
     acl: tuple[Privilege, ...] = ()
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)

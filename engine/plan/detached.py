@@ -101,6 +101,7 @@ def _own_column(declared: Column, state: InheritedColumn) -> Column:
             "default": state.default,
             "default_volatile": declared.default_volatile if same_default else False,
             "comment": state.comment,
+            "statistics": state.statistics,
             "acl": state.acl,
         }
     )

@@ -109,6 +109,13 @@ COLUMN_DEFS = [
     pytest.param("c text COMPRESSION pglz", "", NONE, "COMPRESSION pglz", id="compression"),
     pytest.param(
         "c text",
+        "ALTER TABLE t ALTER COLUMN c SET STATISTICS 800;",
+        NONE,
+        "SET STATISTICS 800",
+        id="statistics",
+    ),
+    pytest.param(
+        "c text",
         "ALTER TABLE t ALTER COLUMN c SET STORAGE EXTERNAL;",
         NONE,
         "SET STORAGE EXTERNAL",
@@ -412,6 +419,42 @@ ALTER_CASES = [
         "SET COMPRESSION default",
         id="reset-compression",
     ),
+    # statistics target
+    pytest.param(
+        "c text",
+        "c text STATISTICS_500",
+        ROWS,
+        NONE,
+        "ALTER TABLE ONLY public.t ALTER COLUMN c SET STATISTICS 500",
+        id="set-statistics",
+    ),
+    pytest.param(
+        "c text STATISTICS_500",
+        "c text STATISTICS_50",
+        ROWS,
+        NONE,
+        "STATISTICS 50",
+        id="statistics",
+    ),
+    pytest.param(
+        "c text STATISTICS_500",
+        "c text",
+        ROWS,
+        NONE,
+        "SET STATISTICS -1",
+        id="reset-statistics",
+    ),
+    pytest.param(
+        "c text STATISTICS_0", "c text", ROWS, NONE, "SET STATISTICS -1", id="statistics-zero"
+    ),
+    pytest.param(
+        "c integer STATISTICS_300",
+        "c bigint STATISTICS_300",
+        ROWS,
+        {"TABLE_REWRITE", "BLOCKS_READS_WRITES"},
+        "TYPE bigint",
+        id="statistics-kept-across-type-change",
+    ),
     # comments and column privileges
     pytest.param(
         "c text",
@@ -449,6 +492,8 @@ def _table_sql(definition: str) -> str:
     for word in words:
         if word.startswith("STORAGE_"):
             extra.append(f"ALTER TABLE t ALTER COLUMN c SET STORAGE {word[8:]};")
+        elif word.startswith("STATISTICS_"):
+            extra.append(f"ALTER TABLE t ALTER COLUMN c SET STATISTICS {word[11:]};")
         elif word.startswith("COMMENT_"):
             extra.append(f"COMMENT ON COLUMN t.c IS '{word[8:]}';")
         elif word == "GRANT_SELECT":
@@ -466,7 +511,9 @@ def test_alter_column(
     assert result.hazard_codes == hazards
     assert any(fragment in sql for sql in result.sql), result.sql
     assert all(
-        sql.startswith(("ALTER TABLE public.t", "COMMENT", "GRANT", "REVOKE")) for sql in result.sql
+        sql.startswith(("ALTER TABLE public.t", "ALTER TABLE ONLY public.t", "COMMENT", "GRANT"))
+        or sql.startswith("REVOKE")
+        for sql in result.sql
     )
 
 

@@ -231,6 +231,13 @@ DETACH_CASES = {
     "foreign key": _detached(", CONSTRAINT fk FOREIGN KEY (b) REFERENCES r"),
     "index": _detached("", " CREATE INDEX pt_b ON pt (b);"),
     "column default": _detached("", " ALTER TABLE pt ALTER COLUMN b SET DEFAULT 4;"),
+    "column statistics target": (
+        PARTITIONED.format(extra="", more="")
+        + " ALTER TABLE pt ALTER COLUMN b SET STATISTICS 200;",
+        PARTITIONED.format(extra="", more="")
+        + " ALTER TABLE pt ALTER COLUMN b SET STATISTICS 200;"
+        + DETACH,
+    ),
     "primary key not kept": (
         PARTITIONED.format(extra=", PRIMARY KEY (id, k)", more=""),
         PARTITIONED.format(extra=", PRIMARY KEY (id, k)", more="").split(" CREATE TABLE pt_p0")[0]
@@ -305,6 +312,26 @@ CHILD_COLUMN_CASES = {
     "comment": (_p(), _p(more=" COMMENT ON COLUMN p1.b IS 'bee';")),
     "privileges": (_p(), _p(more=" GRANT SELECT (b) ON p1 TO pgflux_rich_writer;")),
     "own NOT NULL": (_p(), _p(more=" ALTER TABLE p1 ALTER COLUMN b SET NOT NULL;")),
+    "own statistics target": (
+        _p(),
+        _p(more=" ALTER TABLE ONLY p1 ALTER COLUMN b SET STATISTICS 300;"),
+    ),
+    "statistics target set on the parent, reaching the child": (
+        _p(more=" ALTER TABLE ONLY p1 ALTER COLUMN b SET STATISTICS 30;"),
+        _p(more=" ALTER TABLE p ALTER COLUMN b SET STATISTICS 300;"),
+    ),
+    "child made after the parent's statistics target (not copied)": (
+        ROLE + P.format(default=""),
+        ROLE
+        + P.format(default="")
+        + " ALTER TABLE p ALTER COLUMN b SET STATISTICS 300;"
+        + P1.format(columns=""),
+    ),
+    "attached with a statistics target of its own": (
+        ROLE + P.format(default="") + " CREATE TABLE p1 (a int NOT NULL, b int);"
+        " ALTER TABLE p1 ALTER COLUMN b SET STATISTICS 50;",
+        _p(more=" ALTER TABLE ONLY p1 ALTER COLUMN b SET STATISTICS 70;"),
+    ),
     "created with its own default": (
         ROLE + P.format(default=""),
         _p(columns=" (b DEFAULT 5)"),

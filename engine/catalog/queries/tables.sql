@@ -188,6 +188,9 @@ SELECT '{"tables":' || (
                                  WHEN 'm' THEN ',"type_storage":"main"' ELSE '' END
             || CASE c.attcompression WHEN 'p' THEN ',"compression":"pglz"'
                                      WHEN 'l' THEN ',"compression":"lz4"' ELSE '' END
+            -- -1 before PostgreSQL 17, NULL from 17 on: the default target
+            || CASE WHEN c.attstattarget >= 0
+                    THEN ',"statistics":' || c.attstattarget ELSE '' END
             || CASE WHEN c.attfdwoptions IS NOT NULL
                     THEN ',"fdw_options":' || (SELECT coalesce(json_agg(json_build_object(
                                                    'name', o.option_name, 'value', o.option_value)
@@ -218,6 +221,7 @@ SELECT '{"tables":' || (
             'not_null', a.attnotnull,
             'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
             'comment', ds.description,
+            'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END,
             'acl', CASE WHEN a.attacl IS NULL THEN '[]'::json ELSE (
                 SELECT coalesce(json_agg(json_build_object(
                     'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END,

@@ -115,6 +115,20 @@ def column_definition(col: Column) -> str:
     return " ".join(parts)
 
 
+def statistics_step(
+    key: ObjectKey, table: str, column: str, target: int | None, action: Action = "alter"
+) -> Step:
+    """`SET STATISTICS` on this table only: a parent's would reach every child, and each
+    child's target is its own (engine.model.tables.InheritedColumn). -1 is the default."""
+    return Step(
+        key=key,
+        action=action,
+        sql=f"ALTER TABLE ONLY {table} ALTER COLUMN {ident(column)} SET STATISTICS "
+        f"{-1 if target is None else target}",
+        lock="SHARE UPDATE EXCLUSIVE",
+    )
+
+
 # --- type changes -----------------------------------------------------------------------------
 
 _STRINGS = {"text", "character varying", "character"}
@@ -310,6 +324,8 @@ class ColumnHandler(Handler[Column]):
                     f"ALTER COLUMN {ident(obj.name)} SET STORAGE {obj.storage.upper()}",
                 )
             )
+        if obj.statistics is not None:
+            steps.append(statistics_step(obj.key, _table(obj), obj.name, obj.statistics, "create"))
         steps.extend(identity_sequence_steps(None, obj, ctx))
         return steps
 
@@ -369,6 +385,8 @@ class ColumnHandler(Handler[Column]):
             steps.append(self._step(new, "alter", f"{alter} SET COMPRESSION {method}"))
         if old.fdw_options != new.fdw_options:
             steps.append(self._fdw_options_step(old, new))
+        if old.statistics != new.statistics:
+            steps.append(statistics_step(new.key, _table(new), new.name, new.statistics))
         return steps
 
     def _identity_steps(self, old: Column, new: Column) -> list[Step]:
@@ -558,6 +576,8 @@ class ColumnHandler(Handler[Column]):
                     f"ALTER COLUMN {ident(new.name)} SET STORAGE {new.storage.upper()}",
                 )
             )
+        if new.statistics is not None:
+            steps.append(statistics_step(new.key, _table(new), new.name, new.statistics))
         return steps
 
     def ref(self, obj: Column) -> str:

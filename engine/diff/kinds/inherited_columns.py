@@ -1,4 +1,5 @@
-"""A child's own state of a column it has from its parent: NOT NULL, default, comment, privileges.
+"""A child's own state of a column it has from its parent: NOT NULL, default, comment, statistics
+target, privileges.
 
 What the child starts from depends on how it came to hold the column (engine.model.tables.
 InheritedColumn): a child made by PARTITION OF / INHERITS copies its parent's NOT NULL and
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from engine.diff.context import PlanContext
 from engine.diff.generic import acl_steps
 from engine.diff.handler import Handler, Step, register
+from engine.diff.kinds.columns import statistics_step
 from engine.model.base import ObjectKey, Privilege, column_key, relation_key
 from engine.model.schema import Schema
 from engine.model.tables import Column, InheritedColumn, Table
@@ -86,6 +88,8 @@ class _Start:
     default: object
     comment: str | None
     acl: tuple[Privilege, ...]
+    # ONLY in every plan step: a child's target changes only by its own (columns.statistics_step)
+    statistics: int | None = None
 
 
 def _ancestor_keys(objects: ObjectIndex, table: Table, name: str) -> list[ObjectKey]:
@@ -130,6 +134,7 @@ def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) 
             default=old.default if passed.default is None else passed.default[0],
             comment=old.comment,
             acl=old.acl,
+            statistics=old.statistics,
         )
     if old is None and not isinstance(was, Table):
         # made by PARTITION OF / INHERITS: a copy of the parent's as it is when the child is
@@ -153,7 +158,7 @@ def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) 
     if held is None and isinstance(was, Table):
         # a table that lacked the column: the plan adds it before the table joins, with this
         # NOT NULL and default (engine.diff.kinds.joining)
-        held = new.model_copy(update={"comment": None, "acl": ()})
+        held = new.model_copy(update={"comment": None, "acl": (), "statistics": None})
     if held is None:
         return _Start(_UNKNOWN, _UNKNOWN, None, ())
     return _Start(
@@ -161,6 +166,7 @@ def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) 
         default=held.default if passed.default is None else _UNKNOWN,
         comment=held.comment,
         acl=held.acl,
+        statistics=held.statistics,
     )
 
 
@@ -226,6 +232,9 @@ class InheritedColumnHandler(Handler[InheritedColumn]):
                 step(f"ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL")
         if start.comment != new.comment:
             step(f"COMMENT ON COLUMN {table}.{column} IS {literal(new.comment)}", incidental=True)
+        if start.statistics != new.statistics:
+            stats = statistics_step(new.key, table, new.name, new.statistics)
+            steps.append(stats.model_copy(update={"requires": requires}))
         for grant in acl_steps(
             new.key, f"TABLE {table}", start.acl, new.acl, ctx, columns=f"({column})"
         ):

@@ -95,6 +95,7 @@ def joining_steps(
                     if isinstance(state, InheritedColumn)
                     else column.default,
                     "comment": None,
+                    "statistics": None,
                     "acl": (),
                 }
             )

@@ -15,6 +15,7 @@ CREATE TABLE app.customers (
 COMMENT ON TABLE app.customers IS 'people who pay';
 COMMENT ON COLUMN app.customers.email IS 'login';
 ALTER TABLE app.customers ALTER COLUMN notes SET STORAGE EXTERNAL, ALTER COLUMN notes SET COMPRESSION pglz;
+ALTER TABLE app.customers ALTER COLUMN email SET STATISTICS 500;
 
 CREATE TABLE app.invoices (
     id integer NOT NULL DEFAULT nextval('app.invoice_no') PRIMARY KEY,
@@ -69,6 +70,7 @@ COMMENT ON TABLE app.events IS 'partitioned';
 -- the columns, the primary key and its own default as a table of its own).
 ALTER TABLE ONLY app.events_2024 ALTER COLUMN body SET DEFAULT '{}';
 COMMENT ON COLUMN app.events_2024.kind IS 'what happened';
+ALTER TABLE ONLY app.events_2024 ALTER COLUMN kind SET STATISTICS 250;
 CREATE TABLE app.events_2023 PARTITION OF app.events
     FOR VALUES FROM ('2023-01-01 00:00:00+00') TO ('2024-01-01 00:00:00+00');
 ALTER TABLE app.events DETACH PARTITION app.events_2023;
