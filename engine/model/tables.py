@@ -149,6 +149,8 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     type: str  # format_type(atttypid, atttypmod)
     collation: str | None = None
     not_null: bool = False
+    # PostgreSQL 18's NOT NULL constraint name, when not <table>_<column>_not_null (as pg_dump)
+    not_null_name: str | None = None
     default: str | None = None  # pg_get_expr(adbin, adrelid); None for generated columns
     default_volatile: bool = False
     identity: Identity | None = None
@@ -193,6 +195,11 @@ class InheritedColumn(SchemaObject, TableScoped):
     implies: ClassVar[frozenset[str]] = frozenset({"table"})
     name: str
     not_null: bool = False
+    # PostgreSQL 18: a child's NOT NULL constraint is its parent's, under the parent's name; one
+    # attached keeps its own. Not compared: PostgreSQL refuses to rename it on the child (the
+    # plan names it before attaching, and a detached child's own column is compared)
+    not_null_name: str | None = None
+    not_compared: ClassVar[frozenset[str]] = frozenset({"not_null_name"})
     default: str | None = None
     comment: str | None = None
     statistics: int | None = None

@@ -98,6 +98,7 @@ def _own_column(declared: Column, state: InheritedColumn) -> Column:
             "schema_": state.schema_,
             "table": state.table,
             "not_null": state.not_null,
+            "not_null_name": state.not_null_name,
             "default": state.default,
             "default_volatile": declared.default_volatile if same_default else False,
             "comment": state.comment,

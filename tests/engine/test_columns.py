@@ -721,3 +721,40 @@ SAME = [
 def test_no_false_positive(make_db: MakeDb, before: str, after: str) -> None:
     result = assert_converges(make_db, _table_sql(before), _table_sql(after))
     assert result.sql == []
+
+
+# PostgreSQL 18 names NOT NULL constraints (pg_constraint rows); pg_dump prints a name other
+# than <table>_<column>_not_null, so the plan keeps the names schema/ gives.
+NOT_NULL_NAME_CASES = {
+    "created with a name": ("", f"{BASE}, c int CONSTRAINT c_must NOT NULL);", "c_must NOT NULL"),
+    "added with a name": (f"{BASE});", f"{BASE}, c int CONSTRAINT c_must NOT NULL);", "c_must"),
+    "renamed": (
+        f"{BASE}, c int NOT NULL);",
+        f"{BASE}, c int CONSTRAINT c_must NOT NULL);",
+        "RENAME CONSTRAINT t_c_not_null TO c_must",
+    ),
+    "set NOT NULL with a name": (
+        f"{BASE}, c int);",
+        f"{BASE}, c int CONSTRAINT c_must NOT NULL);",
+        "RENAME CONSTRAINT t_c_not_null TO c_must",
+    ),
+    "a renamed table's old name given up": (
+        "CREATE TABLE old (id int, c int NOT NULL); ALTER TABLE old RENAME TO t;",
+        f"{BASE}, c int NOT NULL);",
+        "RENAME CONSTRAINT old_c_not_null TO t_c_not_null",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "fragment"), NOT_NULL_NAME_CASES.values(), ids=NOT_NULL_NAME_CASES.keys()
+)
+def test_not_null_constraint_names(
+    make_db: MakeDb, pg_major: int, before: str, after: str, fragment: str
+) -> None:
+    result = assert_converges(make_db, before, after, data="")
+    if pg_major < 18:
+        # the name is PostgreSQL 18's: earlier servers ignore it, and the plan has no rename
+        assert not any("RENAME CONSTRAINT" in sql for sql in result.sql)
+    else:
+        assert any(fragment in sql for sql in result.sql), result.sql

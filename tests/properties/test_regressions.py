@@ -11,6 +11,7 @@ import pytest
 
 from engine.catalog import inspect_dsn
 from engine.execute import execute_statements
+from engine.plan.changes import compare_schemas
 from engine.plan.planner import plan_statements
 from tests.engine.convergence import MakeDb, assert_converges, load
 from tests.pgtools import pg_dump_schema
@@ -492,8 +493,9 @@ JOIN_CASES = {
     "joins a parent with another column": (
         "CREATE TABLE p (a int, b int NOT NULL DEFAULT 2); CREATE TABLE c (a int);",
         "CREATE TABLE p (a int, b int NOT NULL DEFAULT 2); CREATE TABLE c (a int) INHERITS (p);",
+        # PostgreSQL 18 names the NOT NULL constraint the plan adds as the parent's
         "CREATE TABLE p (a int, b int NOT NULL DEFAULT 2);"
-        " CREATE TABLE c (a int, b int NOT NULL DEFAULT 2) INHERITS (p);",
+        " CREATE TABLE c (a int, b int CONSTRAINT p_b_not_null NOT NULL DEFAULT 2) INHERITS (p);",
     ),
 }
 
@@ -512,3 +514,22 @@ def test_an_inheritance_child_that_joins_keeps_its_own(
         execute_statements(conn, statements)
     assert pg_dump_schema(a.admin_dsn) == pg_dump_schema(expected.admin_dsn)
     assert plan_statements(inspect_dsn(a.admin_dsn), desired) == []
+
+
+def test_a_partitions_own_not_null_constraint_name_is_no_difference(make_db: MakeDb) -> None:
+    # PostgreSQL 18: a table attached keeps its NOT NULL constraint's name, and refuses to
+    # rename it once inherited; a partition made by PARTITION OF has the parent's. Only the
+    # name differs (pg_dump shows it), and no statement can change it: not a difference (the
+    # drift canary would report it forever).
+    attached = (
+        "CREATE TABLE p (a int NOT NULL, b int) PARTITION BY LIST (a);"
+        " CREATE TABLE p1 (a int NOT NULL, b int);"
+        " ALTER TABLE p ATTACH PARTITION p1 FOR VALUES IN (1);"
+    )
+    made = P.format(default="") + P1.format(columns="")
+    a, b = make_db(), make_db()
+    load(a.admin_dsn, attached)
+    load(b.admin_dsn, made)
+    current, desired = inspect_dsn(a.admin_dsn), inspect_dsn(b.admin_dsn)
+    assert not compare_schemas(current, desired, manage_ownership=False)
+    assert plan_statements(current, desired) == []

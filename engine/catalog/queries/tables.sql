@@ -159,6 +159,10 @@ SELECT '{"tables":' || (
                     THEN ',"collation":' || to_json(quote_ident(cn.nspname) || '.' || quote_ident(co.collname))
                     ELSE '' END
             || CASE WHEN c.attnotnull THEN ',"not_null":true' ELSE '' END
+            -- PostgreSQL 18 names NOT NULL constraints; pg_dump shows a name other than
+            -- <table>_<column>_not_null (what an earlier server has no row for)
+            || CASE WHEN nn.conname <> c.relname || '_' || c.attname || '_not_null'
+                    THEN ',"not_null_name":' || to_json(nn.conname::text) ELSE '' END
             -- relation 0: an expression without column references needs no deparse context,
             -- and opening the table to build one cost most of pg_get_expr's time
             || CASE WHEN d.adbin IS NOT NULL AND c.attgenerated = ''
@@ -213,12 +217,16 @@ SELECT '{"tables":' || (
         LEFT JOIN pg_collation co ON co.oid = c.attcollation AND c.attcollation <> c.typcollation
         LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
         LEFT JOIN identity_seq s ON s.refobjid = c.attrelid AND s.refobjsubid = c.attnum
+        LEFT JOIN pg_constraint nn ON nn.contype = 'n' AND nn.conrelid = c.attrelid
+                                   AND nn.conkey[1] = c.attnum
     ), '') || '],"inherited_columns":' || (
         -- The columns of partitions and inheritance children that come from a parent, in the
         -- child's own state: what detaching the child leaves it as its own columns.
         SELECT coalesce(json_agg(json_build_object(
             'schema', t.nspname, 'table', t.relname, 'name', a.attname,
             'not_null', a.attnotnull,
+            'not_null_name', CASE WHEN nn.conname <> t.relname || '_' || a.attname || '_not_null'
+                                  THEN nn.conname END,
             'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
             'comment', ds.description,
             'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END,
@@ -235,5 +243,7 @@ SELECT '{"tables":' || (
         LEFT JOIN pg_description ds ON ds.objoid = a.attrelid
                                     AND ds.classoid = 'pg_class'::regclass
                                     AND ds.objsubid = a.attnum
+        LEFT JOIN pg_constraint nn ON nn.contype = 'n' AND nn.conrelid = a.attrelid
+                                   AND nn.conkey[1] = a.attnum
         WHERE a.attnum > 0 AND NOT a.attisdropped AND NOT a.attislocal
     )::text || '}'

@@ -110,9 +110,28 @@ def column_definition(col: Column) -> str:
         parts.append(identity_sql(col))
     elif col.default is not None:
         parts.append(f"DEFAULT {col.default}")
-    if col.not_null:
+    if col.not_null and col.not_null_name is not None:
+        parts.append(f"CONSTRAINT {ident(col.not_null_name)} NOT NULL")
+    elif col.not_null:
         parts.append("NOT NULL")
     return " ".join(parts)
+
+
+def not_null_constraint(table: str, column: str, name: str | None) -> str:
+    """The name of a NOT NULL constraint (PostgreSQL 18): `name`, or the one PostgreSQL gives."""
+    return name if name is not None else f"{table}_{column}_not_null"
+
+
+def rename_not_null_step(
+    key: ObjectKey, table: str, old: str, new: str, requires: tuple[ObjectKey, ...] = ()
+) -> Step:
+    """RENAME CONSTRAINT of a NOT NULL constraint (on a parent it renames the children's too)."""
+    return Step(
+        key=key,
+        action="alter",
+        sql=f"ALTER TABLE {table} RENAME CONSTRAINT {ident(old)} TO {ident(new)}",
+        requires=requires,
+    )
 
 
 def statistics_step(
@@ -372,6 +391,15 @@ class ColumnHandler(Handler[Column]):
             steps.append(self._step(new, "alter", f"{alter} DROP NOT NULL"))
         if new.not_null and not old.not_null:
             steps.extend(self._set_not_null(new, ctx))
+        if new.not_null and (
+            old.not_null_name != new.not_null_name or old.not_null != new.not_null
+        ):
+            # PostgreSQL 18: SET NOT NULL names the constraint <table>_<column>_not_null
+            before = old.not_null_name if old.not_null else None
+            was = not_null_constraint(old.table, old.name, before)
+            now = not_null_constraint(new.table, new.name, new.not_null_name)
+            if was != now:
+                steps.append(rename_not_null_step(new.key, _table(new), was, now))
         if new.identity is not None:
             # after SET NOT NULL: an identity column must be NOT NULL already
             steps.extend(self._identity_steps(old, new))

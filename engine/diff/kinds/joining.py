@@ -6,7 +6,9 @@ OF or INHERITS gets them from the parent, so schema/ never declares them on the 
 that attaches an existing table (turning a table into a partition, a child into an inheritance
 hierarchy) must add them first: each missing column with the child's desired default and NOT
 NULL (the column handler's ADD COLUMN, with its hazards), each missing check under the parent's
-name (the constraint handler's online form). The joining step requires them.
+name (the constraint handler's online form), and on PostgreSQL 18 each NOT NULL constraint
+renamed to the name the child is to have (the parent's; it cannot be renamed once inherited).
+The joining step requires them.
 
 ATTACH PARTITION then holds them as the parent's (it clears `attislocal` and `conislocal`). An
 inheritance child keeps them as its own as well: PostgreSQL has no statement that unsets that,
@@ -17,9 +19,11 @@ from __future__ import annotations
 
 from engine.diff.context import PlanContext
 from engine.diff.handler import HANDLERS, Step
+from engine.diff.kinds.columns import not_null_constraint, rename_not_null_step
 from engine.model.base import ObjectKey
 from engine.model.constraints import Constraint
 from engine.model.tables import Column, InheritedColumn, Table, TableRef
+from engine.sqltext import qualname
 
 
 def _lineage(ctx: PlanContext, parent: TableRef) -> list[Table]:
@@ -65,6 +69,20 @@ def joining_steps(
     columns, constraints = held_names(ctx, child)
     steps: list[Step] = []
     keys: list[ObjectKey] = []
+    for own in ctx.columns_of(child.schema_, child.name, desired=False):
+        # PostgreSQL 18: the child keeps its NOT NULL constraint's name when it joins, and
+        # refuses to rename an inherited one afterwards: renamed now if the name differs
+        state = ctx.desired_objects.get(
+            ObjectKey.of("inherited_column", child.schema_, own.name, child.name)
+        )
+        if not (own.not_null and isinstance(state, InheritedColumn) and state.not_null):
+            continue
+        was = not_null_constraint(child.name, own.name, own.not_null_name)
+        now = not_null_constraint(child.name, own.name, state.not_null_name)
+        if was != now:
+            where = qualname(child.schema_, child.name)
+            steps.append(rename_not_null_step(own.key, where, was, now))
+            keys.append(own.key)
     # what the desired child declares itself, its own handlers add: the joining step waits
     for obj in ctx.desired_objects.children(child.schema_, child.name):
         if isinstance(obj, Column) and obj.name not in columns:
@@ -94,6 +112,9 @@ def joining_steps(
                     "default": state.default
                     if isinstance(state, InheritedColumn)
                     else column.default,
+                    "not_null_name": state.not_null_name
+                    if isinstance(state, InheritedColumn)
+                    else None,
                     "comment": None,
                     "statistics": None,
                     "acl": (),
