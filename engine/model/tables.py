@@ -149,8 +149,11 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     type: str  # format_type(atttypid, atttypmod)
     collation: str | None = None
     not_null: bool = False
-    # PostgreSQL 18's NOT NULL constraint name, when not <table>_<column>_not_null (as pg_dump)
+    # PostgreSQL 18's NOT NULL constraint: its name when not <table>_<column>_not_null (as
+    # pg_dump prints it), NOT VALID, NO INHERIT
     not_null_name: str | None = None
+    not_null_validated: bool = True  # NOT VALID: rows not checked yet (attnotnull is set)
+    not_null_no_inherit: bool = False
     default: str | None = None  # pg_get_expr(adbin, adrelid); None for generated columns
     default_volatile: bool = False
     identity: Identity | None = None

@@ -163,6 +163,8 @@ SELECT '{"tables":' || (
             -- <table>_<column>_not_null (what an earlier server has no row for)
             || CASE WHEN nn.conname <> c.relname || '_' || c.attname || '_not_null'
                     THEN ',"not_null_name":' || to_json(nn.conname::text) ELSE '' END
+            || CASE WHEN NOT nn.convalidated THEN ',"not_null_validated":false' ELSE '' END
+            || CASE WHEN nn.connoinherit THEN ',"not_null_no_inherit":true' ELSE '' END
             -- relation 0: an expression without column references needs no deparse context,
             -- and opening the table to build one cost most of pg_get_expr's time
             || CASE WHEN d.adbin IS NOT NULL AND c.attgenerated = ''

@@ -110,11 +110,19 @@ def column_definition(col: Column) -> str:
         parts.append(identity_sql(col))
     elif col.default is not None:
         parts.append(f"DEFAULT {col.default}")
-    if col.not_null and col.not_null_name is not None:
-        parts.append(f"CONSTRAINT {ident(col.not_null_name)} NOT NULL")
-    elif col.not_null:
-        parts.append("NOT NULL")
+    if col.not_null and col.not_null_validated:
+        # NOT VALID has no column-constraint form: ColumnHandler.create adds it after
+        if col.not_null_name is not None:
+            parts.append(f"CONSTRAINT {ident(col.not_null_name)}")
+        parts.append("NOT NULL NO INHERIT" if col.not_null_no_inherit else "NOT NULL")
     return " ".join(parts)
+
+
+def not_null_clause(col: Column) -> str:
+    """`CONSTRAINT name NOT NULL col [NO INHERIT]`: the table-constraint form (PostgreSQL 18)."""
+    name = not_null_constraint(col.table, col.name, col.not_null_name)
+    no_inherit = " NO INHERIT" if col.not_null_no_inherit else ""
+    return f"CONSTRAINT {ident(name)} NOT NULL {ident(col.name)}{no_inherit}"
 
 
 def not_null_constraint(table: str, column: str, name: str | None) -> str:
@@ -303,7 +311,13 @@ class ColumnHandler(Handler[Column]):
             table_existed = False
         if table_existed:
             hazards: list[Hazard] = []
-            if obj.not_null and obj.default is None and obj.identity is None and not obj.generated:
+            if (
+                obj.not_null
+                and obj.not_null_validated
+                and obj.default is None
+                and obj.identity is None
+                and not obj.generated
+            ):
                 hazards.append(
                     ctx.hazard(
                         HazardCode.BACKWARD_INCOMPATIBLE,
@@ -343,6 +357,8 @@ class ColumnHandler(Handler[Column]):
                     f"ALTER COLUMN {ident(obj.name)} SET STORAGE {obj.storage.upper()}",
                 )
             )
+        if obj.not_null and not obj.not_null_validated:
+            steps.append(self._step(obj, "create", f"ADD {not_null_clause(obj)} NOT VALID"))
         if obj.statistics is not None:
             steps.append(statistics_step(obj.key, _table(obj), obj.name, obj.statistics, "create"))
         steps.extend(identity_sequence_steps(None, obj, ctx))
@@ -387,19 +403,7 @@ class ColumnHandler(Handler[Column]):
             steps.append(self._type_step(old, new, ctx))
         if new.default is not None and (new.default != old.default or new.type != old.type):
             steps.append(self._step(new, "alter", f"{alter} SET DEFAULT {new.default}"))
-        if old.not_null and not new.not_null:
-            steps.append(self._step(new, "alter", f"{alter} DROP NOT NULL"))
-        if new.not_null and not old.not_null:
-            steps.extend(self._set_not_null(new, ctx))
-        if new.not_null and (
-            old.not_null_name != new.not_null_name or old.not_null != new.not_null
-        ):
-            # PostgreSQL 18: SET NOT NULL names the constraint <table>_<column>_not_null
-            before = old.not_null_name if old.not_null else None
-            was = not_null_constraint(old.table, old.name, before)
-            now = not_null_constraint(new.table, new.name, new.not_null_name)
-            if was != now:
-                steps.append(rename_not_null_step(new.key, _table(new), was, now))
+        steps.extend(self._not_null_steps(old, new, ctx))
         if new.identity is not None:
             # after SET NOT NULL: an identity column must be NOT NULL already
             steps.extend(self._identity_steps(old, new))
@@ -513,6 +517,47 @@ class ColumnHandler(Handler[Column]):
             clause += f" USING {ident(new.name)}{through}::{new.type}"
         return self._step(new, "alter", clause, hazards=tuple(hazards))
 
+    def _not_null_steps(self, old: Column, new: Column, ctx: PlanContext) -> list[Step]:
+        """NOT NULL set, dropped or changed; on PostgreSQL 18 also its constraint's name, NOT
+        VALID and NO INHERIT (a valid constraint cannot become NOT VALID: dropped, added again)."""
+        steps: list[Step] = []
+        alter = f"ALTER COLUMN {ident(new.name)}"
+        unvalidated = old.not_null_validated and not new.not_null_validated
+        if old.not_null and (not new.not_null or unvalidated):
+            steps.append(self._step(new, "alter", f"{alter} DROP NOT NULL"))
+        if not new.not_null:
+            return steps
+        name = not_null_constraint(new.table, new.name, new.not_null_name)
+        if not old.not_null or unvalidated:
+            if not new.not_null_validated:
+                # no scan: rows are checked from now on (PostgreSQL 18)
+                steps.append(self._step(new, "alter", f"ADD {not_null_clause(new)} NOT VALID"))
+                return steps
+            steps.extend(self._set_not_null(new, ctx))
+            was, validated, no_inherit = not_null_constraint(new.table, new.name, None), True, False
+        else:
+            was = not_null_constraint(old.table, old.name, old.not_null_name)
+            validated, no_inherit = old.not_null_validated, old.not_null_no_inherit
+        if was != name:
+            steps.append(rename_not_null_step(new.key, _table(new), was, name))
+        if not validated:
+            steps.append(self._validate(new, name, f"the NOT NULL constraint {name}"))
+        if no_inherit != new.not_null_no_inherit:
+            mode = "NO INHERIT" if new.not_null_no_inherit else "INHERIT"
+            steps.append(self._step(new, "alter", f"ALTER CONSTRAINT {ident(name)} {mode}"))
+        return steps
+
+    def _validate(self, col: Column, constraint: str, what: str) -> Step:
+        # Its own transaction, so that the scan holds only SHARE UPDATE EXCLUSIVE.
+        return self._step(
+            col,
+            "alter",
+            f"VALIDATE CONSTRAINT {ident(constraint)}",
+            lock="SHARE UPDATE EXCLUSIVE",
+            transactional=False,
+            hazards=(validated_alone(what),),
+        )
+
     def _set_not_null(self, col: Column, ctx: PlanContext) -> list[Step]:
         where = (col.schema_, col.table)
         incompatible = ctx.hazard(
@@ -537,14 +582,8 @@ class ColumnHandler(Handler[Column]):
                 "alter",
                 f"ADD CONSTRAINT {check} CHECK ({ident(col.name)} IS NOT NULL) NOT VALID",
             ),
-            # Its own transaction, so that the scan holds only SHARE UPDATE EXCLUSIVE.
-            self._step(
-                col,
-                "alter",
-                f"VALIDATE CONSTRAINT {check}",
-                lock="SHARE UPDATE EXCLUSIVE",
-                transactional=False,
-                hazards=(validated_alone(f"the NOT NULL check on {col.key.display}"),),
+            self._validate(
+                col, _not_null_check_name(col), f"the NOT NULL check on {col.key.display}"
             ),
             # The validated CHECK proves the column has no NULL: no scan (PG 12+).
             self._step(col, "alter", alter, hazards=(incompatible,)),

@@ -115,6 +115,8 @@ def joining_steps(
                     "not_null_name": state.not_null_name
                     if isinstance(state, InheritedColumn)
                     else None,
+                    "not_null_validated": True,
+                    "not_null_no_inherit": False,
                     "comment": None,
                     "statistics": None,
                     "acl": (),
