@@ -59,6 +59,11 @@ class PlanContext:
         self.current_deps = Dependencies(self.current_objects)
         self.desired_deps = Dependencies(self.desired_objects)
 
+    @property
+    def names_not_null(self) -> bool:
+        """PostgreSQL 18 names NOT NULL constraints: the plan names the ones it makes."""
+        return max(self.current.server_version_num, self.desired.server_version_num) >= 180000
+
     def existed(self, key: ObjectKey) -> bool:
         """Is the object there, with its data, before this plan runs (and not rebuilt by it)?"""
         return key in self.current_objects and key not in self.rebuilt

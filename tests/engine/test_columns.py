@@ -149,7 +149,9 @@ def test_add_column(
 ) -> None:
     result = assert_converges(make_db, f"{BASE});", f"{BASE}, {definition});{extra}")
     assert result.hazard_codes == hazards
-    assert any(fragment in sql for sql in result.sql), result.sql
+    # PostgreSQL 18: the plan names the NOT NULL constraints it makes
+    plain = [sql.replace(" CONSTRAINT t_c_not_null NOT NULL", " NOT NULL") for sql in result.sql]
+    assert any(fragment in sql for sql in plain), result.sql
     assert result.sql[0].startswith("ALTER TABLE public.t ADD COLUMN")
 
 
@@ -594,7 +596,14 @@ def test_serial_equals_explicit_sequence(make_db: MakeDb) -> None:
 # --- SET NOT NULL ------------------------------------------------------------
 
 
-def test_set_not_null_online(make_db: MakeDb) -> None:
+def _set_not_null(pg_major: int) -> str:
+    # PostgreSQL 18: the same, under the constraint's name (SET NOT NULL picks a free one)
+    return (
+        "ALTER COLUMN c SET NOT NULL" if pg_major < 18 else "ADD CONSTRAINT t_c_not_null NOT NULL c"
+    )
+
+
+def test_set_not_null_online(make_db: MakeDb, pg_major: int) -> None:
     result = assert_converges(
         make_db,
         f"{BASE}, c integer);",
@@ -604,23 +613,23 @@ def test_set_not_null_online(make_db: MakeDb) -> None:
     assert result.sql == [
         "ALTER TABLE public.t ADD CONSTRAINT pgflux_nn_c CHECK (c IS NOT NULL) NOT VALID",
         "ALTER TABLE public.t VALIDATE CONSTRAINT pgflux_nn_c",
-        "ALTER TABLE public.t ALTER COLUMN c SET NOT NULL",
+        f"ALTER TABLE public.t {_set_not_null(pg_major)}",
         "ALTER TABLE public.t DROP CONSTRAINT pgflux_nn_c",
     ]
     assert [s.transactional for s in result.statements] == [True, False, True, True]
     assert result.statements[1].lock == "SHARE UPDATE EXCLUSIVE"
-    assert result.hazards_of("SET NOT NULL") == {"BACKWARD_INCOMPATIBLE"}
+    assert result.hazards_of(_set_not_null(pg_major)) == {"BACKWARD_INCOMPATIBLE"}
     assert result.hazard_codes == {"BACKWARD_INCOMPATIBLE", "NON_TRANSACTIONAL"}
 
 
-def test_set_not_null_offline(make_db: MakeDb) -> None:
+def test_set_not_null_offline(make_db: MakeDb, pg_major: int) -> None:
     result = assert_converges(
         make_db,
         f"{BASE}, c integer);",
         f"{BASE}, c integer NOT NULL);",
         options=PlanOptions(online=False),
     )
-    assert result.sql == ["ALTER TABLE public.t ALTER COLUMN c SET NOT NULL"]
+    assert result.sql == [f"ALTER TABLE public.t {_set_not_null(pg_major)}"]
     assert result.hazard_codes == {"BACKWARD_INCOMPATIBLE", "FULL_SCAN_UNDER_LOCK"}
 
 
@@ -736,7 +745,7 @@ NOT_NULL_NAME_CASES = {
     "set NOT NULL with a name": (
         f"{BASE}, c int);",
         f"{BASE}, c int CONSTRAINT c_must NOT NULL);",
-        "RENAME CONSTRAINT t_c_not_null TO c_must",
+        "ADD CONSTRAINT c_must NOT NULL c",
     ),
     "NOT VALID kept": (
         f"{BASE}, c int);",

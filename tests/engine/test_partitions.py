@@ -100,14 +100,30 @@ def test_drop_partition_only(make_db: MakeDb) -> None:
     assert result.hazard_codes == {"DATA_LOSS", "BACKWARD_INCOMPATIBLE"}
 
 
-def test_detach_partition(make_db: MakeDb) -> None:
+# PostgreSQL 18: a partition's NOT NULL constraints carry the parent's names, a table's own its
+# own; detaching or attaching keeps them, so the plan renames them (before an ATTACH: they
+# cannot be renamed once inherited).
+def _renames(pg_major: int, old: str, new: str) -> list[str]:
+    if pg_major < 18:
+        return []
+    return [
+        f"ALTER TABLE public.m_2024 RENAME CONSTRAINT {old}_{column}_not_null"
+        f" TO {new}_{column}_not_null"
+        for column in ("at", "id")
+    ]
+
+
+def test_detach_partition(make_db: MakeDb, pg_major: int) -> None:
     detached = "CREATE TABLE m_2024 (id int NOT NULL, at date NOT NULL, v text);"
     result = assert_converges(make_db, RANGE + P2024, RANGE + detached, data=DATA)
-    assert result.sql == ["ALTER TABLE public.m DETACH PARTITION public.m_2024"]
+    assert sorted(result.sql) == sorted(
+        ["ALTER TABLE public.m DETACH PARTITION public.m_2024", *_renames(pg_major, "m", "m_2024")]
+    )
+    assert result.sql[0] == "ALTER TABLE public.m DETACH PARTITION public.m_2024"
     assert result.hazard_codes == {"BACKWARD_INCOMPATIBLE"}
 
 
-def test_attach_partition(make_db: MakeDb) -> None:
+def test_attach_partition(make_db: MakeDb, pg_major: int) -> None:
     standalone = "CREATE TABLE m_2024 (id int NOT NULL, at date NOT NULL, v text);"
     result = assert_converges(
         make_db,
@@ -116,8 +132,9 @@ def test_attach_partition(make_db: MakeDb) -> None:
         data="INSERT INTO m_2024 VALUES (1, '2024-05-01', 'x');",
     )
     assert result.sql == [
+        *_renames(pg_major, "m_2024", "m"),
         "ALTER TABLE public.m ATTACH PARTITION public.m_2024 "
-        "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')"
+        "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
     ]
     assert result.hazard_codes == {"FULL_SCAN_UNDER_LOCK"}
 
@@ -188,6 +205,12 @@ SAME = [
 
 
 @pytest.mark.parametrize(("before", "after"), SAME)
-def test_no_false_positive(make_db: MakeDb, before: str, after: str) -> None:
+def test_no_false_positive(make_db: MakeDb, pg_major: int, before: str, after: str) -> None:
+    if pg_major >= 18 and "ATTACH PARTITION" in after:
+        pytest.skip(
+            "PostgreSQL 18: the attached table keeps its NOT NULL constraints' names, a real"
+            " difference (pg_dump prints it) that no statement can remove; pg-flux does not"
+            " count it (tests/properties/test_regressions.py)"
+        )
     result = assert_converges(make_db, before, after)
     assert result.sql == []

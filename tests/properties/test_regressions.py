@@ -409,6 +409,14 @@ REPARENT_CASES = {
         "CREATE SCHEMA s2; CREATE TABLE t (a int); CREATE TABLE ti (note text) INHERITS (t);",
         "CREATE SCHEMA s2; CREATE TABLE s2.t (a int); CREATE TABLE ti (note text) INHERITS (s2.t);",
     ),
+    # PostgreSQL 18: while s2.ti still holds t's NOT NULL constraint t_a_not_null, a new s2.t
+    # would get t_a_not_null1 (the default name is taken in the schema): the plan names it
+    "parent moved into its child's schema, NOT NULL": (
+        "CREATE SCHEMA s2; CREATE TABLE t (a int NOT NULL);"
+        " CREATE TABLE s2.ti (note text) INHERITS (t);",
+        "CREATE SCHEMA s2; CREATE TABLE s2.t (a int NOT NULL);"
+        " CREATE TABLE s2.ti (note text) INHERITS (s2.t);",
+    ),
     "joins a second parent": (
         "CREATE TABLE p1 (a int); CREATE TABLE p2 (a int); CREATE TABLE c () INHERITS (p1);",
         "CREATE TABLE p1 (a int); CREATE TABLE p2 (a int); CREATE TABLE c () INHERITS (p1, p2);",
@@ -470,6 +478,8 @@ def test_a_child_that_changes_parents(make_db: MakeDb, before: str, after: str) 
     data = "INSERT INTO c (a) VALUES (1);"
     if " ti " in before:
         data = "INSERT INTO ti (a, note) VALUES (1, 'n');"
+    elif " s2.ti " in before:
+        data = "INSERT INTO s2.ti (a, note) VALUES (1, 'n');"
     elif "CHECK (x > 0)" in before:
         data = "INSERT INTO c (a, x, b) VALUES (1, 1, 1);"
     assert_converges(make_db, before, after, data=data)

@@ -95,8 +95,11 @@ def _options_sql(options: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(f"{ident(k)} '{v.replace(chr(39), chr(39) * 2)}'" for k, v in options)
 
 
-def column_definition(col: Column) -> str:
-    """`name type [COLLATE c] [COMPRESSION m] [DEFAULT ... | GENERATED ...] [NOT NULL]`."""
+def column_definition(col: Column, *, name_not_null: bool = False) -> str:
+    """`name type [COLLATE c] [COMPRESSION m] [DEFAULT ... | GENERATED ...] [NOT NULL]`.
+
+    `name_not_null` (PostgreSQL 18): name the NOT NULL constraint even when its name is the
+    default one, which PostgreSQL gives only when it is free in the schema."""
     parts = [ident(col.name), col.type]
     if col.fdw_options:
         parts.append(f"OPTIONS ({_options_sql(tuple((o.name, o.value) for o in col.fdw_options))})")
@@ -112,8 +115,9 @@ def column_definition(col: Column) -> str:
         parts.append(f"DEFAULT {col.default}")
     if col.not_null and col.not_null_validated:
         # NOT VALID has no column-constraint form: ColumnHandler.create adds it after
-        if col.not_null_name is not None:
-            parts.append(f"CONSTRAINT {ident(col.not_null_name)}")
+        if col.not_null_name is not None or name_not_null:
+            name = not_null_constraint(col.table, col.name, col.not_null_name)
+            parts.append(f"CONSTRAINT {ident(name)}")
         parts.append("NOT NULL NO INHERIT" if col.not_null_no_inherit else "NOT NULL")
     return " ".join(parts)
 
@@ -346,7 +350,10 @@ class ColumnHandler(Handler[Column]):
                 )
             steps.append(
                 self._step(
-                    obj, "create", f"ADD COLUMN {column_definition(obj)}", hazards=tuple(hazards)
+                    obj,
+                    "create",
+                    f"ADD COLUMN {column_definition(obj, name_not_null=ctx.names_not_null)}",
+                    hazards=tuple(hazards),
                 )
             )
         if obj.storage is not None:
@@ -534,7 +541,8 @@ class ColumnHandler(Handler[Column]):
                 steps.append(self._step(new, "alter", f"ADD {not_null_clause(new)} NOT VALID"))
                 return steps
             steps.extend(self._set_not_null(new, ctx))
-            was, validated, no_inherit = not_null_constraint(new.table, new.name, None), True, False
+            was = name if ctx.names_not_null else not_null_constraint(new.table, new.name, None)
+            validated, no_inherit = True, new.not_null_no_inherit and ctx.names_not_null
         else:
             was = not_null_constraint(old.table, old.name, old.not_null_name)
             validated, no_inherit = old.not_null_validated, old.not_null_no_inherit
@@ -567,6 +575,10 @@ class ColumnHandler(Handler[Column]):
             table=where,
         )
         alter = f"ALTER COLUMN {ident(col.name)} SET NOT NULL"
+        if ctx.names_not_null:
+            # the same on PostgreSQL 18, but under its name: SET NOT NULL picks one that is
+            # free in the schema (another table's inherited constraint may hold the default)
+            alter = f"ADD {not_null_clause(col)}"
         if not ctx.use_online_forms(col.schema_, col.table):
             scan = ctx.hazard(
                 HazardCode.FULL_SCAN_UNDER_LOCK,
@@ -633,7 +645,11 @@ class ColumnHandler(Handler[Column]):
         )
         steps = [
             self._step(new, "alter", f"DROP COLUMN {ident(old.name)}", hazards=hazards),
-            self._step(new, "alter", f"ADD COLUMN {column_definition(new)}"),
+            self._step(
+                new,
+                "alter",
+                f"ADD COLUMN {column_definition(new, name_not_null=ctx.names_not_null)}",
+            ),
         ]
         if new.storage is not None:
             steps.append(

@@ -129,7 +129,9 @@ class TableHandler(Handler[Table]):
             else (f"CREATE {unlogged}TABLE {_name(obj)}")
         )
         columns = ctx.columns_of(obj.schema_, obj.name)
-        body = ",\n".join(f"    {column_definition(c)}" for c in columns)
+        body = ",\n".join(
+            f"    {column_definition(c, name_not_null=ctx.names_not_null)}" for c in columns
+        )
         if obj.partition_of is not None:
             sql = f"{head} PARTITION OF {qualname(obj.partition_of.schema_, obj.partition_of.name)}"
             if body:
