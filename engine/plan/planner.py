@@ -235,6 +235,11 @@ def order_steps(
         found = anchors.get(key)
         if found is None:
             found = by_key.get(key) or []
+            if not found and key.kind == "column":
+                # a child's column it has from a parent: its own state's steps (a default that
+                # uses a sequence the plan drops) come before its table's
+                held = ObjectKey.of("inherited_column", key.schema_, key.name, key.parent)
+                found = by_key.get(held) or []
             if not found and (table := key.table_key) is not None:
                 found = by_key.get(table, [])
             anchors[key] = found

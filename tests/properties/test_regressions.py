@@ -417,6 +417,16 @@ REPARENT_CASES = {
         "CREATE SCHEMA s2; CREATE TABLE s2.t (a int NOT NULL);"
         " CREATE TABLE s2.ti (note text) INHERITS (s2.t);",
     ),
+    # the child's default uses the old parent's OWNED BY sequence, which goes with it
+    "parent moved to another schema with its sequence": (
+        "CREATE SCHEMA s2; CREATE SEQUENCE t_id_seq;"
+        " CREATE TABLE t (a int NOT NULL DEFAULT nextval('t_id_seq'));"
+        " ALTER SEQUENCE t_id_seq OWNED BY t.a; CREATE TABLE ti (note text) INHERITS (t);",
+        "CREATE SCHEMA s2; CREATE SEQUENCE s2.t_id_seq;"
+        " CREATE TABLE s2.t (a int NOT NULL DEFAULT nextval('s2.t_id_seq'));"
+        " ALTER SEQUENCE s2.t_id_seq OWNED BY s2.t.a;"
+        " CREATE TABLE ti (note text) INHERITS (s2.t);",
+    ),
     "joins a second parent": (
         "CREATE TABLE p1 (a int); CREATE TABLE p2 (a int); CREATE TABLE c () INHERITS (p1);",
         "CREATE TABLE p1 (a int); CREATE TABLE p2 (a int); CREATE TABLE c () INHERITS (p1, p2);",
