@@ -42,6 +42,12 @@ class Step(Model):
     # Nothing that depends on the object waits for this step (comments, privileges, owners,
     # OWNED BY): it may come after the object's dependents.
     incidental: bool = False
+    # A table's step that takes it out of its partitioned parent ("leave": DETACH PARTITION) or
+    # into one ("join": ATTACH PARTITION).
+    parent_link: Literal["leave", "join"] | None = None
+    # The key of a partition moved to another parent: this step (on what it kept from the old
+    # one) runs after the table's "leave" step and before its "join" step.
+    between_parents: ObjectKey | None = None
 
 
 def validated_alone(constraint: str) -> Hazard:

@@ -71,6 +71,12 @@ class Constraint(SchemaObject, TableScoped, Commented):
     def table_key(self) -> ObjectKey:
         return relation_key("table", self.schema_, self.table)
 
+    @property
+    def passed_down(self) -> bool:
+        """A check that the table's children inherit: not `NO INHERIT` (which PostgreSQL's
+        deparse prints last)."""
+        return self.type == "check" and not self.definition.endswith(" NO INHERIT")
+
     def implied_deps(self) -> Iterable[ObjectKey]:
         deps = [self.table_key]
         deps.extend(column_key(self.schema_, self.table, name) for name in self.columns)

@@ -12,8 +12,10 @@ them waits for the detaching step (`Step.requires`).
 The child's own state of those columns (InheritedColumn objects) goes: the columns stand for it.
 A child that leaves one of several inheritance parents keeps as inherited what another parent
 it keeps also gives it (PostgreSQL counts a column's and a check's parents: `attinhcount`,
-`coninhcount`); only what no kept parent gives becomes its own. A child moved to another parent
-(none of its parents kept) gets none of this (a README limit).
+`coninhcount`); only what no kept parent gives becomes its own. A partition moved to another
+parent (DETACH, then ATTACH) keeps inherited what the new parent gives under the same name: the
+rest, its own once detached, is dropped before the ATTACH (a partition may hold only its
+parent's columns).
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ class Leaving:
     child: Table
     kept: tuple[TableRef, ...]
     joined_first: tuple[TableRef, ...] = ()
+    # A partition moved to another parent, or between partitioning and inheritance: it leaves
+    # first (DETACH PARTITION, NO INHERIT) and then joins these, and keeps inherited only what
+    # the desired child has from them.
+    moved_to: tuple[TableRef, ...] = ()
 
 
 def leaving_children(current: Schema, desired: Schema) -> list[Leaving]:
@@ -45,7 +51,8 @@ def leaving_children(current: Schema, desired: Schema) -> list[Leaving]:
     every parent, or leaving inheritance parents while keeping or first joining others
     (engine.diff.kinds.tables: a child joins its new parents before it leaves the old ones,
     unless a kept parent's order changes; then it leaves and joins again, and those parents
-    count as left). A partition moved to another parent gets none of this."""
+    count as left), or moved to another partitioned parent (or between partitioning and
+    inheritance)."""
     children = {t.key: t for t in current.tables if t.parents}
     if not children:
         return []
@@ -56,6 +63,8 @@ def leaving_children(current: Schema, desired: Schema) -> list[Leaving]:
             continue
         if not table.parents:
             out.append(Leaving(child, ()))
+        elif child.partition_of is not None or table.partition_of is not None:
+            out.append(Leaving(child, (), moved_to=tuple(table.parents)))
         elif child.inherits and table.inherits:
             left, joined = inheritance_change(child.inherits, table.inherits)
             kept = tuple(ref for ref in child.inherits if ref not in left)
@@ -139,29 +148,49 @@ def _given_by(schema: Schema, parents: Iterable[TableRef]) -> tuple[set[str], se
     checks = {
         c.name
         for c in (*schema.constraints, *schema.inherited_constraints)
-        if (c.schema_, c.table) in tables
+        if (c.schema_, c.table) in tables and c.passed_down
     }
     return columns, checks
 
 
-def with_detached_leftovers(
-    current: Schema, desired: Schema
-) -> tuple[Schema, dict[ObjectKey, ObjectKey]]:
-    """`current` with what each detached child keeps added as its own, and each added object's
-    key mapped to its child's (the key of the steps that detach it)."""
+@dataclass(frozen=True)
+class Leftovers:
+    """What children that leave a parent keep: each added object's key mapped to its child's
+    (the key of the steps that detach it), and the children that join another parent after
+    (their leftovers must go between the two: `Step.between_parents`)."""
+
+    owner: dict[ObjectKey, ObjectKey]
+    moved: frozenset[ObjectKey] = frozenset()
+
+
+def with_detached_leftovers(current: Schema, desired: Schema) -> tuple[Schema, Leftovers]:
+    """`current` with what each detached child keeps added as its own, and where it came from."""
     leaving = leaving_children(current, desired)
     if not leaving:
-        return current, {}
+        return current, Leftovers({})
     names = {(x.child.schema_, x.child.name): x.child for x in leaving}
     # what each child keeps inherited: the columns and checks its kept parents give it
     kept_names: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
     for x in leaving:
         columns_kept, checks_kept = _given_by(current, x.kept)
-        columns_joined, checks_joined = _given_by(desired, x.joined_first)
+        columns_joined, checks_joined = _given_by(desired, x.joined_first + x.moved_to)
         kept_names[(x.child.schema_, x.child.name)] = (
             columns_kept | columns_joined,
             checks_kept | checks_joined,
         )
+    moved = {(x.child.schema_, x.child.name) for x in leaving if x.moved_to}
+    if moved:
+        # what the new parent gives under the same name (a partition's primary key, unique
+        # and foreign keys, its indexes) ATTACH PARTITION takes over rather than builds again
+        for c in desired.inherited_constraints:
+            if (c.schema_, c.table) in moved:
+                kept_names[(c.schema_, c.table)][1].add(c.name)
+    attached_indexes = {
+        (part.schema_, part.name)
+        for index in desired.indexes
+        for part in index.partitions
+        if (part.schema_, part.table) in moved
+    }
 
     def promoted_column(schema: str, table: str, name: str) -> bool:
         kept = kept_names.get((schema, table))
@@ -187,6 +216,7 @@ def with_detached_leftovers(
         for x in leaving
         if x.child.partition_of is not None
         for index in _own_indexes(parented, x.child)
+        if (index.schema_, index.name) not in attached_indexes
     ]
     promoted: dict[ObjectKey, ObjectKey] = {}
     for obj in (*columns, *constraints, *indexes):
@@ -203,7 +233,9 @@ def with_detached_leftovers(
             "indexes": current.indexes + tuple(indexes),
         }
     )
-    return schema.sorted(), promoted
+    return schema.sorted(), Leftovers(
+        promoted, frozenset(x.child.key for x in leaving if x.moved_to)
+    )
 
 
 def reparented_origins(current: Schema, desired: Schema) -> set[ObjectKey]:

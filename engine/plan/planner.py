@@ -27,7 +27,7 @@ from engine.model.base import ObjectKey, Owned, SchemaObject, relation_key
 from engine.model.schema import Schema
 from engine.model.sequences import Sequence
 from engine.plan.changes import compare_schemas, objects_differ
-from engine.plan.detached import with_detached_leftovers
+from engine.plan.detached import Leftovers, with_detached_leftovers
 from engine.plan.index import Dependencies
 from engine.plan.model import Hazard, HazardCode, ObjectRef, Severity, Statement
 
@@ -160,14 +160,10 @@ class Planner:
             steps.extend(generic_steps(handler_for(new), old, new, ctx))
         # children whose own value a parent's change would overwrite get it back
         steps.extend(passed_down_steps(ctx, changes.changed))
-        if self.detached:
-            # what a detached child keeps is its own only once the child is detached
-            steps = [
-                step.model_copy(update={"requires": (*step.requires, self.detached[step.key])})
-                if step.key in self.detached
-                else step
-                for step in steps
-            ]
+        if self.detached.owner:
+            # what a detached child keeps is its own only once the child is detached; a child
+            # moved to another partitioned parent loses what that parent lacks before it joins
+            steps = [_after_leaving(step, self.detached) for step in steps]
         return order_steps(steps, self.cur_deps, self.des_deps)
 
     def _rebuild_dependents(
@@ -210,6 +206,15 @@ class Planner:
 
 def _table_key(key: ObjectKey) -> ObjectKey | None:
     return key if key.kind == "table" else key.table_key
+
+
+def _after_leaving(step: Step, leftovers: Leftovers) -> Step:
+    child = leftovers.owner.get(step.key)
+    if child is None:
+        return step
+    if child in leftovers.moved:
+        return step.model_copy(update={"between_parents": child})
+    return step.model_copy(update={"requires": (*step.requires, child)})
 
 
 def order_steps(
@@ -304,6 +309,8 @@ def order_steps(
                 # A drop that requires the referenced object's steps (what a detached child
                 # keeps, dropped once the child is detached) comes after them, not before.
                 needs = steps[drop].requires
+                if (moved := steps[drop].between_parents) is not None:
+                    needs = (*needs, moved)
                 add([drop], [i for i in ref_steps if steps[i].key not in needs])
             add(others, [i for i in ref_steps if steps[i].action == "drop"])
 
@@ -340,6 +347,12 @@ def order_steps(
     for index, step in enumerate(steps):
         for required in step.requires:
             add([i for i in anchor(required) if steps[i].action != "drop"], [index])
+        if step.between_parents is not None:
+            for i in by_key.get(step.between_parents, ()):
+                if steps[i].parent_link == "leave":
+                    add([i], [index])
+                elif steps[i].parent_link == "join":
+                    add([index], [i])
 
     indegree = [0] * len(steps)
     for targets in edges.values():

@@ -20,27 +20,89 @@ from __future__ import annotations
 from engine.diff.context import PlanContext
 from engine.diff.handler import HANDLERS, Step
 from engine.diff.kinds.columns import not_null_constraint, rename_not_null_step
+from engine.errors import PlanError
 from engine.model.base import ObjectKey
 from engine.model.constraints import Constraint
 from engine.model.tables import Column, InheritedColumn, Table, TableRef
 from engine.sqltext import qualname
 
 
-def _lineage(ctx: PlanContext, parent: TableRef) -> list[Table]:
-    """`parent` and its ancestors in the desired schema, nearest first."""
+def _lineage(ctx: PlanContext, parents: list[TableRef], *, desired: bool = True) -> list[Table]:
+    """`parents` and their ancestors in the desired (or current) schema, nearest first."""
+    objects = ctx.desired_objects if desired else ctx.current_objects
     out: list[Table] = []
     seen: set[ObjectKey] = set()
-    work = [parent]
+    work = list(parents)
     while work:
         ref = work.pop(0)
         if ref.key in seen:
             continue
         seen.add(ref.key)
-        table = ctx.desired_objects.get(ref.key)
+        table = objects.get(ref.key)
         if isinstance(table, Table):
             out.append(table)
             work.extend(table.parents)
     return out
+
+
+def given_checks(ctx: PlanContext, parent: TableRef) -> tuple[ObjectKey, ...]:
+    """The keys of the checks `parent` and its ancestors are to pass down. An inheritance child
+    joins once they exist: a check it also has from a parent it then leaves stays inherited
+    (PostgreSQL counts its parents); added to the new parent after, it would merge into the
+    child's own copy, which stays its own."""
+    return tuple(
+        obj.key
+        for table in _lineage(ctx, [parent])
+        for obj in ctx.desired_objects.children(table.schema_, table.name)
+        if isinstance(obj, Constraint) and obj.passed_down
+    )
+
+
+def held_columns(ctx: PlanContext, child: Table) -> dict[str, Column]:
+    """The columns the existing table `child` has now, by name: its own, and those it holds
+    from its current parents as the nearest ancestor declares them."""
+    held: dict[str, Column] = {}
+    for table in [child, *_lineage(ctx, child.parents, desired=False)]:
+        for column in ctx.columns_of(table.schema_, table.name, desired=False):
+            held.setdefault(column.name, column)
+    return held
+
+
+def type_steps(
+    child: Table, parent: TableRef, ctx: PlanContext
+) -> tuple[list[Step], tuple[ObjectKey, ...]]:
+    """Steps that convert each column `child` has to the type (and collation) that `parent`
+    gives it: PostgreSQL refuses to attach a table whose column types differ (`child table
+    "c" has different type for column "b"`). They run once the child has left the parent it
+    held the column from (`Step.between_parents`), before it joins."""
+    held = held_columns(ctx, child)
+    steps: list[Step] = []
+    keys: list[ObjectKey] = []
+    done: set[str] = set()
+    for table in _lineage(ctx, [parent]):
+        for column in ctx.columns_of(table.schema_, table.name, desired=True):
+            has = held.get(column.name)
+            if has is None or column.name in done:
+                continue
+            done.add(column.name)
+            if (has.type, has.collation) == (column.type, column.collation):
+                continue
+            if (has.schema_, has.table) != (child.schema_, child.name) and child.inherits:
+                # joined before the parent that gives it is left: ALTER TYPE refuses it then
+                raise PlanError(
+                    f"{child.key.display} has column {has.name} as {has.type} from"
+                    f" {qualname(has.schema_, has.table)} and is to inherit it as {column.type}"
+                    f" from {qualname(table.schema_, table.name)}; pg-flux cannot change the"
+                    " type of a column the table inherits",
+                    details="Ship it in two changes: leave the old parent first (the column"
+                    " becomes the table's own), then join the new one.",
+                )
+            own = has.model_copy(update={"schema_": child.schema_, "table": child.name})
+            converted = own.model_copy(update={"type": column.type, "collation": column.collation})
+            for step in HANDLERS["column"].alter(own, converted, ctx) or []:
+                steps.append(step.model_copy(update={"between_parents": child.key}))
+            keys.append(own.key)
+    return steps, tuple(keys)
 
 
 def held_names(ctx: PlanContext, child: Table) -> tuple[set[str], set[str]]:
@@ -67,8 +129,9 @@ def joining_steps(
     """Steps that give the existing table `child` the columns and checks of `parent` it lacks,
     and the keys of what they add (the joining step requires them)."""
     columns, constraints = held_names(ctx, child)
-    steps: list[Step] = []
-    keys: list[ObjectKey] = []
+    converting, converted = type_steps(child, parent, ctx)
+    steps: list[Step] = list(converting)
+    keys: list[ObjectKey] = list(converted)
     for own in ctx.columns_of(child.schema_, child.name, desired=False):
         # PostgreSQL 18: the child keeps its NOT NULL constraint's name when it joins, and
         # refuses to rename an inherited one afterwards: renamed now if the name differs
@@ -91,7 +154,7 @@ def joining_steps(
         elif isinstance(obj, Constraint) and obj.type == "check" and obj.name not in constraints:
             constraints.add(obj.name)
             keys.append(obj.key)
-    for table in _lineage(ctx, parent):
+    for table in _lineage(ctx, [parent]):
         for column in ctx.columns_of(table.schema_, table.name, desired=True):
             if column.name in columns:
                 continue
@@ -125,12 +188,7 @@ def joining_steps(
             steps.extend(HANDLERS["column"].create(own, ctx))
             keys.append(own.key)
         for obj in ctx.desired_objects.children(table.schema_, table.name):
-            if (
-                not isinstance(obj, Constraint)
-                or obj.type != "check"
-                or obj.name in constraints
-                or obj.definition.endswith(" NO INHERIT")
-            ):
+            if not isinstance(obj, Constraint) or not obj.passed_down or obj.name in constraints:
                 continue
             constraints.add(obj.name)
             check = obj.model_copy(

@@ -9,11 +9,12 @@ Foreign tables hold no data of their own, so those are recreated when their serv
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from engine.diff.context import PlanContext
 from engine.diff.handler import Action, Handler, Step, register
 from engine.diff.kinds.columns import column_definition
-from engine.diff.kinds.joining import joining_steps
+from engine.diff.kinds.joining import given_checks, joining_steps
 from engine.errors import PlanError
 from engine.model.base import ObjectKey
 from engine.model.tables import Option, Table, TableRef
@@ -101,6 +102,7 @@ class TableHandler(Handler[Table]):
         hazards: tuple[Hazard, ...] = (),
         lock: LockMode = "ACCESS EXCLUSIVE",
         requires: tuple[ObjectKey, ...] = (),
+        parent_link: Literal["leave", "join"] | None = None,
     ) -> Step:
         return Step(
             key=obj.key,
@@ -109,6 +111,7 @@ class TableHandler(Handler[Table]):
             hazards=hazards,
             lock=lock,
             requires=requires,
+            parent_link=parent_link,
         )
 
     # --- create / drop ------------------------------------------------------------------------
@@ -202,8 +205,11 @@ class TableHandler(Handler[Table]):
         where = (new.schema_, new.name)
         alter = f"ALTER {'FOREIGN ' if foreign else ''}TABLE {_name(new)}"
         steps: list[Step] = []
-        steps.extend(self._partition_steps(old, new, ctx))
-        steps.extend(self._inherit_steps(old, new, ctx))
+        # PostgreSQL attaches no table that has inheritance parents: it leaves them first
+        parents = [self._partition_steps(old, new, ctx), self._inherit_steps(old, new, ctx)]
+        if new.partition_of is not None:
+            parents.reverse()
+        steps.extend(step for part in parents for step in part)
         if old.persistence != new.persistence:
             target = "UNLOGGED" if new.persistence == "unlogged" else "LOGGED"
             hazards = (
@@ -275,6 +281,7 @@ class TableHandler(Handler[Table]):
                     "alter",
                     f"ALTER TABLE {parent} DETACH PARTITION {_name(new)}",
                     hazards=(hazard,),
+                    parent_link="leave",
                 )
             )
         if new.partition_of is not None:
@@ -294,6 +301,7 @@ class TableHandler(Handler[Table]):
                     f"ALTER TABLE {parent} ATTACH PARTITION {_name(new)} {new.partition_bound}",
                     hazards=(hazard,),
                     requires=(new.partition_of.key, *added),
+                    parent_link="join",
                 )
             )
         return steps
@@ -313,7 +321,11 @@ class TableHandler(Handler[Table]):
             )
             leaving.append(
                 self._step(
-                    new, "alter", f"ALTER TABLE {_name(new)} NO INHERIT {name}", hazards=(hazard,)
+                    new,
+                    "alter",
+                    f"ALTER TABLE {_name(new)} NO INHERIT {name}",
+                    hazards=(hazard,),
+                    parent_link="leave",
                 )
             )
         joining: list[Step] = []
@@ -325,7 +337,8 @@ class TableHandler(Handler[Table]):
                     new,
                     "alter",
                     f"ALTER TABLE {_name(new)} INHERIT {qualname(parent.schema_, parent.name)}",
-                    requires=(parent.key, *added),
+                    requires=(parent.key, *added, *given_checks(ctx, parent)),
+                    parent_link="join",
                 )
             )
         if any(parent in old.inherits for parent in joined):

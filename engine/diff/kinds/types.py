@@ -276,7 +276,8 @@ class CompositeHandler(Handler[CompositeType]):
     def alter(self, old: CompositeType, new: CompositeType, ctx: PlanContext) -> list[Step] | None:
         before = {a.name: a for a in old.attributes}
         after = {a.name: a for a in new.attributes}
-        used = columns_using(old.key, ctx)
+        # a column the plan drops goes before this type's steps: it does not hold them back
+        used = [c for c in columns_using(old.key, ctx) if c.key in ctx.desired_objects]
         # In place, dropped attributes vanish and added ones go last: anything else is a reorder.
         kept = [a.name for a in old.attributes if a.name in after]
         added = [a.name for a in new.attributes if a.name not in before]
