@@ -184,11 +184,12 @@ class InheritedColumn(SchemaObject, TableScoped):
     """A column a partition or inheritance child has from its parent, in the child's own state.
 
     The column itself (type, collation, generation) is the parent's; NOT NULL, the default, the
-    comment, the statistics target and the privileges are the child's own. PARTITION OF and
-    INHERITS copy the parent's NOT NULL and default (not its statistics target), ATTACH
-    PARTITION keeps the table's, and the parent's SET / DROP DEFAULT and NOT NULL reach every
-    child; a child may still differ (`CREATE TABLE c PARTITION OF p (b DEFAULT 7)`, `COMMENT ON
-    COLUMN c.b`). Detaching the child leaves these as its own column (engine.plan.detached).
+    comment, the statistics target, storage, compression and the privileges are the child's own.
+    PARTITION OF and INHERITS copy the parent's NOT NULL, default, storage and compression (not its
+    statistics target), ATTACH PARTITION keeps the table's, and the parent's SET / DROP DEFAULT, NOT
+    NULL and SET STORAGE reach every child (its SET COMPRESSION none); a child may still differ
+    (`CREATE TABLE c PARTITION OF p (b DEFAULT 7)`, `COMMENT ON COLUMN c.b`). Detaching the child
+    leaves these as its own column (engine.plan.detached).
 
     `comment` and `acl` are plain fields, not the Commented / Granted mixins: what a child
     starts from is not a new object's (see engine.diff.kinds.inherited_columns).
@@ -206,6 +207,8 @@ class InheritedColumn(SchemaObject, TableScoped):
     default: str | None = None
     comment: str | None = None
     statistics: int | None = None
+    storage: Storage | None = None  # None: the type's own (typstorage)
+    compression: str | None = None  # pglz / lz4; None: the server's default_toast_compression
     acl: tuple[Privilege, ...] = ()
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)

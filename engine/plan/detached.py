@@ -114,6 +114,8 @@ def _own_column(declared: Column, state: InheritedColumn) -> Column:
             "default_volatile": declared.default_volatile if same_default else False,
             "comment": state.comment,
             "statistics": state.statistics,
+            "storage": state.storage,
+            "compression": state.compression,
             "acl": state.acl,
         }
     )

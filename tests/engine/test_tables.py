@@ -500,6 +500,22 @@ def test_inspect_what_children_hold_from_their_parents(db: ShadowDatabase) -> No
     assert kept[("p1", "pos")].definition == "CHECK ((a > 0))"
 
 
+def test_inspect_a_childs_own_storage_and_compression(db: ShadowDatabase) -> None:
+    """PARTITION OF copies the parent's; the child's ONLY changes are its own."""
+    load(
+        db.admin_dsn,
+        "CREATE TABLE p (a int, b text COMPRESSION pglz, c text) PARTITION BY LIST (a);"
+        " ALTER TABLE p ALTER COLUMN c SET STORAGE MAIN;"
+        " CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1);"
+        " ALTER TABLE ONLY p1 ALTER COLUMN b SET STORAGE EXTERNAL;"
+        " ALTER TABLE ONLY p1 ALTER COLUMN c SET COMPRESSION pglz;",
+    )
+    held = {c.name: c for c in inspect_dsn(db.admin_dsn).inherited_columns}
+    assert (held["a"].storage, held["a"].compression) == (None, None)
+    assert (held["b"].storage, held["b"].compression) == ("external", "pglz")
+    assert (held["c"].storage, held["c"].compression) == ("main", "pglz")
+
+
 def test_inspect_acl_ignores_owner(make_db: MakeDb) -> None:
     # the table's owner differs between A (superuser) and B (non-superuser owner): equal ACLs
     a, b = make_db(), make_db()

@@ -253,6 +253,8 @@ class Partitioned:
     check: bool = False  # pt_k_check CHECK (k >= 0)
     note_default: str | None = None  # pt's note DEFAULT, which partitions copy
     part_default: str | None = None  # the first partition's own note DEFAULT
+    note_pglz: bool = False  # pt's note COMPRESSION pglz, which partitions copy
+    part_storage: str | None = None  # the first partition's own note STORAGE (EXTERNAL / MAIN)
     sub: str | None = None  # schema of pt_sub (bound 5), itself PARTITION BY RANGE (id)
     sub_leaves: tuple[int, ...] = ()  # pt_sub_l<j>, FROM (j * 100) TO (j * 100 + 100)
     # schema of a second partitioned table pt2 (k bigint, and a column x that pt lacks; the
@@ -272,6 +274,7 @@ class Partitioned:
 
     def sql(self) -> list[str]:
         default = f" DEFAULT '{self.note_default}'" if self.note_default else ""
+        default = (" COMPRESSION pglz" if self.note_pglz else "") + default
         out = [
             f"CREATE TABLE {self.qname} (id integer NOT NULL, k integer NOT NULL,"
             f" note text{default}) PARTITION BY {self.kind} (k);"
@@ -290,6 +293,11 @@ class Partitioned:
             out.append(
                 f"ALTER TABLE {self.first_part} ALTER COLUMN note"
                 f" SET DEFAULT '{self.part_default}';"
+            )
+        if self.parts and self.part_storage:
+            out.append(
+                f"ALTER TABLE ONLY {self.first_part} ALTER COLUMN note"
+                f" SET STORAGE {self.part_storage};"
             )
         if self.sub is not None:
             out.append(
@@ -947,6 +955,8 @@ def partitioned_tables(draw: st.DrawFn) -> Partitioned:
         check=draw(st.booleans()),
         note_default=draw(st.sampled_from([None, "a"])),
         part_default=draw(st.sampled_from([None, None, "own"])),
+        note_pglz=draw(st.sampled_from([False, False, True])),
+        part_storage=draw(st.sampled_from([None, None, "EXTERNAL"])),
         sub=draw(st.sampled_from([None, None, schema, _other(schema)])),
         sub_leaves=tuple(sorted(draw(st.sets(st.integers(0, 2), max_size=2)))),
         alt=draw(st.sampled_from([None, None, schema, _other(schema)])),
@@ -1346,6 +1356,8 @@ def m_partitioned(draw: st.DrawFn, spec: RichSpec) -> RichSpec:
                 "note_default",
                 "part_default",
                 "move",
+                "note_pglz",
+                "part_storage",
             ]
         )
     )
@@ -1390,6 +1402,10 @@ def m_partitioned(draw: st.DrawFn, spec: RichSpec) -> RichSpec:
         p = replace(p, check=not p.check)
     elif what == "note_default":
         p = replace(p, note_default=draw(st.sampled_from([None, "a", "b"])))
+    elif what == "note_pglz":
+        p = replace(p, note_pglz=not p.note_pglz)
+    elif what == "part_storage":
+        p = replace(p, part_storage=draw(st.sampled_from([None, "EXTERNAL", "MAIN"])))
     elif what == "part_default":
         p = replace(p, part_default=draw(st.sampled_from([None, "own", "mine"])))
     else:

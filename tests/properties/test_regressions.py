@@ -390,6 +390,85 @@ def test_a_childs_own_column_state(make_db: MakeDb, before: str, after: str) -> 
     assert_converges(make_db, before, after)
 
 
+# A child's own storage and compression of a column it has from its parent. Measured on
+# PostgreSQL 15: PARTITION OF and INHERITS copy the parent's, ATTACH keeps the table's own, the
+# parent's SET STORAGE reaches every child and its SET COMPRESSION none.
+PT = "CREATE TABLE p (a int, b text{b}) PARTITION BY LIST (a);"
+PT1 = " CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1);"
+OWN_STORAGE = " ALTER TABLE ONLY p1 ALTER COLUMN b SET STORAGE EXTERNAL;"
+OWN_COMPRESSION = " ALTER TABLE ONLY p1 ALTER COLUMN b SET COMPRESSION pglz;"
+PARENT_MAIN = " ALTER TABLE p ALTER COLUMN b SET STORAGE MAIN;"
+PS = " CREATE TABLE ps PARTITION OF p FOR VALUES IN (1, 2) PARTITION BY LIST (a);"
+STORAGE_CASES = {
+    "own storage": (PT.format(b="") + PT1, PT.format(b="") + PT1 + OWN_STORAGE),
+    "own compression": (PT.format(b="") + PT1, PT.format(b="") + PT1 + OWN_COMPRESSION),
+    "own storage and compression dropped": (
+        PT.format(b="") + PT1 + OWN_STORAGE + OWN_COMPRESSION,
+        PT.format(b="") + PT1,
+    ),
+    "the parent's compression changes, the child's stays": (
+        PT.format(b=" COMPRESSION pglz") + PT1,
+        PT.format(b="") + PT1,
+    ),
+    "the parent's storage changes under the child's own": (
+        PT.format(b="") + PT1 + OWN_STORAGE,
+        PT.format(b="") + PARENT_MAIN + PT1 + OWN_STORAGE,
+    ),
+    "created while the parent's storage changes": (
+        PT.format(b=""),
+        PT.format(b="") + PARENT_MAIN + PT1,
+    ),
+    "created while the parent's compression changes": (
+        PT.format(b=""),
+        PT.format(b=" COMPRESSION pglz") + PT1,
+    ),
+    "attached with a compression of its own": (
+        PT.format(b="") + " CREATE TABLE p1 (a int, b text COMPRESSION pglz);",
+        PT.format(b="") + PT1,
+    ),
+    "attached with a storage of its own": (
+        PT.format(b="") + " CREATE TABLE p1 (a int, b text);"
+        " ALTER TABLE p1 ALTER COLUMN b SET STORAGE MAIN;",
+        PT.format(b="") + PT1 + OWN_STORAGE,
+    ),
+    "detached with its own storage and compression": (
+        PT.format(b="") + PT1 + OWN_STORAGE + OWN_COMPRESSION,
+        PT.format(b="")
+        + PT1
+        + OWN_STORAGE
+        + OWN_COMPRESSION
+        + " ALTER TABLE p DETACH PARTITION p1;",
+    ),
+    "the parent gains a column with storage": (
+        PT.format(b="") + PT1,
+        "CREATE TABLE p (a int, b text, c text COMPRESSION pglz) PARTITION BY LIST (a);"
+        " ALTER TABLE p ALTER COLUMN c SET STORAGE EXTERNAL;" + PT1,
+    ),
+    "inheritance child": (
+        "CREATE TABLE i (x text); CREATE TABLE ic () INHERITS (i);",
+        "CREATE TABLE i (x text); CREATE TABLE ic () INHERITS (i);"
+        " ALTER TABLE ONLY ic ALTER COLUMN x SET STORAGE MAIN;"
+        " ALTER TABLE ONLY ic ALTER COLUMN x SET COMPRESSION pglz;",
+    ),
+    "sub-partition": (
+        PT.format(b="") + PS + " CREATE TABLE ps1 PARTITION OF ps FOR VALUES IN (1);",
+        PT.format(b="") + PS + " ALTER TABLE ONLY ps ALTER COLUMN b SET STORAGE MAIN;"
+        " CREATE TABLE ps1 PARTITION OF ps FOR VALUES IN (1);"
+        " ALTER TABLE ONLY ps1 ALTER COLUMN b SET STORAGE EXTERNAL;",
+    ),
+}
+
+
+@pytest.mark.parametrize(("before", "after"), STORAGE_CASES.values(), ids=STORAGE_CASES.keys())
+def test_a_childs_own_storage_and_compression(make_db: MakeDb, before: str, after: str) -> None:
+    data = ""
+    for table, row in (("ic", "('x')"), ("ps1", "(1, 'x')"), ("p1", "(1, 'x')")):
+        if f"TABLE {table} " in before:
+            data = f"INSERT INTO {table} VALUES {row};"
+            break
+    assert_converges(make_db, before, after, data=data)
+
+
 def test_a_parents_new_default_reaches_its_children_by_itself(make_db: MakeDb) -> None:
     result = assert_converges(make_db, _p(default=" DEFAULT 1"), _p(default=" DEFAULT 2"))
     assert result.sql

@@ -232,6 +232,10 @@ SELECT '{"tables":' || (
             'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
             'comment', ds.description,
             'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END,
+            'storage', CASE WHEN a.attstorage <> ty.typstorage
+                            THEN CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
+                                                   WHEN 'm' THEN 'main' ELSE 'extended' END END,
+            'compression', CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
             'acl', CASE WHEN a.attacl IS NULL THEN '[]'::json ELSE (
                 SELECT coalesce(json_agg(json_build_object(
                     'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END,
@@ -241,6 +245,7 @@ SELECT '{"tables":' || (
         ) ORDER BY t.nspname, t.relname, a.attnum), '[]'::json)
         FROM tbl t JOIN inh ON inh.inhrelid = t.oid
         JOIN pg_attribute a ON a.attrelid = t.oid
+        JOIN pg_type ty ON ty.oid = a.atttypid
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         LEFT JOIN pg_description ds ON ds.objoid = a.attrelid
                                     AND ds.classoid = 'pg_class'::regclass

@@ -1,12 +1,13 @@
 """A child's own state of a column it has from its parent: NOT NULL, default, comment, statistics
-target, privileges.
+target, storage, compression, privileges.
 
 What the child starts from depends on how it came to hold the column (engine.model.tables.
-InheritedColumn): a child made by PARTITION OF / INHERITS copies its parent's NOT NULL and
-default, a table attached keeps its own, and the parent's SET / DROP DEFAULT and SET / DROP NOT
-NULL reach every child whenever they run. The steps here come after the child's table steps and
-the parent column's, so a change the parent passes down has happened; where the order of an
-ATTACH or CREATE against the parent's change decides the value, it is written out explicitly.
+InheritedColumn): a child made by PARTITION OF / INHERITS copies its parent's NOT NULL, default,
+storage and compression, a table attached keeps its own, and the parent's SET / DROP DEFAULT, SET /
+DROP NOT NULL and SET STORAGE (and a new type, which resets the storage) reach every child whenever
+they run. The child's own steps use ONLY. The steps here come after the child's table steps and the
+parent column's, so a change the parent passes down has happened; where the order of an ATTACH or
+CREATE against the parent's change decides the value, it is written out explicitly.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from engine.diff.handler import Handler, Step, register
 from engine.diff.kinds.columns import statistics_step
 from engine.model.base import ObjectKey, Privilege, column_key, relation_key
 from engine.model.schema import Schema
-from engine.model.tables import Column, InheritedColumn, Table
+from engine.model.tables import Column, InheritedColumn, Storage, Table
 from engine.plan.index import ObjectIndex
 from engine.plan.model import Hazard, HazardCode, Severity
 from engine.sqltext import ident, literal, qualname
@@ -62,12 +63,15 @@ class _PassedDown:
 
     default: tuple[str | None] | None
     not_null: bool | None
+    # the declaration's SET STORAGE (or new type) reaches every child; children use ONLY
+    storage: tuple[Storage | None] | None = None
 
 
 def _passed_down(ctx: PlanContext, table: Table, name: str) -> _PassedDown:
     chain = _chain(ctx.desired_objects, table, name)
     default: tuple[str | None] | None = None
     not_null: bool | None = None
+    storage: tuple[Storage | None] | None = None
     for holder in reversed(chain):  # root first: nearer ancestors act last
         old = ctx.current_objects.get(holder.key)
         if isinstance(holder, Column):
@@ -75,9 +79,11 @@ def _passed_down(ctx: PlanContext, table: Table, name: str) -> _PassedDown:
                 continue  # a new declaration: nothing runs down an existing child
             if (old.default, old.type) != (holder.default, holder.type):
                 default = (holder.default,)
+            if (old.storage, old.type) != (holder.storage, holder.type):
+                storage = (holder.storage,)
         if isinstance(old, (Column, InheritedColumn)) and old.not_null != holder.not_null:
             not_null = holder.not_null
-    return _PassedDown(default, not_null)
+    return _PassedDown(default, not_null, storage)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ class _Start:
     acl: tuple[Privilege, ...]
     # ONLY in every plan step: a child's target changes only by its own (columns.statistics_step)
     statistics: int | None = None
+    storage: object = None
+    compression: object = None
 
 
 def _ancestor_keys(objects: ObjectIndex, table: Table, name: str) -> list[ObjectKey]:
@@ -124,9 +132,17 @@ def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) 
         chain = _chain(ctx.desired_objects, now, new.name)
         if not chain:
             return _Start(_UNKNOWN, _UNKNOWN, None, ())
-        # the declaration's default (children above set theirs with ONLY); NOT NULL also
-        # from any child above that sets it (it reaches down)
-        return _Start(any(h.not_null for h in chain), chain[-1].default, None, ())
+        # the declaration's default, storage and compression (children above set theirs with
+        # ONLY); NOT NULL also from any child above that sets it (it reaches down)
+        declared = chain[-1]
+        return _Start(
+            any(h.not_null for h in chain),
+            declared.default,
+            None,
+            (),
+            storage=declared.storage,
+            compression=declared.compression,
+        )
     if old is not None and same_parents:
         # the same child under the same parent: its state, with what comes down to it
         return _Start(
@@ -135,6 +151,8 @@ def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) 
             comment=old.comment,
             acl=old.acl,
             statistics=old.statistics,
+            storage=old.storage if passed.storage is None else passed.storage[0],
+            compression=old.compression,
         )
     if old is None and not isinstance(was, Table):
         # made by PARTITION OF / INHERITS: a copy of the parent's as it is when the child is
@@ -151,6 +169,10 @@ def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) 
             default=parent.default if before.default == parent.default else _UNKNOWN,
             comment=None,
             acl=(),
+            storage=parent.storage if before.storage == parent.storage else _UNKNOWN,
+            compression=parent.compression
+            if before.compression == parent.compression
+            else _UNKNOWN,
         )
     # attached (a table of its own before) or moved to another parent: what it held, unless
     # something comes down to it, before or after the ATTACH
@@ -167,6 +189,8 @@ def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) 
         comment=held.comment,
         acl=held.acl,
         statistics=held.statistics,
+        storage=held.storage if passed.storage is None else _UNKNOWN,
+        compression=held.compression,
     )
 
 
@@ -235,6 +259,15 @@ class InheritedColumnHandler(Handler[InheritedColumn]):
         if start.statistics != new.statistics:
             stats = statistics_step(new.key, table, new.name, new.statistics)
             steps.append(stats.model_copy(update={"requires": requires}))
+        if start.storage is _UNKNOWN or start.storage != new.storage:
+            # no `SET STORAGE DEFAULT` before PostgreSQL 16: the type's own, by name
+            chain = _chain(ctx.desired_objects, now, new.name)
+            type_storage = chain[-1].type_storage if isinstance(chain[-1], Column) else "extended"
+            storage = (new.storage or type_storage).upper()
+            step(f"ALTER TABLE ONLY {table} ALTER COLUMN {column} SET STORAGE {storage}")
+        if start.compression is _UNKNOWN or start.compression != new.compression:
+            method = new.compression or "default"
+            step(f"ALTER TABLE ONLY {table} ALTER COLUMN {column} SET COMPRESSION {method}")
         for grant in acl_steps(
             new.key, f"TABLE {table}", start.acl, new.acl, ctx, columns=f"({column})"
         ):

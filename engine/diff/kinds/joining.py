@@ -162,6 +162,8 @@ def joining_steps(
             state = ctx.desired_objects.get(
                 ObjectKey.of("inherited_column", child.schema_, column.name, child.name)
             )
+            # the child's desired state of it (the parent's own where the child has none)
+            held = state if isinstance(state, InheritedColumn) else None
             own = column.model_copy(
                 update={
                     "schema_": child.schema_,
@@ -169,19 +171,15 @@ def joining_steps(
                     "identity": None,
                     "identity_options": None,
                     "identity_sequence": None,
-                    "not_null": state.not_null
-                    if isinstance(state, InheritedColumn)
-                    else column.not_null,
-                    "default": state.default
-                    if isinstance(state, InheritedColumn)
-                    else column.default,
-                    "not_null_name": state.not_null_name
-                    if isinstance(state, InheritedColumn)
-                    else None,
+                    "not_null": column.not_null if held is None else held.not_null,
+                    "default": column.default if held is None else held.default,
+                    "not_null_name": None if held is None else held.not_null_name,
                     "not_null_validated": True,
                     "not_null_no_inherit": False,
                     "comment": None,
                     "statistics": None,
+                    "storage": column.storage if held is None else held.storage,
+                    "compression": column.compression if held is None else held.compression,
                     "acl": (),
                 }
             )

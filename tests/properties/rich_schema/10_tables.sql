@@ -71,6 +71,8 @@ COMMENT ON TABLE app.events IS 'partitioned';
 ALTER TABLE ONLY app.events_2024 ALTER COLUMN body SET DEFAULT '{}';
 COMMENT ON COLUMN app.events_2024.kind IS 'what happened';
 ALTER TABLE ONLY app.events_2024 ALTER COLUMN kind SET STATISTICS 250;
+ALTER TABLE ONLY app.events_2024 ALTER COLUMN body SET STORAGE EXTERNAL;
+ALTER TABLE ONLY app.events_2025 ALTER COLUMN kind SET COMPRESSION pglz;
 CREATE TABLE app.events_2023 PARTITION OF app.events
     FOR VALUES FROM ('2023-01-01 00:00:00+00') TO ('2024-01-01 00:00:00+00');
 ALTER TABLE app.events DETACH PARTITION app.events_2023;
@@ -79,4 +81,5 @@ ALTER TABLE app.events DETACH PARTITION app.events_2023;
 CREATE TABLE audit.log (id bigint NOT NULL, at timestamptz DEFAULT now(), what text);
 CREATE TABLE audit.log_login (who text) INHERITS (audit.log);
 ALTER TABLE audit.log_login ALTER COLUMN what SET DEFAULT 'login';
+ALTER TABLE ONLY audit.log_login ALTER COLUMN what SET STORAGE MAIN;
 COMMENT ON TABLE audit.log_login IS 'inherits audit.log';
