@@ -252,6 +252,10 @@ def order_steps(
 
     edges: dict[int, set[int]] = defaultdict(set)
 
+    # Steps that run while a partition is between two parents (Step.between_parents): nothing
+    # puts them after the step that joins it to the new one, which they must precede.
+    between = {i for i, step in enumerate(steps) if step.between_parents is not None}
+
     def add(before: Iterable[int], after: Iterable[int]) -> None:
         after = list(after)
         for b in before:
@@ -259,6 +263,12 @@ def order_steps(
                 # Steps of one object are already chained in order; a sub-object without steps
                 # of its own stands for its table, which must not tie the table's steps in a cycle.
                 if object_of[a] != object_of[b]:
+                    if (
+                        a in between
+                        and steps[b].parent_link == "join"
+                        and steps[a].between_parents == steps[b].key
+                    ):
+                        continue
                     edges[b].add(a)
 
     for indices in by_key.values():

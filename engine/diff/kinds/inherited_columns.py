@@ -183,8 +183,14 @@ def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) 
         held = new.model_copy(update={"comment": None, "acl": (), "statistics": None})
     if held is None:
         return _Start(_UNKNOWN, _UNKNOWN, None, ())
+    # NOT NULL where the parent's is: the plan sets it before the table joins (joining.py)
+    chain = _chain(ctx.desired_objects, now, new.name)
+    above = chain[0] if chain else None
+    required = above is not None and above.not_null
+    if isinstance(above, Column) and above.not_null_no_inherit:
+        required = False
     return _Start(
-        not_null=held.not_null if passed.not_null is None else _UNKNOWN,
+        not_null=(held.not_null or required) if passed.not_null is None else _UNKNOWN,
         default=held.default if passed.default is None else _UNKNOWN,
         comment=held.comment,
         acl=held.acl,

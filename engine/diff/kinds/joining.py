@@ -21,10 +21,11 @@ from engine.diff.context import PlanContext
 from engine.diff.handler import HANDLERS, Step
 from engine.diff.kinds.columns import not_null_constraint, rename_not_null_step
 from engine.errors import PlanError
-from engine.model.base import ObjectKey
+from engine.model.base import ObjectKey, column_key
 from engine.model.constraints import Constraint
 from engine.model.tables import Column, InheritedColumn, Table, TableRef
-from engine.sqltext import qualname
+from engine.plan.model import HazardCode, Severity
+from engine.sqltext import ident, qualname
 
 
 def _lineage(ctx: PlanContext, parents: list[TableRef], *, desired: bool = True) -> list[Table]:
@@ -66,6 +67,54 @@ def held_columns(ctx: PlanContext, child: Table) -> dict[str, Column]:
         for column in ctx.columns_of(table.schema_, table.name, desired=False):
             held.setdefault(column.name, column)
     return held
+
+
+def not_null_steps(child: Table, parent: TableRef, ctx: PlanContext) -> list[Step]:
+    """Steps that make NOT NULL each column `child` has where `parent`'s is NOT NULL:
+    PostgreSQL refuses to attach it otherwise (`column "b" in child table must be marked NOT
+    NULL`). On PostgreSQL 18 the constraint gets the name the child is to have. They run once
+    the child has left its old parent (`Step.between_parents`), before it joins."""
+    where = qualname(child.schema_, child.name)
+    steps: list[Step] = []
+    for obj in ctx.desired_objects.children(parent.schema_, parent.name):
+        if not isinstance(obj, (Column, InheritedColumn)) or not obj.not_null:
+            continue
+        if isinstance(obj, Column) and obj.not_null_no_inherit:
+            continue
+        state = ctx.current_objects.get(column_key(child.schema_, child.name, obj.name))
+        if state is None:
+            state = ctx.current_objects.get(
+                ObjectKey.of("inherited_column", child.schema_, obj.name, child.name)
+            )
+        if not isinstance(state, (Column, InheritedColumn)) or state.not_null:
+            continue  # lacking (added NOT NULL), or NOT NULL already
+        column = ident(obj.name)
+        if ctx.names_not_null:
+            desired = ctx.desired_objects.get(
+                ObjectKey.of("inherited_column", child.schema_, obj.name, child.name)
+            )
+            named = desired.not_null_name if isinstance(desired, InheritedColumn) else None
+            name = ident(not_null_constraint(child.name, obj.name, named))
+            sql = f"ALTER TABLE {where} ADD CONSTRAINT {name} NOT NULL {column}"
+        else:
+            sql = f"ALTER TABLE {where} ALTER COLUMN {column} SET NOT NULL"
+        hazard = ctx.hazard(
+            HazardCode.FULL_SCAN_UNDER_LOCK,
+            Severity.MEDIUM,
+            f"NOT NULL on {obj.name} scans {where} under ACCESS EXCLUSIVE before it joins"
+            f" {qualname(parent.schema_, parent.name)}",
+            table=(child.schema_, child.name),
+        )
+        steps.append(
+            Step(
+                key=column_key(child.schema_, child.name, obj.name),
+                action="alter",
+                sql=sql,
+                hazards=(hazard,),
+                between_parents=child.key,
+            )
+        )
+    return steps
 
 
 def type_steps(
@@ -123,6 +172,33 @@ def held_names(ctx: PlanContext, child: Table) -> tuple[set[str], set[str]]:
     return columns, constraints
 
 
+def _held_not_null_renames(child: Table, parent: TableRef, ctx: PlanContext) -> list[Step]:
+    """PostgreSQL 18: the NOT NULL constraints a partition holds from the parent it leaves
+    keep that parent's names once detached, and joining a parent keeps them: renamed to the
+    names the child is to have in between (`Step.between_parents`), since an inherited one
+    cannot be renamed. An inheritance child that joins before it leaves cannot: it keeps them."""
+    target = ctx.desired_objects.get(parent.key)
+    partitioned = isinstance(target, Table) and target.partition_key is not None
+    if child.partition_of is None and not partitioned:
+        return []
+    steps: list[Step] = []
+    for obj in ctx.current_objects.children(child.schema_, child.name):
+        if not isinstance(obj, InheritedColumn) or not obj.not_null:
+            continue
+        state = ctx.desired_objects.get(obj.key)
+        if not (isinstance(state, InheritedColumn) and state.not_null):
+            continue
+        was = not_null_constraint(child.name, obj.name, obj.not_null_name)
+        now = not_null_constraint(child.name, obj.name, state.not_null_name)
+        if was != now:
+            where = qualname(child.schema_, child.name)
+            # under the column's key: the child's own state's steps come after it joins
+            key = column_key(child.schema_, child.name, obj.name)
+            rename = rename_not_null_step(key, where, was, now)
+            steps.append(rename.model_copy(update={"between_parents": child.key}))
+    return steps
+
+
 def joining_steps(
     child: Table, parent: TableRef, ctx: PlanContext
 ) -> tuple[list[Step], tuple[ObjectKey, ...]]:
@@ -146,6 +222,8 @@ def joining_steps(
             where = qualname(child.schema_, child.name)
             steps.append(rename_not_null_step(own.key, where, was, now))
             keys.append(own.key)
+    steps.extend(_held_not_null_renames(child, parent, ctx))
+    steps.extend(not_null_steps(child, parent, ctx))
     # what the desired child declares itself, its own handlers add: the joining step waits
     for obj in ctx.desired_objects.children(child.schema_, child.name):
         if isinstance(obj, Column) and obj.name not in columns:
