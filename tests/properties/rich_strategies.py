@@ -257,9 +257,9 @@ class Partitioned:
     part_storage: str | None = None  # the first partition's own note STORAGE (EXTERNAL / MAIN)
     sub: str | None = None  # schema of pt_sub (bound 5), itself PARTITION BY RANGE (id)
     sub_leaves: tuple[int, ...] = ()  # pt_sub_l<j>, FROM (j * 100) TO (j * 100 + 100)
-    # schema of a second partitioned table pt2 (k bigint, and a column x that pt lacks; the
-    # same primary key as pt's, its own index, none of pt's checks or indexes), and the bound
-    # of the partition that is pt2's instead of pt's: moving it is DETACH, then ATTACH
+    # schema of a second partitioned table pt2 (k bigint, note NOT NULL, and a column x that pt
+    # lacks; the same primary key as pt's, its own index, none of pt's checks or indexes), and
+    # the bound of the partition that is pt2's instead of pt's: moving it is DETACH, then ATTACH
     alt: str | None = None
     under_alt: int | None = None
 
@@ -281,8 +281,8 @@ class Partitioned:
         ]
         if self.alt is not None:
             out.append(
-                f"CREATE TABLE {self.alt}.pt2 (id integer NOT NULL, k bigint NOT NULL, note text,"
-                f" x integer) PARTITION BY {self.kind} (k);"
+                f"CREATE TABLE {self.alt}.pt2 (id integer NOT NULL, k bigint NOT NULL,"
+                f" note text NOT NULL DEFAULT '', x integer) PARTITION BY {self.kind} (k);"
             )
         for i, schema, _ in self.parts:
             out.append(
