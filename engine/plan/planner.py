@@ -264,7 +264,8 @@ def order_steps(
                 # of its own stands for its table, which must not tie the table's steps in a cycle.
                 if object_of[a] != object_of[b]:
                     if (
-                        a in between
+                        between
+                        and a in between
                         and steps[b].parent_link == "join"
                         and steps[a].between_parents == steps[b].key
                     ):
