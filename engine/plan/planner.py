@@ -322,7 +322,11 @@ def order_steps(
                 needs = steps[drop].requires
                 if (moved := steps[drop].between_parents) is not None:
                     needs = (*needs, moved)
-                add([drop], [i for i in ref_steps if steps[i].key not in needs])
+                # nor before what no dependent cares about (a table's row security, comments)
+                add(
+                    [drop],
+                    [i for i in ref_steps if steps[i].key not in needs and not steps[i].incidental],
+                )
             add(others, [i for i in ref_steps if steps[i].action == "drop"])
 
     # Dependents wait for the steps that make the referenced object what they need, not for its

@@ -103,6 +103,7 @@ class TableHandler(Handler[Table]):
         lock: LockMode = "ACCESS EXCLUSIVE",
         requires: tuple[ObjectKey, ...] = (),
         parent_link: Literal["leave", "join"] | None = None,
+        incidental: bool = False,
     ) -> Step:
         return Step(
             key=obj.key,
@@ -112,6 +113,7 @@ class TableHandler(Handler[Table]):
             lock=lock,
             requires=requires,
             parent_link=parent_link,
+            incidental=incidental,
         )
 
     # --- create / drop ------------------------------------------------------------------------
@@ -372,6 +374,8 @@ class TableHandler(Handler[Table]):
                     "alter" if old else "create",
                     f"{alter} {verb} ROW LEVEL SECURITY",
                     hazards=(hazard,),
+                    # no view, policy or other dependent needs it, nor waits on its drop
+                    incidental=True,
                 )
             )
         if new.rls_forced != was_forced:
@@ -388,6 +392,8 @@ class TableHandler(Handler[Table]):
                     "alter" if old else "create",
                     f"{alter} {verb} ROW LEVEL SECURITY",
                     hazards=(hazard,),
+                    # no view, policy or other dependent needs it, nor waits on its drop
+                    incidental=True,
                 )
             )
         return steps
