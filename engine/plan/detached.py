@@ -187,8 +187,9 @@ def with_detached_leftovers(current: Schema, desired: Schema) -> tuple[Schema, L
         for c in desired.inherited_constraints:
             if (c.schema_, c.table) in moved:
                 kept_names[(c.schema_, c.table)][1].add(c.name)
+    # ATTACH takes over an index only if it matches the parent's: the same definition
     attached_indexes = {
-        (part.schema_, part.name)
+        (part.schema_, part.name, part.definition)
         for index in desired.indexes
         for part in index.partitions
         if (part.schema_, part.table) in moved
@@ -218,7 +219,7 @@ def with_detached_leftovers(current: Schema, desired: Schema) -> tuple[Schema, L
         for x in leaving
         if x.child.partition_of is not None
         for index in _own_indexes(parented, x.child)
-        if (index.schema_, index.name) not in attached_indexes
+        if (index.schema_, index.name, index.definition) not in attached_indexes
     ]
     promoted: dict[ObjectKey, ObjectKey] = {}
     for obj in (*columns, *constraints, *indexes):

@@ -608,6 +608,15 @@ REPARENT_CASES = {
         MOVED_KEYS + " CREATE TABLE c PARTITION OF p1 FOR VALUES IN (1);",
         MOVED_KEYS + " CREATE TABLE c PARTITION OF p2 FOR VALUES IN (1);",
     ),
+    # the new parent's index of the same name but another definition: dropped, ATTACH builds
+    "partition moved, an index of the same name and another definition": (
+        "CREATE TABLE p1 (a int, b int) PARTITION BY LIST (a); CREATE INDEX ON p1 (b);"
+        " CREATE TABLE p2 (a int, b int) PARTITION BY LIST (a); CREATE INDEX ON p2 (b DESC);"
+        " CREATE TABLE c PARTITION OF p1 FOR VALUES IN (1);",
+        "CREATE TABLE p1 (a int, b int) PARTITION BY LIST (a); CREATE INDEX ON p1 (b);"
+        " CREATE TABLE p2 (a int, b int) PARTITION BY LIST (a); CREATE INDEX ON p2 (b DESC);"
+        " CREATE TABLE c PARTITION OF p2 FOR VALUES IN (1);",
+    ),
     "partition moved to a parent with another column type": (
         "CREATE TABLE p1 (a int, b int) PARTITION BY LIST (a);"
         " CREATE TABLE p2 (a int, b bigint) PARTITION BY LIST (a);"
