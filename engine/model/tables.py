@@ -204,6 +204,10 @@ class InheritedColumn(SchemaObject, TableScoped):
     # plan names it before attaching, and a detached child's own column is compared)
     not_null_name: str | None = None
     not_compared: ClassVar[frozenset[str]] = frozenset({"not_null_name"})
+    # PostgreSQL 18: the child's copy NOT VALID. The parent's NOT VALID constraint reaches the
+    # children that exist as NOT VALID; a child made after it gets a validated copy, and a
+    # child's copy is validated alone (engine.diff.kinds.inherited_columns)
+    not_null_validated: bool = True
     default: str | None = None
     comment: str | None = None
     statistics: int | None = None

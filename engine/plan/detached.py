@@ -108,7 +108,8 @@ def _own_column(declared: Column, state: InheritedColumn) -> Column:
             "table": state.table,
             "not_null": state.not_null,
             "not_null_name": state.not_null_name,
-            "not_null_validated": True,
+            # PostgreSQL 18: a NOT VALID copy stays NOT VALID, now the child's own
+            "not_null_validated": state.not_null_validated,
             "not_null_no_inherit": False,
             "default": state.default,
             "default_volatile": declared.default_volatile if same_default else False,

@@ -21,7 +21,7 @@ import engine.diff.kinds  # noqa: F401  (registers every handler)
 from engine.diff.context import PlanContext, PlanOptions
 from engine.diff.generic import generic_steps, own_fields_differ
 from engine.diff.handler import Handler, Step, handler_for
-from engine.diff.kinds.inherited_columns import passed_down_steps
+from engine.diff.kinds.inherited_columns import passed_down_steps, readded_not_valid_steps
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, Owned, SchemaObject, relation_key
 from engine.model.schema import Schema
@@ -160,6 +160,8 @@ class Planner:
             steps.extend(generic_steps(handler_for(new), old, new, ctx))
         # children whose own value a parent's change would overwrite get it back
         steps.extend(passed_down_steps(ctx, changes.changed))
+        # a parent's NOT VALID constraint added again for a child's NOT VALID copy
+        steps.extend(readded_not_valid_steps(ctx, changes.added, changes.changed))
         if self.detached.owner:
             # what a detached child keeps is its own only once the child is detached; a child
             # moved to another partitioned parent loses what that parent lacks before it joins

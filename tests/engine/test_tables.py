@@ -516,6 +516,26 @@ def test_inspect_a_childs_own_storage_and_compression(db: ShadowDatabase) -> Non
     assert (held["c"].storage, held["c"].compression) == ("main", "pglz")
 
 
+def test_inspect_a_childs_not_valid_copy_of_not_null(db: ShadowDatabase, pg_major: int) -> None:
+    """PostgreSQL 18: the parent's NOT VALID constraint reaches a child that exists as NOT
+    VALID; a child made after it holds a validated copy."""
+    if pg_major < 18:
+        pytest.skip("NOT NULL ... NOT VALID is PostgreSQL 18's")
+    load(
+        db.admin_dsn,
+        "CREATE TABLE p (a int); CREATE TABLE before () INHERITS (p);"
+        " ALTER TABLE p ADD CONSTRAINT p_a_nn NOT NULL a NOT VALID;"
+        " CREATE TABLE after () INHERITS (p);",
+    )
+    schema = inspect_dsn(db.admin_dsn)
+    held = {c.table: c for c in schema.inherited_columns}
+    assert (held["before"].not_null, held["before"].not_null_validated) == (True, False)
+    assert (held["after"].not_null, held["after"].not_null_validated) == (True, True)
+    assert held["before"].not_null_name == held["after"].not_null_name == "p_a_nn"
+    (declared,) = [c for c in schema.columns if c.table == "p"]
+    assert (declared.not_null, declared.not_null_validated) == (True, False)
+
+
 def test_inspect_acl_ignores_owner(make_db: MakeDb) -> None:
     # the table's owner differs between A (superuser) and B (non-superuser owner): equal ACLs
     a, b = make_db(), make_db()

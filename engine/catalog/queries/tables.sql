@@ -229,6 +229,7 @@ SELECT '{"tables":' || (
             'not_null', a.attnotnull,
             'not_null_name', CASE WHEN nn.conname <> t.relname || '_' || a.attname || '_not_null'
                                   THEN nn.conname END,
+            'not_null_validated', coalesce(nn.convalidated, true),
             'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
             'comment', ds.description,
             'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from engine.diff.context import PlanContext
 from engine.diff.generic import acl_steps, cleared_steps, default_privilege_grantees
 from engine.diff.handler import Action, Handler, Step, register, validated_alone
+from engine.diff.kinds.not_valid_copies import added_again, children_first
 from engine.diff.kinds.sequences import bounds_alter_sql
 from engine.model.base import ObjectKey, Privilege
 from engine.model.tables import Column, IdentityOptions, Table
@@ -294,6 +295,7 @@ class ColumnHandler(Handler[Column]):
         hazards: tuple[Hazard, ...] = (),
         lock: LockMode = "ACCESS EXCLUSIVE",
         transactional: bool = True,
+        requires: tuple[ObjectKey, ...] = (),
     ) -> Step:
         return Step(
             key=col.key,
@@ -302,6 +304,17 @@ class ColumnHandler(Handler[Column]):
             hazards=hazards,
             lock=lock,
             transactional=transactional,
+            requires=requires,
+        )
+
+    def _add_not_valid(self, col: Column, action: Action, ctx: PlanContext) -> Step:
+        # no scan: rows are checked from now on (PostgreSQL 18); after every child is made,
+        # so that each holds a NOT VALID copy (engine.diff.kinds.not_valid_copies)
+        return self._step(
+            col,
+            action,
+            f"ADD {not_null_clause(col)} NOT VALID",
+            requires=children_first(ctx, col),
         )
 
     def create(self, obj: Column, ctx: PlanContext) -> list[Step]:
@@ -365,7 +378,7 @@ class ColumnHandler(Handler[Column]):
                 )
             )
         if obj.not_null and not obj.not_null_validated:
-            steps.append(self._step(obj, "create", f"ADD {not_null_clause(obj)} NOT VALID"))
+            steps.append(self._add_not_valid(obj, "create", ctx))
         if obj.statistics is not None:
             steps.append(statistics_step(obj.key, _table(obj), obj.name, obj.statistics, "create"))
         steps.extend(identity_sequence_steps(None, obj, ctx))
@@ -410,7 +423,7 @@ class ColumnHandler(Handler[Column]):
             steps.append(self._type_step(old, new, ctx))
         if new.default is not None and (new.default != old.default or new.type != old.type):
             steps.append(self._step(new, "alter", f"{alter} SET DEFAULT {new.default}"))
-        steps.extend(self._not_null_steps(old, new, ctx))
+        steps.extend(self.not_null_steps(old, new, ctx))
         if new.identity is not None:
             # after SET NOT NULL: an identity column must be NOT NULL already
             steps.extend(self._identity_steps(old, new))
@@ -524,12 +537,16 @@ class ColumnHandler(Handler[Column]):
             clause += f" USING {ident(new.name)}{through}::{new.type}"
         return self._step(new, "alter", clause, hazards=tuple(hazards))
 
-    def _not_null_steps(self, old: Column, new: Column, ctx: PlanContext) -> list[Step]:
+    def not_null_steps(self, old: Column, new: Column, ctx: PlanContext) -> list[Step]:
         """NOT NULL set, dropped or changed; on PostgreSQL 18 also its constraint's name, NOT
         VALID and NO INHERIT (a valid constraint cannot become NOT VALID: dropped, added again)."""
         steps: list[Step] = []
         alter = f"ALTER COLUMN {ident(new.name)}"
-        unvalidated = old.not_null_validated and not new.not_null_validated
+        # a valid constraint made NOT VALID, or a NOT VALID one added again so that a child's
+        # copy is NOT VALID too
+        unvalidated = (old.not_null_validated and not new.not_null_validated) or added_again(
+            ctx, old, new
+        )
         if old.not_null and (not new.not_null or unvalidated):
             steps.append(self._step(new, "alter", f"{alter} DROP NOT NULL"))
         if not new.not_null:
@@ -537,8 +554,7 @@ class ColumnHandler(Handler[Column]):
         name = not_null_constraint(new.table, new.name, new.not_null_name)
         if not old.not_null or unvalidated:
             if not new.not_null_validated:
-                # no scan: rows are checked from now on (PostgreSQL 18)
-                steps.append(self._step(new, "alter", f"ADD {not_null_clause(new)} NOT VALID"))
+                steps.append(self._add_not_valid(new, "alter", ctx))
                 return steps
             steps.extend(self._set_not_null(new, ctx))
             was = name if ctx.names_not_null else not_null_constraint(new.table, new.name, None)

@@ -13,13 +13,19 @@ CREATE against the parent's change decides the value, it is written out explicit
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from engine.diff.context import PlanContext
-from engine.diff.generic import acl_steps
-from engine.diff.handler import Handler, Step, register
-from engine.diff.kinds.columns import statistics_step
-from engine.model.base import ObjectKey, Privilege, column_key, relation_key
+from engine.diff.generic import acl_steps, own_fields_differ
+from engine.diff.handler import Handler, Step, register, validated_alone
+from engine.diff.kinds.columns import ColumnHandler, not_null_constraint, statistics_step
+from engine.diff.kinds.not_valid_copies import (
+    added_again,
+    adds_not_valid,
+    kept_copy_validated,
+    validates,
+)
+from engine.model.base import ObjectKey, Privilege, SchemaObject, column_key, relation_key
 from engine.model.schema import Schema
 from engine.model.tables import Column, InheritedColumn, Storage, Table
 from engine.plan.index import ObjectIndex
@@ -98,6 +104,21 @@ class _Start:
     statistics: int | None = None
     storage: object = None
     compression: object = None
+    # PostgreSQL 18: the copy of the parent's NOT NULL constraint validated
+    not_null_validated: object = True
+
+
+def _copy_validated(ctx: PlanContext, now: Table, new: InheritedColumn) -> object:
+    """Whether the child's copy of its parent's NOT NULL constraint is validated when its
+    step runs (engine.diff.kinds.not_valid_copies)."""
+    chain = _chain(ctx.desired_objects, now, new.name)
+    declared = chain[-1] if chain else None
+    if isinstance(declared, Column) and declared.not_null:
+        if adds_not_valid(ctx, declared):
+            return False  # added after every child is made: a NOT VALID copy each
+        if validates(ctx, declared):
+            return True
+    return kept_copy_validated(ctx, new)
 
 
 def _ancestor_keys(objects: ObjectIndex, table: Table, name: str) -> list[ObjectKey]:
@@ -119,6 +140,15 @@ def _ancestor_keys(objects: ObjectIndex, table: Table, name: str) -> list[Object
 
 
 def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) -> _Start:
+    start = _start_state(old, new, ctx)
+    if not new.not_null_validated or not ctx.names_not_null:
+        return start  # a NOT VALID copy is never validated by the plan; none before 18
+    table = ctx.desired_objects.get(relation_key("table", new.schema_, new.table))
+    assert isinstance(table, Table)
+    return replace(start, not_null_validated=_copy_validated(ctx, table, new))
+
+
+def _start_state(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) -> _Start:
     table_key = relation_key("table", new.schema_, new.table)
     was = ctx.current_objects.get(table_key)
     now = ctx.desired_objects.get(table_key)
@@ -260,6 +290,21 @@ class InheritedColumnHandler(Handler[InheritedColumn]):
                 step(f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL", hazards=hazards)
             else:
                 step(f"ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL")
+        if new.not_null and start.not_null is not False and start.not_null_validated is not True:
+            # PostgreSQL 18: the copy validated alone, in its own transaction (SHARE UPDATE
+            # EXCLUSIVE); a SET NOT NULL above does not validate a NOT VALID copy
+            name = not_null_constraint(new.table, new.name, new.not_null_name)
+            steps.append(
+                Step(
+                    key=new.key,
+                    action="alter",
+                    sql=f"ALTER TABLE {table} VALIDATE CONSTRAINT {ident(name)}",
+                    requires=requires,
+                    hazards=(validated_alone(f"the NOT NULL constraint {name} on {table}"),),
+                    lock="SHARE UPDATE EXCLUSIVE",
+                    transactional=False,
+                )
+            )
         if start.comment != new.comment:
             step(f"COMMENT ON COLUMN {table}.{column} IS {literal(new.comment)}", incidental=True)
         if start.statistics != new.statistics:
@@ -312,4 +357,39 @@ def passed_down_steps(ctx: PlanContext, changed: Mapping[ObjectKey, object]) -> 
         old = ctx.current_objects.get(held.key)
         if isinstance(old, InheritedColumn):
             steps.extend(handler.alter(old, held, ctx) or [])
+    return steps
+
+
+def readded_not_valid_steps(
+    ctx: PlanContext,
+    added: Mapping[ObjectKey, SchemaObject],
+    changed: Mapping[ObjectKey, tuple[SchemaObject, SchemaObject]],
+) -> list[Step]:
+    """A parent's NOT VALID NOT NULL constraint the plan would keep, dropped and added NOT VALID
+    again where a new or changed child must hold a NOT VALID copy that would be validated
+    (engine.diff.kinds.not_valid_copies); a parent that changes itself does it in its own
+    steps."""
+    if not ctx.names_not_null:
+        return []
+    children = [obj for obj in added.values() if isinstance(obj, InheritedColumn)]
+    children.extend(new for _, new in changed.values() if isinstance(new, InheritedColumn))
+    handler = ColumnHandler()
+    steps: list[Step] = []
+    done: set[ObjectKey] = set()
+    for held in children:
+        if not held.not_null or held.not_null_validated:
+            continue
+        table = ctx.desired_objects.get(relation_key("table", held.schema_, held.table))
+        if not isinstance(table, Table):
+            continue
+        chain = _chain(ctx.desired_objects, table, held.name)
+        declared = chain[-1] if chain else None
+        if not isinstance(declared, Column) or declared.key in done:
+            continue
+        if declared.key in changed and own_fields_differ(*changed[declared.key]):
+            continue  # its own steps (engine.diff.kinds.columns)
+        old = ctx.current_objects.get(declared.key)
+        if isinstance(old, Column) and added_again(ctx, old, declared):
+            done.add(declared.key)
+            steps.extend(handler.not_null_steps(old, declared, ctx))
     return steps

@@ -86,10 +86,21 @@ def not_null_steps(child: Table, parent: TableRef, ctx: PlanContext) -> list[Ste
             state = ctx.current_objects.get(
                 ObjectKey.of("inherited_column", child.schema_, obj.name, child.name)
             )
-        if not isinstance(state, (Column, InheritedColumn)) or state.not_null:
-            continue  # lacking (added NOT NULL), or NOT NULL already
+        if not isinstance(state, (Column, InheritedColumn)):
+            continue  # lacking: added NOT NULL
         column = ident(obj.name)
-        if ctx.names_not_null:
+        if state.not_null:
+            # PostgreSQL 18 refuses a NOT VALID one of its own under a valid parent's
+            # (`conflicts with NOT VALID constraint on child table`); SET NOT NULL validates
+            # the table's own
+            if (
+                not isinstance(state, Column)
+                or state.not_null_validated
+                or not obj.not_null_validated
+            ):
+                continue
+            sql = f"ALTER TABLE {where} ALTER COLUMN {column} SET NOT NULL"
+        elif ctx.names_not_null:
             desired = ctx.desired_objects.get(
                 ObjectKey.of("inherited_column", child.schema_, obj.name, child.name)
             )
