@@ -816,6 +816,7 @@ def test_a_partitions_own_not_null_constraint_name_is_no_difference(make_db: Mak
 NV = "CREATE TABLE p (a int, b int);"
 NV_ADD = " ALTER TABLE p ADD CONSTRAINT p_a_nn NOT NULL a NOT VALID;"
 NV_CHILD = " CREATE TABLE c () INHERITS (p);"
+NV_ADD_VALID = " ALTER TABLE p ADD CONSTRAINT p_a_nn NOT NULL a;"
 NV_CHILD2 = " CREATE TABLE c2 () INHERITS (p);"
 NV_PART = "CREATE TABLE pp (a int, b int) PARTITION BY LIST (b);"
 NV_PART_ADD = " ALTER TABLE pp ADD CONSTRAINT pp_a_nn NOT NULL a NOT VALID;"
@@ -870,6 +871,12 @@ NOT_VALID_CHILD_CASES = {
     "a sub-partition's copy validated": (
         NV_PART + NV_PART_SUB + NV_PART_ADD,
         NV_PART + NV_PART_SUB + NV_PART_ADD + " ALTER TABLE pps1 VALIDATE CONSTRAINT pp_a_nn;",
+    ),
+    # a needless SET NOT NULL on the new child made its copy its own (pg_dump declared it)
+    "a new child while the parent becomes NOT NULL": (NV, NV + NV_CHILD + NV_ADD_VALID),
+    "a new partition while the parent becomes NOT NULL": (
+        NV_PART,
+        NV_PART + NV_PART1 + " ALTER TABLE pp ALTER COLUMN a SET NOT NULL;",
     ),
     "a partition's copy validated": (
         NV_PART + NV_PART1 + NV_PART_ADD,

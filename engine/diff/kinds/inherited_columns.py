@@ -194,8 +194,14 @@ def _start_state(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanCon
         before = ctx.current_objects.get(parent.key)
         if not isinstance(before, (Column, InheritedColumn)):
             before = parent  # the parent is new too: one value
+        # NOT NULL: the parent's new state either way, since its SET / DROP NOT NULL reaches
+        # every child made before it (a NO INHERIT one none); a needless SET NOT NULL on the
+        # child makes its copy its own on PostgreSQL 18 (pg_dump then declares it there)
+        passed_on = not (isinstance(parent, Column) and parent.not_null_no_inherit)
         return _Start(
-            not_null=parent.not_null if before.not_null == parent.not_null else _UNKNOWN,
+            not_null=parent.not_null
+            if before.not_null == parent.not_null or passed_on
+            else _UNKNOWN,
             default=parent.default if before.default == parent.default else _UNKNOWN,
             comment=None,
             acl=(),
