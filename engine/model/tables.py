@@ -129,6 +129,28 @@ class IdentitySequence(Model):
         return fold_acl(value)
 
 
+class NotNullConstraint(Model):
+    """PostgreSQL 18's NOT NULL constraint of a column, where it is not the default one: a name
+    other than <table>_<column>_not_null (as pg_dump prints it), NOT VALID (rows not checked
+    yet), NO INHERIT.
+
+    One field of Column rather than three: a schema's columns are most of its objects (168,000
+    at 10,000 tables), and 23 fields instead of 21 doubled each one's attribute dict (464 to
+    832 bytes, 62 MB of model at that size).
+    """
+
+    name: str | None = None
+    validated: bool = True
+    no_inherit: bool = False
+
+    @classmethod
+    def of(cls, name: str | None, validated: bool, no_inherit: bool) -> NotNullConstraint | None:
+        """None for the default one."""
+        if (name, validated, no_inherit) == (None, True, False):
+            return None
+        return cls(name=name, validated=validated, no_inherit=no_inherit)
+
+
 class Column(SchemaObject, TableScoped, Commented, Granted):
     """A column the table declares itself (inherited and partition columns come with the parent).
 
@@ -149,11 +171,8 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     type: str  # format_type(atttypid, atttypmod)
     collation: str | None = None
     not_null: bool = False
-    # PostgreSQL 18's NOT NULL constraint: its name when not <table>_<column>_not_null (as
-    # pg_dump prints it), NOT VALID, NO INHERIT
-    not_null_name: str | None = None
-    not_null_validated: bool = True  # NOT VALID: rows not checked yet (attnotnull is set)
-    not_null_no_inherit: bool = False
+    # PostgreSQL 18's NOT NULL constraint where it is not the default one (None)
+    not_null_constraint: NotNullConstraint | None = None
     default: str | None = None  # pg_get_expr(adbin, adrelid); None for generated columns
     default_volatile: bool = False
     identity: Identity | None = None
@@ -167,6 +186,27 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     fdw_options: tuple[Option, ...] = ()
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
+
+    @field_validator("not_null_constraint")
+    @classmethod
+    def _default_constraint_is_none(
+        cls, value: NotNullConstraint | None
+    ) -> NotNullConstraint | None:
+        return None if value == NotNullConstraint() else value
+
+    @property
+    def not_null_name(self) -> str | None:
+        """The NOT NULL constraint's name when not <table>_<column>_not_null."""
+        return None if self.not_null_constraint is None else self.not_null_constraint.name
+
+    @property
+    def not_null_validated(self) -> bool:
+        """False for a NOT VALID NOT NULL constraint (attnotnull is set anyway)."""
+        return self.not_null_constraint is None or self.not_null_constraint.validated
+
+    @property
+    def not_null_no_inherit(self) -> bool:
+        return self.not_null_constraint is not None and self.not_null_constraint.no_inherit
 
     @property
     def key(self) -> ObjectKey:

@@ -28,7 +28,7 @@ from engine.model.base import ObjectKey
 from engine.model.constraints import Constraint
 from engine.model.indexes import Index
 from engine.model.schema import Schema
-from engine.model.tables import Column, InheritedColumn, Table, TableRef
+from engine.model.tables import Column, InheritedColumn, NotNullConstraint, Table, TableRef
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,10 @@ def _own_column(declared: Column, state: InheritedColumn) -> Column:
             "schema_": state.schema_,
             "table": state.table,
             "not_null": state.not_null,
-            "not_null_name": state.not_null_name,
-            # PostgreSQL 18: a NOT VALID copy stays NOT VALID, now the child's own
-            "not_null_validated": state.not_null_validated,
-            "not_null_no_inherit": False,
+            # PostgreSQL 18: its name, and a NOT VALID copy stays NOT VALID, now the child's own
+            "not_null_constraint": NotNullConstraint.of(
+                state.not_null_name, state.not_null_validated, no_inherit=False
+            ),
             "default": state.default,
             "default_volatile": declared.default_volatile if same_default else False,
             "comment": state.comment,

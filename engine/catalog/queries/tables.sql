@@ -160,11 +160,17 @@ SELECT '{"tables":' || (
                     ELSE '' END
             || CASE WHEN c.attnotnull THEN ',"not_null":true' ELSE '' END
             -- PostgreSQL 18 names NOT NULL constraints; pg_dump shows a name other than
-            -- <table>_<column>_not_null (what an earlier server has no row for)
+            -- <table>_<column>_not_null (what an earlier server has no row for). Its name,
+            -- NOT VALID and NO INHERIT only where one differs from the default (the model's
+            -- NotNullConstraint)
             || CASE WHEN nn.conname <> c.relname || '_' || c.attname || '_not_null'
-                    THEN ',"not_null_name":' || to_json(nn.conname::text) ELSE '' END
-            || CASE WHEN NOT nn.convalidated THEN ',"not_null_validated":false' ELSE '' END
-            || CASE WHEN nn.connoinherit THEN ',"not_null_no_inherit":true' ELSE '' END
+                         OR NOT nn.convalidated OR nn.connoinherit
+                    THEN ',"not_null_constraint":{' || concat_ws(',',
+                        CASE WHEN nn.conname <> c.relname || '_' || c.attname || '_not_null'
+                             THEN '"name":' || to_json(nn.conname::text) END,
+                        CASE WHEN NOT nn.convalidated THEN '"validated":false' END,
+                        CASE WHEN nn.connoinherit THEN '"no_inherit":true' END) || '}'
+                    ELSE '' END
             -- relation 0: an expression without column references needs no deparse context,
             -- and opening the table to build one cost most of pg_get_expr's time
             || CASE WHEN d.adbin IS NOT NULL AND c.attgenerated = ''

@@ -23,7 +23,7 @@ from engine.diff.kinds.columns import not_null_constraint, rename_not_null_step
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, column_key
 from engine.model.constraints import Constraint
-from engine.model.tables import Column, InheritedColumn, Table, TableRef
+from engine.model.tables import Column, InheritedColumn, NotNullConstraint, Table, TableRef
 from engine.plan.model import HazardCode, Severity
 from engine.sqltext import ident, qualname
 
@@ -262,9 +262,11 @@ def joining_steps(
                     "identity_sequence": None,
                     "not_null": column.not_null if held is None else held.not_null,
                     "default": column.default if held is None else held.default,
-                    "not_null_name": None if held is None else held.not_null_name,
-                    "not_null_validated": True,
-                    "not_null_no_inherit": False,
+                    "not_null_constraint": NotNullConstraint.of(
+                        None if held is None else held.not_null_name,
+                        validated=True,
+                        no_inherit=False,
+                    ),
                     "comment": None,
                     "statistics": None,
                     "storage": column.storage if held is None else held.storage,
