@@ -218,10 +218,7 @@ def verification_scope(
     changes = compare_schemas(current, desired, manage_ownership)
     touched = set(changes.removed) | set(changes.added) | set(changes.changed)
     # children whose own column value the plan writes back (a parent's change reaches them)
-    if desired.inherited_columns:
-        touched.update(
-            held.key for held in receivers(ObjectIndex(desired), desired, changes.changed)
-        )
+    touched.update(held.key for held in receivers(ObjectIndex(desired), desired, changes.changed))
 
     scope: set[ObjectKey] = set()
     for field in ENVIRONMENT_FIELDS:

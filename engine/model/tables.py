@@ -154,6 +154,10 @@ class NotNullConstraint(Model):
 class Column(SchemaObject, TableScoped, Commented, Granted):
     """A column the table declares itself (inherited and partition columns come with the parent).
 
+    An inheritance child may declare a column it also inherits (PostgreSQL merges the two): it
+    is a Column, and its own state is planned as an inherited column's
+    (engine.diff.kinds.inherited_columns.declared_column_steps).
+
     `position` keeps the declared order for CREATE TABLE; it is never compared.
     `collation` is set only when it differs from the type's default, already quoted
     (`pg_catalog."C"`); `storage` only when it differs from the type's default.
@@ -243,11 +247,15 @@ class InheritedColumn(SchemaObject, TableScoped):
     # attached keeps its own. Not compared: PostgreSQL refuses to rename it on the child (the
     # plan names it before attaching, and a detached child's own column is compared)
     not_null_name: str | None = None
-    not_compared: ClassVar[frozenset[str]] = frozenset({"not_null_name"})
+    not_compared: ClassVar[frozenset[str]] = frozenset({"not_null_name", "not_null_local"})
     # PostgreSQL 18: the child's copy NOT VALID. The parent's NOT VALID constraint reaches the
     # children that exist as NOT VALID; a child made after it gets a validated copy, and a
     # child's copy is validated alone (engine.diff.kinds.inherited_columns)
     not_null_validated: bool = True
+    # PostgreSQL 18: the child's copy is its own as well (conislocal: `ALTER TABLE ONLY c ALTER
+    # COLUMN a SET NOT NULL` on the child), so the parent's DROP NOT NULL leaves it in place. Not
+    # compared: no statement makes it the parent's alone again
+    not_null_local: bool = False
     default: str | None = None
     comment: str | None = None
     statistics: int | None = None

@@ -536,6 +536,27 @@ def test_inspect_a_childs_not_valid_copy_of_not_null(db: ShadowDatabase, pg_majo
     assert (declared.not_null, declared.not_null_validated) == (True, False)
 
 
+def test_inspect_a_childs_own_not_null_constraint(db: ShadowDatabase, pg_major: int) -> None:
+    """PostgreSQL 18: a child's copy of its parent's NOT NULL constraint that is its own as
+    well (conislocal); a column the child declares holding only the parent's copy has no name
+    of its own."""
+    load(
+        db.admin_dsn,
+        "CREATE TABLE p (a int NOT NULL, b int);"
+        " CREATE TABLE own () INHERITS (p); ALTER TABLE ONLY own ALTER COLUMN a SET NOT NULL;"
+        " CREATE TABLE copy () INHERITS (p);"
+        " CREATE TABLE declared (a int) INHERITS (p);"
+        " CREATE TABLE named (a int CONSTRAINT named_a_nn NOT NULL) INHERITS (p);",
+    )
+    schema = inspect_dsn(db.admin_dsn)
+    held = {c.table: c for c in schema.inherited_columns if c.name == "a"}
+    assert (held["own"].not_null_local, held["copy"].not_null_local) == (pg_major >= 18, False)
+    declared = {c.table: c for c in schema.columns if c.name == "a"}
+    assert declared["declared"].not_null
+    assert declared["declared"].not_null_name is None
+    assert declared["named"].not_null_name == ("named_a_nn" if pg_major >= 18 else None)
+
+
 def test_inspect_acl_ignores_owner(make_db: MakeDb) -> None:
     # the table's owner differs between A (superuser) and B (non-superuser owner): equal ACLs
     a, b = make_db(), make_db()

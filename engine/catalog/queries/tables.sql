@@ -162,11 +162,13 @@ SELECT '{"tables":' || (
             -- PostgreSQL 18 names NOT NULL constraints; pg_dump shows a name other than
             -- <table>_<column>_not_null (what an earlier server has no row for). Its name,
             -- NOT VALID and NO INHERIT only where one differs from the default (the model's
-            -- NotNullConstraint)
-            || CASE WHEN nn.conname <> c.relname || '_' || c.attname || '_not_null'
+            -- NotNullConstraint). A column the child declares and inherits may hold only its
+            -- parent's copy, under the parent's name: no name of its own
+            || CASE WHEN (nn.conname <> c.relname || '_' || c.attname || '_not_null' AND nn.conislocal)
                          OR NOT nn.convalidated OR nn.connoinherit
                     THEN ',"not_null_constraint":{' || concat_ws(',',
                         CASE WHEN nn.conname <> c.relname || '_' || c.attname || '_not_null'
+                                  AND nn.conislocal
                              THEN '"name":' || to_json(nn.conname::text) END,
                         CASE WHEN NOT nn.convalidated THEN '"validated":false' END,
                         CASE WHEN nn.connoinherit THEN '"no_inherit":true' END) || '}'
@@ -236,6 +238,7 @@ SELECT '{"tables":' || (
             'not_null_name', CASE WHEN nn.conname <> t.relname || '_' || a.attname || '_not_null'
                                   THEN nn.conname END,
             'not_null_validated', coalesce(nn.convalidated, true),
+            'not_null_local', coalesce(nn.conislocal, false),
             'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
             'comment', ds.description,
             'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END,

@@ -14,8 +14,8 @@ from engine.diff.generic import acl_steps, cleared_steps, default_privilege_gran
 from engine.diff.handler import Action, Handler, Step, register, validated_alone
 from engine.diff.kinds.not_valid_copies import added_again, children_first
 from engine.diff.kinds.sequences import bounds_alter_sql
-from engine.model.base import ObjectKey, Privilege
-from engine.model.tables import Column, IdentityOptions, Table
+from engine.model.base import ObjectKey, Privilege, column_key, relation_key
+from engine.model.tables import Column, IdentityOptions, InheritedColumn, Table
 from engine.plan.model import Hazard, HazardCode, LockMode, Severity
 from engine.sqltext import ident, literal, qualname
 
@@ -275,6 +275,57 @@ def _inherited_names(ctx: PlanContext, schema: str, table: str, *, desired: bool
     return names
 
 
+def _declared(col: Column, ctx: PlanContext, *, desired: bool = True) -> bool:
+    """Whether the child declares `col` and also inherits it (engine.diff.kinds.
+    inherited_columns, imported here: it builds on this module)."""
+    from engine.diff.kinds.inherited_columns import declares
+
+    table = (ctx.desired_objects if desired else ctx.current_objects).get(
+        relation_key("table", col.schema_, col.table)
+    )
+    if not isinstance(table, Table) or not table.inherits:
+        return False  # a partition never declares a column of its parent's
+    return declares(ctx.desired_objects if desired else ctx.current_objects, col)
+
+
+def _children_declare_not_null(col: Column, ctx: PlanContext) -> bool:
+    """PostgreSQL 18: whether a descendant of `col`'s table declares the column NOT NULL too
+    (its constraint may be its own as well as the parent's copy, under its own name)."""
+    if not ctx.names_not_null:
+        return False
+    parent = (col.schema_, col.table)
+    for table in ctx.current.tables:
+        if not table.inherits:
+            continue
+        if parent not in _ancestors(ctx, table):
+            continue
+        own = ctx.current_objects.get(column_key(table.schema_, table.name, col.name))
+        if isinstance(own, Column) and own.not_null:
+            return True
+    return False
+
+
+def _ancestors(ctx: PlanContext, table: Table) -> set[tuple[str, str]]:
+    """The current inheritance ancestors of `table`."""
+    found: set[tuple[str, str]] = set()
+    work = list(table.inherits)
+    while work:
+        ref = work.pop()
+        if (ref.schema_, ref.name) in found:
+            continue
+        found.add((ref.schema_, ref.name))
+        parent = ctx.current_objects.get(ref.key)
+        if isinstance(parent, Table):
+            work.extend(parent.inherits)
+    return found
+
+
+def _declared_steps(old: Column | InheritedColumn, new: Column, ctx: PlanContext) -> list[Step]:
+    from engine.diff.kinds.inherited_columns import declared_column_steps
+
+    return declared_column_steps(old, new, ctx)
+
+
 def _composite_names(ctx: PlanContext) -> set[str]:
     """The desired composite types as format_type prints them (schema-qualified)."""
     return {qualname(t.schema_, t.name) for t in ctx.desired.composites}
@@ -324,6 +375,13 @@ class ColumnHandler(Handler[Column]):
         if table_existed and obj.name in _inherited_names(
             ctx, obj.schema_, obj.table, desired=False
         ):
+            held = ctx.current_objects.get(
+                ObjectKey.of("inherited_column", obj.schema_, obj.name, obj.table)
+            )
+            if isinstance(held, InheritedColumn) and _declared(obj, ctx):
+                # declared now, inherited still: whether the child declares it is no
+                # difference (no statement changes it); its own state is
+                return _declared_steps(held, obj, ctx)
             # DETACH PARTITION / NO INHERIT leaves the inherited column in place, now local.
             table_existed = False
         if table_existed:
@@ -405,6 +463,13 @@ class ColumnHandler(Handler[Column]):
         return [self._step(obj, "drop", f"DROP COLUMN {ident(obj.name)}", hazards=hazards)]
 
     def alter(self, old: Column, new: Column, ctx: PlanContext) -> list[Step] | None:
+        if (
+            (old.generated, old.identity, old.identity_options)
+            == (new.generated, new.identity, new.identity_options)
+            and _declared(new, ctx)
+            and _declared(old, ctx, desired=False)
+        ):
+            return _declared_steps(old, new, ctx)
         if old.generated != new.generated and new.generated is not None:
             if old.generated is not None and ctx.current.server_version_num >= 170000:
                 return [self._set_expression(new, ctx)]
@@ -420,7 +485,18 @@ class ColumnHandler(Handler[Column]):
         if old.default is not None and (new.default != old.default or new.type != old.type):
             steps.append(self._step(new, "alter", f"{alter} DROP DEFAULT"))
         if old.type != new.type or old.collation != new.collation:
+            readd = old.not_null and _children_declare_not_null(old, ctx)
+            if readd:
+                # PostgreSQL 18 refuses the new type while a child holds a NOT NULL
+                # constraint of its own under another name ("cannot create not-null
+                # constraint"): the parent's goes first, and comes back after
+                steps.append(self._step(new, "alter", f"{alter} DROP NOT NULL"))
             steps.append(self._type_step(old, new, ctx))
+            if readd and new.not_null:
+                steps.append(self._readd_not_null(new, ctx))
+                old = old.model_copy(update={"not_null_constraint": new.not_null_constraint})
+            elif readd:
+                old = old.model_copy(update={"not_null": False, "not_null_constraint": None})
         if new.default is not None and (new.default != old.default or new.type != old.type):
             steps.append(self._step(new, "alter", f"{alter} SET DEFAULT {new.default}"))
         steps.extend(self.not_null_steps(old, new, ctx))
@@ -570,6 +646,20 @@ class ColumnHandler(Handler[Column]):
             mode = "NO INHERIT" if new.not_null_no_inherit else "INHERIT"
             steps.append(self._step(new, "alter", f"ALTER CONSTRAINT {ident(name)} {mode}"))
         return steps
+
+    def _readd_not_null(self, col: Column, ctx: PlanContext) -> Step:
+        """The NOT NULL constraint a new type made the plan drop, added back (it merges with
+        the children's own); NOT VALID as it was, or a scan under the rewrite's lock."""
+        if not col.not_null_validated:
+            return self._add_not_valid(col, "alter", ctx)
+        scan = ctx.hazard(
+            HazardCode.FULL_SCAN_UNDER_LOCK,
+            Severity.MEDIUM,
+            f"NOT NULL on {col.name} is added back after the new type: a scan of "
+            f"{col.schema_}.{col.table} and its children under ACCESS EXCLUSIVE",
+            table=(col.schema_, col.table),
+        )
+        return self._step(col, "alter", f"ADD {not_null_clause(col)}", hazards=(scan,))
 
     def _validate(self, col: Column, constraint: str, what: str) -> Step:
         # Its own transaction, so that the scan holds only SHARE UPDATE EXCLUSIVE.

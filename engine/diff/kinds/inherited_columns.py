@@ -18,7 +18,12 @@ from dataclasses import dataclass, replace
 from engine.diff.context import PlanContext
 from engine.diff.generic import acl_steps, own_fields_differ
 from engine.diff.handler import Handler, Step, register, validated_alone
-from engine.diff.kinds.columns import ColumnHandler, not_null_constraint, statistics_step
+from engine.diff.kinds.columns import (
+    ColumnHandler,
+    not_null_constraint,
+    rename_not_null_step,
+    statistics_step,
+)
 from engine.diff.kinds.not_valid_copies import (
     added_again,
     adds_not_valid,
@@ -27,7 +32,7 @@ from engine.diff.kinds.not_valid_copies import (
 )
 from engine.model.base import ObjectKey, Privilege, SchemaObject, column_key, relation_key
 from engine.model.schema import Schema
-from engine.model.tables import Column, InheritedColumn, Storage, Table
+from engine.model.tables import Column, InheritedColumn, Storage, Table, TableRef
 from engine.plan.index import ObjectIndex
 from engine.plan.model import Hazard, HazardCode, Severity
 from engine.sqltext import ident, literal, qualname
@@ -36,25 +41,46 @@ from engine.sqltext import ident, literal, qualname
 _UNKNOWN = object()
 
 
+def _holder(objects: ObjectIndex, ref: TableRef, name: str) -> Column | InheritedColumn | None:
+    """What the table `ref` holds of the column `name`: its own, or one from its parent."""
+    own = objects.get(column_key(ref.schema_, ref.name, name))
+    if isinstance(own, Column):
+        return own
+    held = objects.get(ObjectKey.of("inherited_column", ref.schema_, name, ref.name))
+    return held if isinstance(held, InheritedColumn) else None
+
+
 def _chain(objects: ObjectIndex, table: Table, name: str) -> list[Column | InheritedColumn]:
     """The column `name` up the child's first parents: what each ancestor holds, nearest
-    first, ending with the ancestor that declares it."""
+    first, ending with the ancestor that declares it (a table that declares a column it also
+    inherits is a holder on the way: `declares`)."""
     chain: list[Column | InheritedColumn] = []
     seen: set[tuple[str, str]] = set()
     parents = table.parents
     while parents and (parents[0].schema_, parents[0].name) not in seen:
         ref = parents[0]
         seen.add((ref.schema_, ref.name))
-        own = objects.get(column_key(ref.schema_, ref.name, name))
-        if isinstance(own, Column):
-            chain.append(own)
-            break
-        held = objects.get(ObjectKey.of("inherited_column", ref.schema_, name, ref.name))
-        if isinstance(held, InheritedColumn):
-            chain.append(held)
+        holder = _holder(objects, ref, name)
+        if holder is not None:
+            chain.append(holder)
         parent = objects.get(relation_key("table", ref.schema_, ref.name))
         parents = parent.parents if isinstance(parent, Table) else []
+        if isinstance(holder, Column) and not (
+            parents and _holder(objects, parents[0], name) is not None
+        ):
+            break
     return chain
+
+
+def declares(objects: ObjectIndex, col: Column) -> bool:
+    """Whether `col` is a column its table also inherits from its first parent: PostgreSQL
+    merges the two (`attislocal` and `attinhcount`), and the parent's changes reach it."""
+    table = objects.get(relation_key("table", col.schema_, col.table))
+    return (
+        isinstance(table, Table)
+        and bool(table.parents)
+        and _holder(objects, table.parents[0], col.name) is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -78,9 +104,9 @@ def _passed_down(ctx: PlanContext, table: Table, name: str) -> _PassedDown:
     default: tuple[str | None] | None = None
     not_null: bool | None = None
     storage: tuple[Storage | None] | None = None
-    for holder in reversed(chain):  # root first: nearer ancestors act last
+    for at, holder in enumerate(reversed(chain)):  # root first: nearer ancestors act last
         old = ctx.current_objects.get(holder.key)
-        if isinstance(holder, Column):
+        if isinstance(holder, Column) and at == 0:
             if not isinstance(old, Column):
                 continue  # a new declaration: nothing runs down an existing child
             if (old.default, old.type) != (holder.default, holder.type):
@@ -88,6 +114,10 @@ def _passed_down(ctx: PlanContext, table: Table, name: str) -> _PassedDown:
             if (old.storage, old.type) != (holder.storage, holder.type):
                 storage = (holder.storage,)
         if isinstance(old, (Column, InheritedColumn)) and old.not_null != holder.not_null:
+            not_null = holder.not_null
+        elif not_null is not None and not_null != holder.not_null:
+            # a child above writes its own NOT NULL back (or keeps it, on PostgreSQL 18, as
+            # its own constraint): that reaches down too
             not_null = holder.not_null
     return _PassedDown(default, not_null, storage)
 
@@ -106,6 +136,9 @@ class _Start:
     compression: object = None
     # PostgreSQL 18: the copy of the parent's NOT NULL constraint validated
     not_null_validated: object = True
+    # PostgreSQL 18: the name of a constraint the child kept as its own through the parent's
+    # DROP NOT NULL: its own alone now, so it can be renamed
+    kept_not_null_name: str | None = None
 
 
 def _copy_validated(ctx: PlanContext, now: Table, new: InheritedColumn) -> object:
@@ -139,8 +172,10 @@ def _ancestor_keys(objects: ObjectIndex, table: Table, name: str) -> list[Object
     return keys
 
 
-def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) -> _Start:
-    start = _start_state(old, new, ctx)
+def _start(
+    old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext, *, declared: bool = False
+) -> _Start:
+    start = _start_state(old, new, ctx, child_declares=declared)
     if not new.not_null_validated or not ctx.names_not_null:
         return start  # a NOT VALID copy is never validated by the plan; none before 18
     table = ctx.desired_objects.get(relation_key("table", new.schema_, new.table))
@@ -148,7 +183,28 @@ def _start(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) 
     return replace(start, not_null_validated=_copy_validated(ctx, table, new))
 
 
-def _start_state(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanContext) -> _Start:
+def _kept_not_null(
+    old: InheritedColumn, passed: bool | None, declared: bool, ctx: PlanContext
+) -> object:
+    """The child's NOT NULL once what comes down has run. On PostgreSQL 18 a constraint the
+    child has as its own as well survives the parent's DROP NOT NULL; whether a column the child
+    declares has one of its own the model does not say, so the plan writes it out."""
+    if passed is None:
+        return old.not_null
+    if passed or not old.not_null or not ctx.names_not_null:
+        return passed
+    if declared:
+        return _UNKNOWN
+    return old.not_null_local
+
+
+def _start_state(
+    old: InheritedColumn | None,
+    new: InheritedColumn,
+    ctx: PlanContext,
+    *,
+    child_declares: bool = False,
+) -> _Start:
     table_key = relation_key("table", new.schema_, new.table)
     was = ctx.current_objects.get(table_key)
     now = ctx.desired_objects.get(table_key)
@@ -175,8 +231,12 @@ def _start_state(old: InheritedColumn | None, new: InheritedColumn, ctx: PlanCon
         )
     if old is not None and same_parents:
         # the same child under the same parent: its state, with what comes down to it
+        not_null = _kept_not_null(old, passed.not_null, child_declares, ctx)
         return _Start(
-            not_null=old.not_null if passed.not_null is None else passed.not_null,
+            not_null=not_null,
+            kept_not_null_name=not_null_constraint(old.table, old.name, old.not_null_name)
+            if not_null is True and passed.not_null is False
+            else None,
             default=old.default if passed.default is None else passed.default[0],
             comment=old.comment,
             acl=old.acl,
@@ -296,6 +356,12 @@ class InheritedColumnHandler(Handler[InheritedColumn]):
                 step(f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL", hazards=hazards)
             else:
                 step(f"ALTER TABLE {table} ALTER COLUMN {column} DROP NOT NULL")
+        name = not_null_constraint(new.table, new.name, new.not_null_name)
+        if new.not_null and start.kept_not_null_name not in (None, name):
+            assert start.kept_not_null_name is not None
+            steps.append(
+                rename_not_null_step(new.key, table, start.kept_not_null_name, name, requires)
+            )
         if new.not_null and start.not_null is not False and start.not_null_validated is not True:
             # PostgreSQL 18: the copy validated alone, in its own transaction (SHARE UPDATE
             # EXCLUSIVE); a SET NOT NULL above does not validate a NOT VALID copy
@@ -332,24 +398,65 @@ class InheritedColumnHandler(Handler[InheritedColumn]):
         return steps
 
 
+def as_held(col: Column) -> InheritedColumn:
+    """A column the child declares and inherits, as the child's state of an inherited one."""
+    return InheritedColumn(
+        schema_=col.schema_,
+        table=col.table,
+        name=col.name,
+        not_null=col.not_null,
+        not_null_name=col.not_null_name,
+        not_null_validated=col.not_null_validated,
+        default=col.default,
+        comment=col.comment,
+        statistics=col.statistics,
+        storage=col.storage,
+        compression=col.compression,
+        acl=col.acl,
+    )
+
+
+def declared_column_steps(
+    old: Column | InheritedColumn, new: Column, ctx: PlanContext
+) -> list[Step]:
+    """The steps of a column the child declares and inherits (engine.diff.kinds.columns hands
+    them over): its NOT NULL, default, statistics target, storage and compression are the
+    child's own, set with ONLY after what its ancestors' changes pass down, exactly as an
+    inherited column's. Its type and collation are its parent's (PostgreSQL refuses to change
+    them on the child: the parent's change reaches it). A declared column's comment and
+    privileges are its own objects' steps (Commented, Granted)."""
+    held = as_held(new)
+    was = as_held(old) if isinstance(old, Column) else old
+    start = _start(was, held, ctx, declared=True)
+    if isinstance(old, Column):
+        start = replace(start, comment=held.comment, acl=held.acl)
+    steps = InheritedColumnHandler()._steps(start, held, ctx)
+    return [step.model_copy(update={"key": new.key}) for step in steps]
+
+
 def receivers(
     objects: ObjectIndex, desired: Schema, changed: Mapping[ObjectKey, object]
-) -> list[InheritedColumn]:
+) -> list[InheritedColumn | Column]:
     """The desired children's column states, unchanged themselves, to which a change up
-    their ancestors may come down (see _PassedDown)."""
-    if not desired.inherited_columns:
-        return []
+    their ancestors may come down (see _PassedDown): inherited columns, and columns a child
+    declares and inherits."""
     touched = {key for key in changed if key.kind in ("column", "inherited_column")}
     if not touched:
         return []
-    found: list[InheritedColumn] = []
-    for held in desired.inherited_columns:
+    children = {(t.schema_, t.name): t for t in desired.tables if t.inherits}
+    found: list[InheritedColumn | Column] = []
+    candidates: list[InheritedColumn | Column] = list(desired.inherited_columns)
+    if children:
+        candidates.extend(c for c in desired.columns if (c.schema_, c.table) in children)
+    for held in candidates:
         if held.key in changed:
             continue
         table = objects.get(relation_key("table", held.schema_, held.table))
         if isinstance(table, Table) and any(
             key in touched for key in _ancestor_keys(objects, table, held.name)
         ):
+            if isinstance(held, Column) and not declares(objects, held):
+                continue
             found.append(held)
     return found
 
@@ -361,7 +468,10 @@ def passed_down_steps(ctx: PlanContext, changed: Mapping[ObjectKey, object]) -> 
     steps: list[Step] = []
     for held in receivers(ctx.desired_objects, ctx.desired, changed):
         old = ctx.current_objects.get(held.key)
-        if isinstance(old, InheritedColumn):
+        if isinstance(held, Column):
+            if isinstance(old, Column) and declares(ctx.current_objects, old):
+                steps.extend(declared_column_steps(old, held, ctx))
+        elif isinstance(old, InheritedColumn):
             steps.extend(handler.alter(old, held, ctx) or [])
     return steps
 

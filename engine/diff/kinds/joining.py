@@ -12,7 +12,8 @@ The joining step requires them.
 
 ATTACH PARTITION then holds them as the parent's (it clears `attislocal` and `conislocal`). An
 inheritance child keeps them as its own as well: PostgreSQL has no statement that unsets that,
-and pg-flux treats a column or check an inheritance child has both ways as no difference.
+and pg-flux treats a column or check an inheritance child has both ways as no difference (the
+column's own NOT NULL, default and storage still count: engine.diff.kinds.inherited_columns).
 """
 
 from __future__ import annotations
