@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from engine.model.base import ObjectKey
@@ -63,6 +64,21 @@ class PlanContext:
     def names_not_null(self) -> bool:
         """PostgreSQL 18 names NOT NULL constraints: the plan names the ones it makes."""
         return max(self.current.server_version_num, self.desired.server_version_num) >= 180000
+
+    @cached_property
+    def identity_children(self) -> tuple[tuple[bool, Table, str], ...]:
+        """(in `schema/`?, table, column) for each inheritance child's identity column, now and
+        in `schema/`: few or none, looked up per changed parent column
+        (engine.diff.kinds.columns.identity_below)."""
+        found: list[tuple[bool, Table, str]] = []
+        for desired, schema in ((False, self.current), (True, self.desired)):
+            children = {(t.schema_, t.name): t for t in schema.tables if t.inherits}
+            if not children:
+                continue
+            for col in schema.columns:
+                if col.identity is not None and (table := children.get((col.schema_, col.table))):
+                    found.append((desired, table, col.name))
+        return tuple(found)
 
     def existed(self, key: ObjectKey) -> bool:
         """Is the object there, with its data, before this plan runs (and not rebuilt by it)?"""

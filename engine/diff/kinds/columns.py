@@ -14,6 +14,7 @@ from engine.diff.generic import acl_steps, cleared_steps, default_privilege_gran
 from engine.diff.handler import Action, Handler, Step, register, validated_alone
 from engine.diff.kinds.not_valid_copies import added_again, children_first
 from engine.diff.kinds.sequences import bounds_alter_sql
+from engine.errors import PlanError
 from engine.model.base import ObjectKey, Privilege, column_key, relation_key
 from engine.model.tables import Column, IdentityOptions, InheritedColumn, Table
 from engine.plan.model import Hazard, HazardCode, LockMode, Severity
@@ -96,11 +97,14 @@ def _options_sql(options: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(f"{ident(k)} '{v.replace(chr(39), chr(39) * 2)}'" for k, v in options)
 
 
-def column_definition(col: Column, *, name_not_null: bool = False) -> str:
+def column_definition(
+    col: Column, *, name_not_null: bool = False, null_default: bool = False
+) -> str:
     """`name type [COLLATE c] [COMPRESSION m] [DEFAULT ... | GENERATED ...] [NOT NULL]`.
 
     `name_not_null` (PostgreSQL 18): name the NOT NULL constraint even when its name is the
-    default one, which PostgreSQL gives only when it is free in the schema."""
+    default one, which PostgreSQL gives only when it is free in the schema. `null_default`:
+    `DEFAULT NULL` instead of no default or an identity (`overrides_inherited_default`)."""
     parts = [ident(col.name), col.type]
     if col.fdw_options:
         parts.append(f"OPTIONS ({_options_sql(tuple((o.name, o.value) for o in col.fdw_options))})")
@@ -110,6 +114,8 @@ def column_definition(col: Column, *, name_not_null: bool = False) -> str:
         parts.append(f"COMPRESSION {col.compression}")
     if col.generated is not None:
         parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
+    elif null_default:
+        parts.append("DEFAULT NULL")
     elif col.identity is not None:
         parts.append(identity_sql(col))
     elif col.default is not None:
@@ -121,6 +127,62 @@ def column_definition(col: Column, *, name_not_null: bool = False) -> str:
             parts.append(f"CONSTRAINT {ident(name)}")
         parts.append("NOT NULL NO INHERIT" if col.not_null_no_inherit else "NOT NULL")
     return " ".join(parts)
+
+
+def overrides_inherited_default(col: Column, ctx: PlanContext) -> bool:
+    """Whether a new inheritance child's CREATE TABLE declares `col` with `DEFAULT NULL`:
+    `schema/` gives it no default while a parent's column has one (now or in `schema/`), which
+    INHERITS would copy. PostgreSQL stores no NULL default, and the child's own declaration
+    wins. An identity column is added after (ColumnHandler.create): a column with a default
+    refuses ADD IDENTITY, and no statement drops an identity column's default."""
+    if col.default is not None or col.generated is not None:
+        return False
+    table = ctx.desired_objects.get(relation_key("table", col.schema_, col.table))
+    if not isinstance(table, Table):
+        return False
+    for ref in table.inherits:
+        for objects in (ctx.desired_objects, ctx.current_objects):
+            holder = objects.get(column_key(ref.schema_, ref.name, col.name)) or objects.get(
+                ObjectKey.of("inherited_column", ref.schema_, col.name, ref.name)
+            )
+            if isinstance(holder, (Column, InheritedColumn)) and holder.default is not None:
+                return True
+    return False
+
+
+def _parent_holders(col: Column, ctx: PlanContext) -> list[Column | InheritedColumn]:
+    """What `col`'s table's inheritance parents hold of the column in `schema/`."""
+    table = ctx.desired_objects.get(relation_key("table", col.schema_, col.table))
+    found: list[Column | InheritedColumn] = []
+    for ref in table.inherits if isinstance(table, Table) else ():
+        holder = ctx.desired_objects.get(
+            column_key(ref.schema_, ref.name, col.name)
+        ) or ctx.desired_objects.get(
+            ObjectKey.of("inherited_column", ref.schema_, col.name, ref.name)
+        )
+        if isinstance(holder, (Column, InheritedColumn)):
+            found.append(holder)
+    return found
+
+
+def identity_default_source(col: Column, ctx: PlanContext) -> ObjectKey | None:
+    """The parent's column whose default a new inheritance child's identity column is to have:
+    only CREATE TABLE ... INHERITS gives it that, so the CREATE TABLE waits for the parent's
+    steps. A PlanError where no parent has that default once its steps have run."""
+    if col.identity is None or col.default is None:
+        return None
+    holders = _parent_holders(col, ctx)
+    for holder in holders:
+        if holder.default == col.default:
+            return holder.key
+    raise PlanError(
+        f"column {qualname(col.schema_, col.table)}.{ident(col.name)} of a new table is an"
+        f" identity column with the default {col.default}, which its parent's column does not"
+        " have once the plan has changed it; PostgreSQL gives an identity column a default"
+        " only from its parent, in CREATE TABLE ... INHERITS",
+        details="In schema/, change the parent's default with ALTER TABLE ONLY after the"
+        " child's CREATE TABLE, so that the child's identity column has the default it gets.",
+    )
 
 
 def not_null_clause(col: Column) -> str:
@@ -249,6 +311,13 @@ def _table(col: Column) -> str:
     return qualname(col.schema_, col.table)
 
 
+def changes_default(old: Column, new: Column) -> bool:
+    """Whether the plan sets or drops `new`'s default (a new type drops and sets it again)."""
+    return (old.default, old.type) != (new.default, new.type) and (
+        old.default is not None or new.default is not None
+    )
+
+
 def _not_null_check_name(col: Column) -> str:
     return f"pgflux_nn_{col.name}"[:63]
 
@@ -305,8 +374,9 @@ def _children_declare_not_null(col: Column, ctx: PlanContext) -> bool:
     return False
 
 
-def _ancestors(ctx: PlanContext, table: Table) -> set[tuple[str, str]]:
-    """The current inheritance ancestors of `table`."""
+def _ancestors(ctx: PlanContext, table: Table, *, desired: bool = False) -> set[tuple[str, str]]:
+    """The inheritance ancestors of `table` (current ones unless `desired`)."""
+    objects = ctx.desired_objects if desired else ctx.current_objects
     found: set[tuple[str, str]] = set()
     work = list(table.inherits)
     while work:
@@ -314,10 +384,71 @@ def _ancestors(ctx: PlanContext, table: Table) -> set[tuple[str, str]]:
         if (ref.schema_, ref.name) in found:
             continue
         found.add((ref.schema_, ref.name))
-        parent = ctx.current_objects.get(ref.key)
+        parent = objects.get(ref.key)
         if isinstance(parent, Table):
             work.extend(parent.inherits)
     return found
+
+
+def identity_below(col: Column, ctx: PlanContext) -> bool:
+    """Whether an inheritance descendant of `col`'s table has the column as an identity column,
+    now or in `schema/`. PostgreSQL refuses SET / DROP DEFAULT on an identity column, also when
+    the parent's statement recurses to it: the parent's default then changes with ONLY, and
+    each other descendant writes its own (engine.diff.kinds.inherited_columns)."""
+    parent = (col.schema_, col.table)
+    return any(
+        name == col.name and parent in _ancestors(ctx, table, desired=desired)
+        for desired, table, name in ctx.identity_children
+    )
+
+
+def identities_dropped_below(col: Column, ctx: PlanContext) -> list[tuple[str, str, str]]:
+    """(schema, table, column) of each inheritance descendant of `col`'s table whose identity
+    column stops being one while `col` gets a new type: PostgreSQL's new type there rebuilds
+    the inert default of such a column (engine.diff.kinds.columns.check_identity_default) as
+    depending on the identity's sequence, and DROP IDENTITY then fails (measured on 15 and
+    18), so the parent's steps drop the identity first."""
+    parent = (col.schema_, col.table)
+    found: list[tuple[str, str, str]] = []
+    for desired, table, name in ctx.identity_children:
+        if desired or name != col.name or parent not in _ancestors(ctx, table):
+            continue
+        now = ctx.desired_objects.get(column_key(table.schema_, table.name, name))
+        if isinstance(now, Column) and now.identity is None:
+            found.append((table.schema_, table.name, name))
+    return found
+
+
+def drops_not_null_alone(col: Column, ctx: PlanContext) -> bool:
+    """Whether `col`'s DROP NOT NULL uses ONLY: before PostgreSQL 18 it recurses to every
+    descendant, and an identity column there refuses it. (On 18 the identity column's NOT NULL
+    constraint is its own as well, and stays.)"""
+    return not ctx.names_not_null and identity_below(col, ctx)
+
+
+def check_identity_default(new: Column, start: object) -> None:
+    """Refuse a change of an identity column's default, which no statement makes: PostgreSQL
+    refuses SET / DROP DEFAULT on an identity column and ADD IDENTITY on a column with a
+    default, yet gives an inheritance child's identity column its parent's default in
+    `CREATE TABLE ... INHERITS`. `start` is its default when its steps run."""
+    if new.identity is None or start == new.default:
+        return
+    had = (
+        "no default"
+        if start is None
+        else f"the default {start}"
+        if isinstance(start, str)
+        else "a default that depends on the order of the plan's steps"
+    )
+    wants = "none" if new.default is None else new.default
+    raise PlanError(
+        f"column {qualname(new.schema_, new.table)}.{ident(new.name)} is an identity column"
+        f" with {had} and is to have {wants}; PostgreSQL neither sets nor drops the default"
+        " of an identity column (an inheritance child's identity column gets its parent's"
+        " default only in CREATE TABLE ... INHERITS)",
+        details="In schema/, change the parent's default with ALTER TABLE ONLY after the"
+        " child's CREATE TABLE, so that the child's identity column keeps the default it has.",
+    )
 
 
 def _declared_steps(old: Column | InheritedColumn, new: Column, ctx: PlanContext) -> list[Step]:
@@ -347,11 +478,12 @@ class ColumnHandler(Handler[Column]):
         lock: LockMode = "ACCESS EXCLUSIVE",
         transactional: bool = True,
         requires: tuple[ObjectKey, ...] = (),
+        only: str = "",
     ) -> Step:
         return Step(
             key=col.key,
             action=action,
-            sql=f"ALTER TABLE {_table(col)} {clause}",
+            sql=f"ALTER TABLE {only}{_table(col)} {clause}",
             hazards=hazards,
             lock=lock,
             transactional=transactional,
@@ -427,6 +559,14 @@ class ColumnHandler(Handler[Column]):
                     hazards=tuple(hazards),
                 )
             )
+        elif (
+            ctx.table_is_new(obj.schema_, obj.table)
+            and obj.identity is not None
+            and overrides_inherited_default(obj, ctx)
+        ):
+            # made with DEFAULT NULL, over the parent's default (TableHandler.create_sql)
+            add = f"ALTER COLUMN {ident(obj.name)} ADD {identity_sql(obj)}"
+            steps.append(self._step(obj, "create", add))
         if obj.storage is not None:
             steps.append(
                 self._step(
@@ -463,13 +603,16 @@ class ColumnHandler(Handler[Column]):
         return [self._step(obj, "drop", f"DROP COLUMN {ident(obj.name)}", hazards=hazards)]
 
     def alter(self, old: Column, new: Column, ctx: PlanContext) -> list[Step] | None:
-        if (
-            (old.generated, old.identity, old.identity_options)
-            == (new.generated, new.identity, new.identity_options)
-            and _declared(new, ctx)
-            and _declared(old, ctx, desired=False)
+        declared = _declared(new, ctx) and _declared(old, ctx, desired=False)
+        if declared and (old.generated, old.identity, old.identity_options) == (
+            new.generated,
+            new.identity,
+            new.identity_options,
         ):
             return _declared_steps(old, new, ctx)
+        check_identity_default(new, old.default if old.identity is not None else None)
+        if declared and old.generated is None and new.generated is None:
+            return self._declared_identity_steps(old, new, ctx)
         if old.generated != new.generated and new.generated is not None:
             if old.generated is not None and ctx.current.server_version_num >= 170000:
                 return [self._set_expression(new, ctx)]
@@ -482,9 +625,14 @@ class ColumnHandler(Handler[Column]):
             steps.append(self._step(new, "alter", f"{alter} DROP EXPRESSION"))
         if old.identity is not None and new.identity is None:
             steps.append(self._step(new, "alter", f"{alter} DROP IDENTITY"))
+        # ONLY where a descendant's identity column would refuse the recursing statement
+        only = "ONLY " if changes_default(old, new) and identity_below(new, ctx) else ""
         if old.default is not None and (new.default != old.default or new.type != old.type):
-            steps.append(self._step(new, "alter", f"{alter} DROP DEFAULT"))
+            steps.append(self._step(new, "alter", f"{alter} DROP DEFAULT", only=only))
         if old.type != new.type or old.collation != new.collation:
+            for schema, table, column in identities_dropped_below(new, ctx):
+                drop = f"ALTER TABLE {qualname(schema, table)} ALTER COLUMN {ident(column)}"
+                steps.insert(0, Step(key=new.key, action="alter", sql=f"{drop} DROP IDENTITY"))
             readd = old.not_null and _children_declare_not_null(old, ctx)
             if readd:
                 # PostgreSQL 18 refuses the new type while a child holds a NOT NULL
@@ -498,7 +646,7 @@ class ColumnHandler(Handler[Column]):
             elif readd:
                 old = old.model_copy(update={"not_null": False, "not_null_constraint": None})
         if new.default is not None and (new.default != old.default or new.type != old.type):
-            steps.append(self._step(new, "alter", f"{alter} SET DEFAULT {new.default}"))
+            steps.append(self._step(new, "alter", f"{alter} SET DEFAULT {new.default}", only=only))
         steps.extend(self.not_null_steps(old, new, ctx))
         if new.identity is not None:
             # after SET NOT NULL: an identity column must be NOT NULL already
@@ -516,6 +664,27 @@ class ColumnHandler(Handler[Column]):
         if old.statistics != new.statistics:
             steps.append(statistics_step(new.key, _table(new), new.name, new.statistics))
         return steps
+
+    def _declared_identity_steps(self, old: Column, new: Column, ctx: PlanContext) -> list[Step]:
+        """A column the child declares and inherits that becomes an identity column, stops
+        being one or changes its options: its own state as a declared column's (the type is
+        the parent's to change), the identity dropped before and added after it (ADD
+        IDENTITY needs NOT NULL and no default)."""
+        from engine.diff.kinds.inherited_columns import ancestors_first, parent_changes_type
+
+        steps: list[Step] = []
+        if old.identity is not None and new.identity is None and not parent_changes_type(new, ctx):
+            # (under a new type it is the parent's step: identities_dropped_below)
+            steps.append(self._step(new, "alter", f"ALTER COLUMN {ident(new.name)} DROP IDENTITY"))
+        plain = {"identity": None, "identity_options": None, "identity_sequence": None}
+        steps.extend(
+            _declared_steps(old.model_copy(update=plain), new.model_copy(update=plain), ctx)
+        )
+        if new.identity is not None:
+            steps.extend(self._identity_steps(old, new))
+            steps.extend(identity_sequence_steps(old, new, ctx))
+        first = ancestors_first(new, ctx)
+        return [s.model_copy(update={"requires": (*s.requires, *first)}) for s in steps]
 
     def _identity_steps(self, old: Column, new: Column) -> list[Step]:
         assert new.identity is not None
@@ -624,7 +793,8 @@ class ColumnHandler(Handler[Column]):
             ctx, old, new
         )
         if old.not_null and (not new.not_null or unvalidated):
-            steps.append(self._step(new, "alter", f"{alter} DROP NOT NULL"))
+            only = "ONLY " if drops_not_null_alone(new, ctx) else ""
+            steps.append(self._step(new, "alter", f"{alter} DROP NOT NULL", only=only))
         if not new.not_null:
             return steps
         name = not_null_constraint(new.table, new.name, new.not_null_name)

@@ -20,6 +20,10 @@ from engine.diff.generic import acl_steps, own_fields_differ
 from engine.diff.handler import Handler, Step, register, validated_alone
 from engine.diff.kinds.columns import (
     ColumnHandler,
+    changes_default,
+    check_identity_default,
+    drops_not_null_alone,
+    identity_below,
     not_null_constraint,
     rename_not_null_step,
     statistics_step,
@@ -109,12 +113,18 @@ def _passed_down(ctx: PlanContext, table: Table, name: str) -> _PassedDown:
         if isinstance(holder, Column) and at == 0:
             if not isinstance(old, Column):
                 continue  # a new declaration: nothing runs down an existing child
-            if (old.default, old.type) != (holder.default, holder.type):
-                default = (holder.default,)
+            if changes_default(old, holder) and not identity_below(holder, ctx):
+                default = (holder.default,)  # (with ONLY under an identity column: none)
             if (old.storage, old.type) != (holder.storage, holder.type):
                 storage = (holder.storage,)
         if isinstance(old, (Column, InheritedColumn)) and old.not_null != holder.not_null:
-            not_null = holder.not_null
+            if not (
+                at == 0
+                and isinstance(holder, Column)
+                and old.not_null
+                and drops_not_null_alone(holder, ctx)
+            ):
+                not_null = holder.not_null  # (with ONLY under an identity column: none)
         elif not_null is not None and not_null != holder.not_null:
             # a child above writes its own NOT NULL back (or keeps it, on PostgreSQL 18, as
             # its own constraint): that reaches down too
@@ -416,6 +426,28 @@ def as_held(col: Column) -> InheritedColumn:
     )
 
 
+def parent_changes_type(col: Column, ctx: PlanContext) -> bool:
+    """Whether the plan gives the column a new type (or collation) where it is declared, up
+    `col`'s ancestors."""
+    now = ctx.desired_objects.get(relation_key("table", col.schema_, col.table))
+    chain = _chain(ctx.desired_objects, now, col.name) if isinstance(now, Table) else []
+    root = chain[-1] if chain else None
+    old = ctx.current_objects.get(root.key) if isinstance(root, Column) else None
+    return (
+        isinstance(root, Column)
+        and isinstance(old, Column)
+        and ((old.type, old.collation) != (root.type, root.collation))
+    )
+
+
+def ancestors_first(col: Column, ctx: PlanContext) -> tuple[ObjectKey, ...]:
+    """What a step of a column the child declares and inherits waits for: its table, and the
+    column up its ancestors (a new type there reaches it)."""
+    now = ctx.desired_objects.get(relation_key("table", col.schema_, col.table))
+    assert isinstance(now, Table)
+    return (now.key, *_ancestor_keys(ctx.desired_objects, now, col.name))
+
+
 def declared_column_steps(
     old: Column | InheritedColumn, new: Column, ctx: PlanContext
 ) -> list[Step]:
@@ -430,6 +462,7 @@ def declared_column_steps(
     start = _start(was, held, ctx, declared=True)
     if isinstance(old, Column):
         start = replace(start, comment=held.comment, acl=held.acl)
+    check_identity_default(new, start.default)
     steps = InheritedColumnHandler()._steps(start, held, ctx)
     return [step.model_copy(update={"key": new.key}) for step in steps]
 

@@ -13,7 +13,11 @@ from typing import Literal
 
 from engine.diff.context import PlanContext
 from engine.diff.handler import Action, Handler, Step, register
-from engine.diff.kinds.columns import column_definition
+from engine.diff.kinds.columns import (
+    column_definition,
+    identity_default_source,
+    overrides_inherited_default,
+)
 from engine.diff.kinds.joining import given_checks, joining_steps
 from engine.errors import PlanError
 from engine.model.base import ObjectKey
@@ -119,7 +123,10 @@ class TableHandler(Handler[Table]):
     # --- create / drop ------------------------------------------------------------------------
 
     def create(self, obj: Table, ctx: PlanContext) -> list[Step]:
-        steps = [self._step(obj, "create", self.create_sql(obj, ctx))]
+        # an identity column's default comes from its parent's, as it is when the child is made
+        sources = (identity_default_source(c, ctx) for c in ctx.columns_of(obj.schema_, obj.name))
+        requires = tuple(key for key in sources if key is not None) if obj.inherits else ()
+        steps = [self._step(obj, "create", self.create_sql(obj, ctx), requires=requires)]
         steps.extend(self._rls_steps(None, obj, ctx))
         if obj.replica_identity != "default":
             steps.append(self._replica_identity_step(obj))
@@ -135,7 +142,13 @@ class TableHandler(Handler[Table]):
         )
         columns = ctx.columns_of(obj.schema_, obj.name)
         body = ",\n".join(
-            f"    {column_definition(c, name_not_null=ctx.names_not_null)}" for c in columns
+            "    "
+            + column_definition(
+                c,
+                name_not_null=ctx.names_not_null,
+                null_default=bool(obj.inherits) and overrides_inherited_default(c, ctx),
+            )
+            for c in columns
         )
         if obj.partition_of is not None:
             sql = f"{head} PARTITION OF {qualname(obj.partition_of.schema_, obj.partition_of.name)}"
