@@ -27,6 +27,9 @@ PGFLUX_TEST_PG_MAJOR="$major" .venv/bin/pytest -q -n 2 -p no:cacheprovider \
     tests/engine/test_columns.py::test_not_null_constraint_names \
     tests/engine/test_tables.py::test_inspect_a_childs_not_valid_copy_of_not_null \
     tests/engine/test_tables.py::test_inspect_a_childs_own_not_null_constraint \
+    tests/engine/test_tables.py::test_inspect_a_childs_generation_expression \
     tests/properties/test_not_null_copies_property.py \
     tests/properties/test_declared_inherited_columns.py \
-    tests/properties/test_declared_columns_property.py
+    tests/properties/test_declared_columns_property.py \
+    tests/properties/test_inherited_generated_columns.py \
+    tests/properties/test_inherited_generated_property.py

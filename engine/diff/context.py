@@ -120,3 +120,15 @@ class PlanContext:
                 if large and severity is not Severity.INFO:
                     severity = severity.raised()
         return Hazard(code=code, severity=severity, message=message)
+
+    def rewrite_hazards(self, message: str, table: tuple[str, str]) -> tuple[Hazard, Hazard]:
+        """The hazards of a statement that rewrites `table` (`message` says why)."""
+        return (
+            self.hazard(HazardCode.TABLE_REWRITE, Severity.MEDIUM, message, table=table),
+            self.hazard(
+                HazardCode.BLOCKS_READS_WRITES,
+                Severity.MEDIUM,
+                "holds ACCESS EXCLUSIVE while the table is rewritten",
+                table=table,
+            ),
+        )

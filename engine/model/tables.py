@@ -227,8 +227,9 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
 class InheritedColumn(SchemaObject, TableScoped):
     """A column a partition or inheritance child has from its parent, in the child's own state.
 
-    The column itself (type, collation, generation) is the parent's; NOT NULL, the default, the
-    comment, the statistics target, storage, compression and the privileges are the child's own.
+    The column itself (type, collation) is the parent's; NOT NULL, the default, the generation
+    expression, the comment, the statistics target, storage, compression and the privileges are
+    the child's own.
     PARTITION OF and INHERITS copy the parent's NOT NULL, default, storage and compression (not its
     statistics target), ATTACH PARTITION keeps the table's, and the parent's SET / DROP DEFAULT, NOT
     NULL and SET STORAGE reach every child (its SET COMPRESSION none); a child may still differ
@@ -257,6 +258,10 @@ class InheritedColumn(SchemaObject, TableScoped):
     # compared: no statement makes it the parent's alone again
     not_null_local: bool = False
     default: str | None = None
+    # the child's generation expression, of a generated column: the parent's, or one of its own
+    # (PostgreSQL 16+: `CREATE TABLE c (b int GENERATED ALWAYS AS (...) STORED) INHERITS (p)`;
+    # 17+: `ALTER TABLE ONLY c ALTER COLUMN b SET EXPRESSION AS (...)`)
+    generated: str | None = None
     comment: str | None = None
     statistics: int | None = None
     storage: Storage | None = None  # None: the type's own (typstorage)

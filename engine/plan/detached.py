@@ -113,6 +113,7 @@ def _own_column(declared: Column, state: InheritedColumn) -> Column:
             ),
             "default": state.default,
             "default_volatile": declared.default_volatile if same_default else False,
+            "generated": state.generated or declared.generated,
             "comment": state.comment,
             "statistics": state.statistics,
             "storage": state.storage,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -99,3 +100,21 @@ def _dump_diff(a: str, b: str, statements: list[Statement]) -> str:
     diff = "\n".join(difflib.unified_diff(a.splitlines(), b.splitlines(), "applied", "desired"))
     plan = "\n".join(s.sql for s in statements)
     return f"schema after apply differs from desired:\n{diff}\nplan was:\n{plan}"
+
+
+def apply_and_read(
+    make_db: MakeDb, before: str, after: str, query: str, *, data: str = ""
+) -> list[tuple[Any, ...]]:
+    """Plan A -> B, apply it to A, assert that re-planning is empty, and return `query`'s rows
+    on A: where `pg_dump` shows a difference no statement removes (a column the child declares)."""
+    a, b = make_db(), make_db()
+    load(a.admin_dsn, before)
+    load(a.admin_dsn, data)
+    load(b.admin_dsn, after)
+    desired = inspect_dsn(b.admin_dsn)
+    statements = plan_statements(inspect_dsn(a.admin_dsn), desired)
+    with psycopg.connect(a.admin_dsn) as conn:
+        execute_statements(conn, statements)
+        rows = conn.execute(query).fetchall()
+    assert plan_statements(inspect_dsn(a.admin_dsn), desired) == []
+    return rows

@@ -557,6 +557,22 @@ def test_inspect_a_childs_own_not_null_constraint(db: ShadowDatabase, pg_major: 
     assert declared["named"].not_null_name == ("named_a_nn" if pg_major >= 18 else None)
 
 
+def test_inspect_a_childs_generation_expression(db: ShadowDatabase, pg_major: int) -> None:
+    """Each child's expression of a generated column it has from its parent: the parent's, or
+    one of its own (SET EXPRESSION with ONLY, PostgreSQL 17+)."""
+    sql = (
+        "CREATE TABLE p (a int, b int GENERATED ALWAYS AS (a * 2) STORED, c int);"
+        " CREATE TABLE same () INHERITS (p); CREATE TABLE own () INHERITS (p);"
+    )
+    if pg_major >= 17:
+        sql += " ALTER TABLE ONLY own ALTER COLUMN b SET EXPRESSION AS (a * 5);"
+    load(db.admin_dsn, sql)
+    held = {(c.table, c.name): c for c in inspect_dsn(db.admin_dsn).inherited_columns}
+    assert held[("same", "b")].generated == "(a * 2)"
+    assert held[("own", "b")].generated == ("(a * 5)" if pg_major >= 17 else "(a * 2)")
+    assert (held[("same", "a")].generated, held[("same", "c")].generated) == (None, None)
+
+
 def test_inspect_acl_ignores_owner(make_db: MakeDb) -> None:
     # the table's owner differs between A (superuser) and B (non-superuser owner): equal ACLs
     a, b = make_db(), make_db()

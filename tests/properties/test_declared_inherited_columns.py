@@ -11,14 +11,12 @@ marked as coverage.
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from engine.catalog import inspect_dsn
 from engine.errors import PlanError
-from engine.execute import execute_statements
 from engine.plan.planner import plan_statements
-from tests.engine.convergence import MakeDb, assert_converges, load
+from tests.engine.convergence import MakeDb, apply_and_read, assert_converges, load
 
 
 def _family(parent: str, child: str, extra: str = "") -> str:
@@ -333,18 +331,8 @@ DECLARED_CASES = {
 def test_declaring_an_inherited_column_is_no_difference(
     make_db: MakeDb, before: str, after: str, default: str
 ) -> None:
-    a, b = make_db(), make_db()
-    load(a.admin_dsn, before)
-    load(b.admin_dsn, after)
-    desired = inspect_dsn(b.admin_dsn)
-    statements = plan_statements(inspect_dsn(a.admin_dsn), desired)
-    with psycopg.connect(a.admin_dsn) as conn:
-        execute_statements(conn, statements)
-        row = conn.execute(
-            "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'c'::regclass"
-        ).fetchone()
-    assert row == (default,)
-    assert plan_statements(inspect_dsn(a.admin_dsn), desired) == []
+    query = "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'c'::regclass"
+    assert apply_and_read(make_db, before, after, query) == [(default,)]
 
 
 def test_a_new_type_under_a_childs_own_not_null_on_18(make_db: MakeDb, pg_major: int) -> None:

@@ -240,6 +240,7 @@ SELECT '{"tables":' || (
             'not_null_validated', coalesce(nn.convalidated, true),
             'not_null_local', coalesce(nn.conislocal, false),
             'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+            'generated', CASE WHEN a.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END,
             'comment', ds.description,
             'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END,
             'storage', CASE WHEN a.attstorage <> ty.typstorage

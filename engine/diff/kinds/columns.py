@@ -615,7 +615,12 @@ class ColumnHandler(Handler[Column]):
             return self._declared_identity_steps(old, new, ctx)
         if old.generated != new.generated and new.generated is not None:
             if old.generated is not None and ctx.current.server_version_num >= 170000:
-                return [self._set_expression(new, ctx)]
+                step = self._set_expression(new, ctx)
+                if declared:  # after the parent's own, which reaches it
+                    from engine.diff.kinds.inherited_columns import ancestors_first
+
+                    step = step.model_copy(update={"requires": ancestors_first(new, ctx)})
+                return [step]
             return self._recreate(old, new, ctx)
         steps: list[Step] = []
         name = ident(new.name)
@@ -880,19 +885,8 @@ class ColumnHandler(Handler[Column]):
 
     def _set_expression(self, new: Column, ctx: PlanContext) -> Step:
         """PG 17+: recompute a generated column in place (a rewrite, but no drop)."""
-        hazards = (
-            ctx.hazard(
-                HazardCode.TABLE_REWRITE,
-                Severity.MEDIUM,
-                f"SET EXPRESSION recomputes {new.key.display} for every row",
-                table=(new.schema_, new.table),
-            ),
-            ctx.hazard(
-                HazardCode.BLOCKS_READS_WRITES,
-                Severity.MEDIUM,
-                "holds ACCESS EXCLUSIVE while the table is rewritten",
-                table=(new.schema_, new.table),
-            ),
+        hazards = ctx.rewrite_hazards(
+            f"SET EXPRESSION recomputes {new.key.display} for every row", (new.schema_, new.table)
         )
         return self._step(
             new,

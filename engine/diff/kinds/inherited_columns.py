@@ -34,6 +34,7 @@ from engine.diff.kinds.not_valid_copies import (
     kept_copy_validated,
     validates,
 )
+from engine.errors import PlanError
 from engine.model.base import ObjectKey, Privilege, SchemaObject, column_key, relation_key
 from engine.model.schema import Schema
 from engine.model.tables import Column, InheritedColumn, Storage, Table, TableRef
@@ -101,6 +102,9 @@ class _PassedDown:
     not_null: bool | None
     # the declaration's SET STORAGE (or new type) reaches every child; children use ONLY
     storage: tuple[Storage | None] | None = None
+    # the declaration's new generation expression (SET EXPRESSION, or the column made again
+    # before PostgreSQL 17) reaches every child; children use ONLY
+    generated: tuple[str | None] | None = None
 
 
 def _passed_down(ctx: PlanContext, table: Table, name: str) -> _PassedDown:
@@ -108,11 +112,14 @@ def _passed_down(ctx: PlanContext, table: Table, name: str) -> _PassedDown:
     default: tuple[str | None] | None = None
     not_null: bool | None = None
     storage: tuple[Storage | None] | None = None
+    generated: tuple[str | None] | None = None
     for at, holder in enumerate(reversed(chain)):  # root first: nearer ancestors act last
         old = ctx.current_objects.get(holder.key)
         if isinstance(holder, Column) and at == 0:
             if not isinstance(old, Column):
                 continue  # a new declaration: nothing runs down an existing child
+            if old.generated != holder.generated:
+                generated = (holder.generated,)
             if changes_default(old, holder) and not identity_below(holder, ctx):
                 default = (holder.default,)  # (with ONLY under an identity column: none)
             if (old.storage, old.type) != (holder.storage, holder.type):
@@ -129,7 +136,7 @@ def _passed_down(ctx: PlanContext, table: Table, name: str) -> _PassedDown:
             # a child above writes its own NOT NULL back (or keeps it, on PostgreSQL 18, as
             # its own constraint): that reaches down too
             not_null = holder.not_null
-    return _PassedDown(default, not_null, storage)
+    return _PassedDown(default, not_null, storage, generated)
 
 
 @dataclass(frozen=True)
@@ -149,6 +156,9 @@ class _Start:
     # PostgreSQL 18: the name of a constraint the child kept as its own through the parent's
     # DROP NOT NULL: its own alone now, so it can be renamed
     kept_not_null_name: str | None = None
+    # the generation expression; None where the plan leaves it alone (not generated, or unknown
+    # before PostgreSQL 17, which cannot set it)
+    generated: object = None
 
 
 def _copy_validated(ctx: PlanContext, now: Table, new: InheritedColumn) -> object:
@@ -238,6 +248,7 @@ def _start_state(
             (),
             storage=declared.storage,
             compression=declared.compression,
+            generated=declared.generated,
         )
     if old is not None and same_parents:
         # the same child under the same parent: its state, with what comes down to it
@@ -253,6 +264,7 @@ def _start_state(
             statistics=old.statistics,
             storage=old.storage if passed.storage is None else passed.storage[0],
             compression=old.compression,
+            generated=old.generated if passed.generated is None else passed.generated[0],
         )
     if old is None and not isinstance(was, Table):
         # made by PARTITION OF / INHERITS: a copy of the parent's as it is when the child is
@@ -279,6 +291,7 @@ def _start_state(
             compression=parent.compression
             if before.compression == parent.compression
             else _UNKNOWN,
+            generated=parent.generated if before.generated == parent.generated else _UNKNOWN,
         )
     # attached (a table of its own before) or moved to another parent: what it held, unless
     # something comes down to it, before or after the ATTACH
@@ -303,6 +316,7 @@ def _start_state(
         statistics=held.statistics,
         storage=held.storage if passed.storage is None else _UNKNOWN,
         compression=held.compression,
+        generated=held.generated if passed.generated is None else _UNKNOWN,
     )
 
 
@@ -387,6 +401,8 @@ class InheritedColumnHandler(Handler[InheritedColumn]):
                     transactional=False,
                 )
             )
+        if new.generated is not None and start.generated not in (None, new.generated):
+            steps.extend(_expression_steps(start.generated, new, ctx, requires))
         if start.comment != new.comment:
             step(f"COMMENT ON COLUMN {table}.{column} IS {literal(new.comment)}", incidental=True)
         if start.statistics != new.statistics:
@@ -408,6 +424,34 @@ class InheritedColumnHandler(Handler[InheritedColumn]):
         return steps
 
 
+def _expression_steps(
+    start: object, new: InheritedColumn, ctx: PlanContext, requires: tuple[ObjectKey, ...]
+) -> list[Step]:
+    """The child's own generation expression, with ONLY after what its ancestors pass down
+    (PostgreSQL 17+). Before 17 no statement sets it: a PlanError where the child's is known
+    to differ (where the plan's order decides, the parent's made-again column gives the
+    parent's to every child)."""
+    table = qualname(new.schema_, new.table)
+    where = (new.schema_, new.table)
+    if ctx.current.server_version_num < 170000:
+        if start is _UNKNOWN:
+            return []
+        raise PlanError(
+            f"column {table}.{ident(new.name)} is to be generated by ({new.generated}) and is"
+            f" generated by ({start}) when the plan reaches it; PostgreSQL before 17 has no"
+            " ALTER TABLE ... SET EXPRESSION, and a child's own generation expression is set"
+            " only when the child is made",
+            details="Make the child again (a new table, its rows copied), or upgrade to"
+            " PostgreSQL 17.",
+        )
+    hazards = ctx.rewrite_hazards(
+        f"SET EXPRESSION recomputes {new.name} for every row of {table}", where
+    )
+    column = ident(new.name)
+    sql = f"ALTER TABLE ONLY {table} ALTER COLUMN {column} SET EXPRESSION AS ({new.generated})"
+    return [Step(key=new.key, action="alter", sql=sql, requires=requires, hazards=hazards)]
+
+
 def as_held(col: Column) -> InheritedColumn:
     """A column the child declares and inherits, as the child's state of an inherited one."""
     return InheritedColumn(
@@ -418,6 +462,7 @@ def as_held(col: Column) -> InheritedColumn:
         not_null_name=col.not_null_name,
         not_null_validated=col.not_null_validated,
         default=col.default,
+        generated=col.generated,
         comment=col.comment,
         statistics=col.statistics,
         storage=col.storage,

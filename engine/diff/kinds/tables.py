@@ -227,20 +227,7 @@ class TableHandler(Handler[Table]):
         steps.extend(step for part in parents for step in part)
         if old.persistence != new.persistence:
             target = "UNLOGGED" if new.persistence == "unlogged" else "LOGGED"
-            hazards = (
-                ctx.hazard(
-                    HazardCode.TABLE_REWRITE,
-                    Severity.MEDIUM,
-                    f"SET {target} rewrites {new.key.display}",
-                    table=where,
-                ),
-                ctx.hazard(
-                    HazardCode.BLOCKS_READS_WRITES,
-                    Severity.MEDIUM,
-                    "holds ACCESS EXCLUSIVE while the table is rewritten",
-                    table=where,
-                ),
-            )
+            hazards = ctx.rewrite_hazards(f"SET {target} rewrites {new.key.display}", where)
             steps.append(self._step(new, "alter", f"{alter} SET {target}", hazards=hazards))
         if old.options != new.options:
             steps.extend(self._options_steps(old, new, alter))
