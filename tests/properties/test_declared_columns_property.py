@@ -11,7 +11,8 @@ parent's default is set with `ALTER TABLE ONLY` after the child is made, and whe
 has the column of its own has it as an identity column. plan(A -> B) applied to A gives B
 (`pg_dump --schema-only`) and re-planning is empty; or, where B's identity column is to have
 another default than A's leaves it (no statement changes an identity column's default), the plan
-stops with a PlanError naming the column.
+stops with a PlanError naming the column; so does a new type above an identity column that has
+a default (PostgreSQL rewrites that default as nextval()).
 
 On PostgreSQL 18 a NOT NULL constraint the child has as its own is told apart from the parent's
 copy by `pg_dump` only; where B's parent is NOT NULL and the two sides differ in that, the draw
@@ -130,8 +131,11 @@ def _check(cluster: EmbeddedCluster, major: int, pair: tuple[Family, Family]) ->
     factory = DatabaseFactory(cluster)
     try:
         had = a.identity_default if a.identity else None
-        if b.identity and b.identity_default != had:
-            with pytest.raises(PlanError, match="is an identity column"):
+        # no statement changes an identity column's default, and a new type above one that
+        # has a default rewrites it as nextval()
+        retyped = a.identity and b.identity and had is not None and a.type != b.type
+        if b.identity and (b.identity_default != had or retyped):
+            with pytest.raises(PlanError, match="identity column"):
                 assert_converges(factory, a.sql(), b.sql())
             return
         assert_converges(factory, a.sql(), b.sql(), data="INSERT INTO c (a, b) VALUES (1, 1);")

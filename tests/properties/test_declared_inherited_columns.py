@@ -255,6 +255,17 @@ def test_an_identity_columns_default_cannot_change(
     assert "ALTER TABLE ONLY" in (raised.value.details or "")
 
 
+def test_a_new_type_over_an_identity_columns_default(make_db: MakeDb) -> None:
+    # PostgreSQL's new type rewrites the identity column's inert default (the parent's, copied
+    # by CREATE TABLE ... INHERITS) as nextval() of its sequence: measured on 15 and 18
+    a, b = make_db(), make_db()
+    load(a.admin_dsn, _family("a int DEFAULT 5", IDENTITY))
+    load(b.admin_dsn, _family("a bigint DEFAULT 5", IDENTITY.replace("int", "bigint")))
+    with pytest.raises(PlanError, match="rewrites that default as nextval") as raised:
+        plan_statements(inspect_dsn(a.admin_dsn), inspect_dsn(b.admin_dsn))
+    assert "public.c.a" in str(raised.value)
+
+
 # PostgreSQL 18: the child that declares `a int NOT NULL` holds a NOT NULL constraint of its own
 # that the parent's later one merges into; a child that gets its NOT NULL from the parent's holds
 # the parent's copy (under the parent's name). pg-flux does not tell the two apart (the

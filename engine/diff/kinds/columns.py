@@ -419,6 +419,30 @@ def identities_dropped_below(col: Column, ctx: PlanContext) -> list[tuple[str, s
     return found
 
 
+def check_no_identity_default_below(col: Column, ctx: PlanContext) -> None:
+    """Refuse a new type for `col` over a descendant's identity column that keeps a default
+    (the parent's, copied by CREATE TABLE ... INHERITS): PostgreSQL's new type rewrites that
+    default as `nextval()` of the identity's sequence (measured on 15 and 18), a state
+    `schema/` cannot describe and no statement undoes."""
+    parent = (col.schema_, col.table)
+    for desired, table, name in ctx.identity_children:
+        if desired or name != col.name or parent not in _ancestors(ctx, table):
+            continue
+        key = column_key(table.schema_, table.name, name)
+        was, now = ctx.current_objects.get(key), ctx.desired_objects.get(key)
+        if isinstance(was, Column) and isinstance(now, Column) and now.identity is not None:
+            if was.default is None:
+                continue
+            raise PlanError(
+                f"column {qualname(col.schema_, col.table)}.{ident(col.name)} is to become"
+                f" {col.type}, and {qualname(table.schema_, table.name)}.{ident(name)} below"
+                f" it is an identity column with the default {was.default}; PostgreSQL's new"
+                " type rewrites that default as nextval() of the identity's sequence",
+                details="Make the child's column a plain one first (a change of its own), or"
+                " make the child again without its parent's default.",
+            )
+
+
 def drops_not_null_alone(col: Column, ctx: PlanContext) -> bool:
     """Whether `col`'s DROP NOT NULL uses ONLY: before PostgreSQL 18 it recurses to every
     descendant, and an identity column there refuses it. (On 18 the identity column's NOT NULL
@@ -635,6 +659,7 @@ class ColumnHandler(Handler[Column]):
         if old.default is not None and (new.default != old.default or new.type != old.type):
             steps.append(self._step(new, "alter", f"{alter} DROP DEFAULT", only=only))
         if old.type != new.type or old.collation != new.collation:
+            check_no_identity_default_below(new, ctx)
             for schema, table, column in identities_dropped_below(new, ctx):
                 drop = f"ALTER TABLE {qualname(schema, table)} ALTER COLUMN {ident(column)}"
                 steps.insert(0, Step(key=new.key, action="alter", sql=f"{drop} DROP IDENTITY"))
