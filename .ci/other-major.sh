@@ -28,7 +28,8 @@ PGFLUX_TEST_PG_MAJOR="$major" .venv/bin/pytest -q -n 2 -p no:cacheprovider \
     tests/engine/test_tables.py::test_inspect_a_childs_not_valid_copy_of_not_null \
     tests/engine/test_tables.py::test_inspect_a_childs_own_not_null_constraint \
     tests/engine/test_tables.py::test_inspect_a_childs_generation_expression \
-    tests/engine/test_unmanaged.py \
+    tests/engine/test_virtual_columns.py \
+    tests/properties/test_virtual_columns_property.py \
     tests/properties/test_not_null_copies_property.py \
     tests/properties/test_declared_inherited_columns.py \
     tests/properties/test_declared_columns_property.py \

@@ -50,6 +50,10 @@ class PlanContext:
     options: PlanOptions = field(default_factory=PlanOptions)
     # Keys the planner drops and creates again in this plan (filled before handlers run create).
     rebuilt: set[ObjectKey] = field(default_factory=set)
+    # Columns an alteration drops and adds again (ColumnHandler's `_recreate`): what depends on
+    # them is rebuilt as on a rebuilt object, indexes and constraints too, which DROP COLUMN
+    # takes along (filled while handlers run alter)
+    remade_columns: set[ObjectKey] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         # Both schemas in key order: objects are looked up by binary search, not keyed in bulk.

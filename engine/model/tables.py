@@ -129,6 +129,22 @@ class IdentitySequence(Model):
         return fold_acl(value)
 
 
+class Generated(Model):
+    """A generated column's expression (pg_get_expr) and kind: STORED (computed on write, a
+    rewrite to add or change) or, from PostgreSQL 18, VIRTUAL (computed on read, nothing
+    stored: 18's default when neither is written).
+
+    One field of Column rather than two, for the reason NotNullConstraint gives."""
+
+    expression: str
+    virtual: bool = False
+
+    @property
+    def sql(self) -> str:
+        """`GENERATED ALWAYS AS (expression) STORED | VIRTUAL`."""
+        return f"GENERATED ALWAYS AS ({self.expression}) {'VIRTUAL' if self.virtual else 'STORED'}"
+
+
 class NotNullConstraint(Model):
     """PostgreSQL 18's NOT NULL constraint of a column, where it is not the default one: a name
     other than <table>_<column>_not_null (as pg_dump prints it), NOT VALID (rows not checked
@@ -182,7 +198,7 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     identity: Identity | None = None
     identity_options: IdentityOptions | None = None
     identity_sequence: IdentitySequence | None = None
-    generated: str | None = None  # the STORED expression
+    generated: Generated | None = None
     storage: Storage | None = None
     type_storage: Storage = "extended"  # the type's default (typstorage), derived from `type`
     compression: str | None = None  # pglz / lz4
@@ -260,7 +276,8 @@ class InheritedColumn(SchemaObject, TableScoped):
     default: str | None = None
     # the child's generation expression, of a generated column: the parent's, or one of its own
     # (PostgreSQL 16+: `CREATE TABLE c (b int GENERATED ALWAYS AS (...) STORED) INHERITS (p)`;
-    # 17+: `ALTER TABLE ONLY c ALTER COLUMN b SET EXPRESSION AS (...)`)
+    # 17+: `ALTER TABLE ONLY c ALTER COLUMN b SET EXPRESSION AS (...)`). Its kind (STORED or
+    # VIRTUAL) is the parent's: PostgreSQL refuses a child of another kind
     generated: str | None = None
     comment: str | None = None
     statistics: int | None = None

@@ -113,7 +113,12 @@ def _own_column(declared: Column, state: InheritedColumn) -> Column:
             ),
             "default": state.default,
             "default_volatile": declared.default_volatile if same_default else False,
-            "generated": state.generated or declared.generated,
+            # the child's own expression, of the declaration's kind
+            "generated": None
+            if declared.generated is None
+            else declared.generated.model_copy(
+                update={"expression": state.generated or declared.generated.expression}
+            ),
             "comment": state.comment,
             "statistics": state.statistics,
             "storage": state.storage,

@@ -176,7 +176,8 @@ class Planner:
         invalid_columns: set[ObjectKey],
     ) -> None:
         """Grow `recreate` with every surviving object that depends on what goes away."""
-        work = list(removed | recreate | invalid_columns)
+        remade = self.ctx.remade_columns
+        work = list(removed | recreate | invalid_columns | remade)
         self.cur_deps.prepare_dependents(work)
         while work:
             gone = work.pop()
@@ -184,12 +185,19 @@ class Planner:
                 if dependent in removed or dependent in recreate or dependent not in self.des:
                     continue
                 handler = handler_for(self.des[dependent])
-                column_only = gone in invalid_columns and gone not in removed | recreate
+                column_only = (
+                    gone in invalid_columns
+                    and gone not in removed | recreate
+                    and gone not in remade
+                )
                 if column_only and not handler.rebuilt_on_column_change:
                     continue
                 if dependent in altered and (
                     (gone in removed and gone not in recreate)
-                    or (gone in recreate and gone not in self.des_deps.of(dependent))
+                    or (
+                        (gone in recreate or gone in remade)
+                        and gone not in self.des_deps.of(dependent)
+                    )
                 ):
                     continue  # its own alteration stops using what is dropped or rebuilt
                 if not handler.rebuildable:

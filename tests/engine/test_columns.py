@@ -12,7 +12,7 @@ from engine.catalog import inspect_dsn
 from engine.diff.context import PlanOptions
 from engine.diff.kinds.columns import ColumnHandler, classify_type_change
 from engine.execute import execute_statements
-from engine.model.tables import Column
+from engine.model.tables import Column, Generated
 from engine.plan.planner import plan_statements
 from engine.shadow import ShadowDatabase
 from tests.engine.convergence import MakeDb, assert_converges, load
@@ -390,6 +390,15 @@ ALTER_CASES = [
         "DROP COLUMN c",
         id="becomes-generated",
     ),
+    pytest.param(
+        # made again: its comment and grants come back (they went with the dropped column)
+        "c integer COMMENT_kept GRANT_SELECT",
+        "c integer GENERATED ALWAYS AS (id + 1) STORED COMMENT_kept GRANT_SELECT",
+        ROWS,
+        {"DATA_LOSS", "TABLE_REWRITE", "AUTHZ_CHANGE"},
+        "COMMENT ON COLUMN public.t.c IS 'kept'",
+        id="becomes-generated-keeps-comment-and-grant",
+    ),
     # storage and compression
     pytest.param(
         "c text", "c text STORAGE_EXTERNAL", ROWS, NONE, "SET STORAGE EXTERNAL", id="set-storage"
@@ -581,6 +590,42 @@ def test_change_generated_expression(make_db: MakeDb, pg_major: int) -> None:
         assert result.hazard_codes == {"DATA_LOSS", "TABLE_REWRITE"}
 
 
+def test_generated_columns_new_type_and_expression(make_db: MakeDb, pg_major: int) -> None:
+    # SET EXPRESSION is not the whole change: the new type comes first (the new expression's
+    # value is cast to it), without USING, which PostgreSQL refuses on a generated column
+    result = assert_converges(
+        make_db,
+        _table_sql("c integer GENERATED ALWAYS AS (id * 2) STORED"),
+        _table_sql("c text GENERATED ALWAYS AS (id::text || 'x') STORED"),
+        data=ROWS,
+    )
+    if pg_major >= 17:
+        assert result.sql == [
+            "ALTER TABLE public.t ALTER COLUMN c TYPE text",
+            "ALTER TABLE public.t ALTER COLUMN c SET EXPRESSION AS (((id)::text || 'x'::text))",
+        ]
+    else:
+        assert result.sql[0] == "ALTER TABLE public.t DROP COLUMN c"
+
+
+def test_generated_column_made_again_takes_its_index_and_check_along(
+    make_db: MakeDb, pg_major: int
+) -> None:
+    # DROP COLUMN drops the index and the CHECK on the column: where the plan makes the
+    # column again (here a plain column becoming generated), they are made again after it
+    extra = "CREATE INDEX t_c ON t (c); ALTER TABLE t ADD CONSTRAINT c_pos CHECK (c > 0);"
+    result = assert_converges(
+        make_db,
+        _table_sql("c integer") + extra,
+        _table_sql("c integer GENERATED ALWAYS AS (id + 1) STORED") + extra,
+        data=FULL_ROWS,
+    )
+    added = next(i for i, sql in enumerate(result.sql) if "ADD COLUMN c" in sql)
+    after = result.sql[added + 1 :]
+    assert any(sql.startswith("ALTER TABLE public.t ADD CONSTRAINT c_pos") for sql in after)
+    assert any(sql.startswith("CREATE INDEX CONCURRENTLY t_c ON") for sql in after)
+
+
 def test_serial_equals_explicit_sequence(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db,
@@ -672,7 +717,7 @@ def test_inspect_columns(db: ShadowDatabase) -> None:
     assert cols["n"].default == "'x'::character varying"
     assert cols["n"].comment == "name"
     assert [(p.grantee, p.privilege) for p in cols["n"].acl] == [("PUBLIC", "UPDATE")]
-    assert cols["g"].generated == "length((n)::text)"
+    assert cols["g"].generated == Generated(expression="length((n)::text)")
     assert cols["g"].default is None
     assert cols["ts"].default_volatile
     assert not cols["n"].default_volatile

@@ -149,19 +149,3 @@ def test_non_superuser_can_inspect_authz_families(db: ShadowDatabase) -> None:
     assert "publication pub" in {u.identity for u in schema.unmanaged}
     # hidden from this role: unknown, not empty
     assert [m.options for m in schema.user_mappings] == [None]
-
-
-def test_a_virtual_generated_column_is_listed_on_18(db: ShadowDatabase, pg_major: int) -> None:
-    # PostgreSQL 18's VIRTUAL generated columns: the model reads stored ones only, so a virtual
-    # one is named here rather than passed over as a plain column without a word
-    if pg_major < 18:
-        pytest.skip("VIRTUAL generated columns are PostgreSQL 18's")
-    load(
-        db.admin_dsn,
-        "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL,"
-        " s int GENERATED ALWAYS AS (a * 3) STORED);",
-    )
-    schema = inspect_dsn(db.admin_dsn)
-    assert [(u.kind, u.identity) for u in schema.unmanaged] == [
-        ("table column", "column v of table public.t")
-    ]

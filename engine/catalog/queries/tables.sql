@@ -189,8 +189,11 @@ SELECT '{"tables":' || (
                              'cache', s.seqcache, 'cycle', s.seqcycle)::text
                          || ',"identity_sequence":' || s.sequence
                     ELSE '' END
-            || CASE WHEN c.attgenerated = 's' AND d.adbin IS NOT NULL
-                    THEN ',"generated":' || to_json(pg_get_expr(d.adbin, d.adrelid)) ELSE '' END
+            -- 's' STORED, 'v' VIRTUAL (PostgreSQL 18)
+            || CASE WHEN c.attgenerated <> '' AND d.adbin IS NOT NULL
+                    THEN ',"generated":{"expression":' || to_json(pg_get_expr(d.adbin, d.adrelid))
+                         || CASE WHEN c.attgenerated = 'v' THEN ',"virtual":true' ELSE '' END || '}'
+                    ELSE '' END
             || CASE WHEN c.attstorage <> c.typstorage
                     THEN ',"storage":' || CASE c.attstorage WHEN 'p' THEN '"plain"'
                                                             WHEN 'e' THEN '"external"'
@@ -240,7 +243,7 @@ SELECT '{"tables":' || (
             'not_null_validated', coalesce(nn.convalidated, true),
             'not_null_local', coalesce(nn.conislocal, false),
             'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
-            'generated', CASE WHEN a.attgenerated = 's' THEN pg_get_expr(d.adbin, d.adrelid) END,
+            'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
             'comment', ds.description,
             'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END,
             'storage', CASE WHEN a.attstorage <> ty.typstorage

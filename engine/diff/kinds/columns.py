@@ -10,9 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.diff.context import PlanContext
-from engine.diff.generic import acl_steps, cleared_steps, default_privilege_grantees
+from engine.diff.generic import (
+    acl_steps,
+    cleared_steps,
+    default_privilege_grantees,
+    generic_steps,
+)
 from engine.diff.handler import Action, Handler, Step, register, validated_alone
-from engine.diff.kinds.not_valid_copies import added_again, children_first
+from engine.diff.kinds.not_valid_copies import added_again, children_first, descendant_tables
 from engine.diff.kinds.sequences import bounds_alter_sql
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, Privilege, column_key, relation_key
@@ -113,7 +118,7 @@ def column_definition(
     if col.compression is not None:
         parts.append(f"COMPRESSION {col.compression}")
     if col.generated is not None:
-        parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
+        parts.append(col.generated.sql)
     elif null_default:
         parts.append("DEFAULT NULL")
     elif col.identity is not None:
@@ -309,6 +314,45 @@ def classify_type_change(old: str, new: str) -> TypeChange:
 
 def _table(col: Column) -> str:
     return qualname(col.schema_, col.table)
+
+
+def _virtual(col: Column) -> bool:
+    """A virtual generated column (PostgreSQL 18): computed on read, nothing stored."""
+    return col.generated is not None and col.generated.virtual
+
+
+def _checks_on_or_below(col: Column, ctx: PlanContext) -> bool:
+    """Whether the column's table, or a partition or child a recursing statement reaches, has
+    a CHECK constraint now or in `schema/` (its own or inherited)."""
+    tables = {(col.schema_, col.table)}
+    tables.update((t.schema_, t.name) for t in descendant_tables(ctx, col.schema_, col.table))
+    return any(
+        c.type == "check" and (c.schema_, c.table) in tables
+        for schema in (ctx.current, ctx.desired)
+        for c in (*schema.constraints, *schema.inherited_constraints)
+    )
+
+
+def _cannot_remake_inherited(old: Column, new: Column, ctx: PlanContext) -> PlanError:
+    """A column the child declares and inherits whose generation changes where SET EXPRESSION
+    cannot do it: PostgreSQL refuses to drop an inherited column, so it cannot be made again."""
+    if ctx.current.server_version_num < 170000:
+        why = "PostgreSQL before 17 has no ALTER TABLE ... SET EXPRESSION"
+    elif (old.generated is None) != (new.generated is None) or _virtual(old) != _virtual(new):
+        why = "PostgreSQL changes no column's kind (plain, STORED, VIRTUAL) in place"
+    else:
+        why = (
+            "PostgreSQL 18 refuses SET EXPRESSION on a virtual generated column of a table"
+            " with CHECK constraints"
+        )
+    was = "not generated" if old.generated is None else old.generated.sql
+    to = "not generated" if new.generated is None else new.generated.sql
+    return PlanError(
+        f"column {_table(new)}.{ident(new.name)} is to be {to} and is {was}; {why}, and a"
+        " column the table inherits cannot be dropped and added again",
+        details="Make the child again (a new table, its rows copied), or change the column in"
+        " steps PostgreSQL can take.",
+    )
 
 
 def changes_default(old: Column, new: Column) -> bool:
@@ -558,7 +602,11 @@ class ColumnHandler(Handler[Column]):
                         table=where,
                     )
                 )
-            if obj.default_volatile or obj.identity is not None or obj.generated is not None:
+            if (
+                obj.default_volatile
+                or obj.identity is not None
+                or (obj.generated is not None and not obj.generated.virtual)
+            ):
                 hazards.append(
                     ctx.hazard(
                         HazardCode.TABLE_REWRITE,
@@ -610,21 +658,25 @@ class ColumnHandler(Handler[Column]):
         if obj.name in _inherited_names(ctx, obj.schema_, obj.table, desired=True):
             return []  # ATTACH PARTITION merges it with the parent's column
         where = (obj.schema_, obj.table)
-        hazards = (
-            ctx.hazard(
-                HazardCode.DATA_LOSS,
-                Severity.HIGH,
-                f"drops column {obj.key.display} and its data",
-                table=where,
-            ),
+        hazards = [
             ctx.hazard(
                 HazardCode.BACKWARD_INCOMPATIBLE,
                 Severity.MEDIUM,
                 f"code that reads or writes {obj.name} breaks",
                 table=where,
             ),
-        )
-        return [self._step(obj, "drop", f"DROP COLUMN {ident(obj.name)}", hazards=hazards)]
+        ]
+        if not _virtual(obj):  # a virtual column's values are computed, never stored
+            hazards.insert(
+                0,
+                ctx.hazard(
+                    HazardCode.DATA_LOSS,
+                    Severity.HIGH,
+                    f"drops column {obj.key.display} and its data",
+                    table=where,
+                ),
+            )
+        return [self._step(obj, "drop", f"DROP COLUMN {ident(obj.name)}", hazards=tuple(hazards))]
 
     def alter(self, old: Column, new: Column, ctx: PlanContext) -> list[Step] | None:
         declared = _declared(new, ctx) and _declared(old, ctx, desired=False)
@@ -637,20 +689,23 @@ class ColumnHandler(Handler[Column]):
         check_identity_default(new, old.default if old.identity is not None else None)
         if declared and old.generated is None and new.generated is None:
             return self._declared_identity_steps(old, new, ctx)
-        if old.generated != new.generated and new.generated is not None:
-            if old.generated is not None and ctx.current.server_version_num >= 170000:
-                step = self._set_expression(new, ctx)
-                if declared:  # after the parent's own, which reaches it
-                    from engine.diff.kinds.inherited_columns import ancestors_first
+        expression: Step | None = None
+        if old.generated != new.generated and (new.generated is not None or _virtual(old)):
+            if not self._sets_expression(old, new, ctx):
+                if declared:
+                    raise _cannot_remake_inherited(old, new, ctx)
+                return self._recreate(old, new, ctx)
+            expression = self._set_expression(new, ctx)
+            if declared:  # after the parent's own, which reaches it
+                from engine.diff.kinds.inherited_columns import ancestors_first
 
-                    step = step.model_copy(update={"requires": ancestors_first(new, ctx)})
-                return [step]
-            return self._recreate(old, new, ctx)
+                return [expression.model_copy(update={"requires": ancestors_first(new, ctx)})]
         steps: list[Step] = []
         name = ident(new.name)
         alter = f"ALTER COLUMN {name}"
         if old.generated is not None and new.generated is None:
-            # PG 13+: keeps the computed values as plain data
+            # PG 13+: keeps the computed values as plain data (a stored column's: a virtual
+            # one is made again, `_recreate`)
             steps.append(self._step(new, "alter", f"{alter} DROP EXPRESSION"))
         if old.identity is not None and new.identity is None:
             steps.append(self._step(new, "alter", f"{alter} DROP IDENTITY"))
@@ -675,6 +730,8 @@ class ColumnHandler(Handler[Column]):
                 old = old.model_copy(update={"not_null_constraint": new.not_null_constraint})
             elif readd:
                 old = old.model_copy(update={"not_null": False, "not_null_constraint": None})
+        if expression is not None:  # under the new type: its value is cast to the column's
+            steps.append(expression)
         if new.default is not None and (new.default != old.default or new.type != old.type):
             steps.append(self._step(new, "alter", f"{alter} SET DEFAULT {new.default}", only=only))
         steps.extend(self.not_null_steps(old, new, ctx))
@@ -764,7 +821,11 @@ class ColumnHandler(Handler[Column]):
     def _type_step(self, old: Column, new: Column, ctx: PlanContext) -> Step:
         where = (new.schema_, new.table)
         change = classify_type_change(old.type, new.type)
-        rewrite = change.rewrite or old.collation != new.collation
+        # a virtual generated column stores nothing: its new type rewrites nothing (measured
+        # on 18)
+        rewrite = (change.rewrite or old.collation != new.collation) and not (
+            _virtual(old) and _virtual(new)
+        )
         hazards: list[Hazard] = []
         what = f"{new.key.display} from {old.type} to {new.type}"
         if rewrite:
@@ -805,9 +866,10 @@ class ColumnHandler(Handler[Column]):
         clause = f"ALTER COLUMN {ident(new.name)} TYPE {new.type}"
         if new.collation is not None:
             clause += f" COLLATE {new.collation}"
-        if change.using:
-            # No cast joins two composite types (one moved to another schema is a new type):
-            # through their text form, which converts when the attributes still fit.
+        if change.using and new.generated is None:
+            # (a generated column's expression is cast to the new type: PostgreSQL refuses
+            # USING there) No cast joins two composite types (one moved to another schema is
+            # a new type): through their text form, which converts when the attributes fit.
             through = "::text" if new.type in _composite_names(ctx) else ""
             clause += f" USING {ident(new.name)}{through}::{new.type}"
         return self._step(new, "alter", clause, hazards=tuple(hazards))
@@ -908,38 +970,96 @@ class ColumnHandler(Handler[Column]):
             self._step(col, "alter", f"DROP CONSTRAINT {check}"),
         ]
 
+    def _sets_expression(self, old: Column, new: Column, ctx: PlanContext) -> bool:
+        """Whether `SET EXPRESSION` (PostgreSQL 17+) gives `new`'s expression in place; else the
+        column is made again. It keeps the kind (STORED or VIRTUAL), and PostgreSQL 18 refuses
+        it on a virtual column while the table or a descendant it recurses to has a CHECK
+        constraint (NOT VALID ones too; measured on 18)."""
+        if old.generated is None or new.generated is None:
+            return False
+        if old.generated.virtual != new.generated.virtual:
+            return False
+        if ctx.current.server_version_num < 170000:
+            return False
+        return not (new.generated.virtual and _checks_on_or_below(new, ctx))
+
     def _set_expression(self, new: Column, ctx: PlanContext) -> Step:
-        """PG 17+: recompute a generated column in place (a rewrite, but no drop)."""
-        hazards = ctx.rewrite_hazards(
-            f"SET EXPRESSION recomputes {new.key.display} for every row", (new.schema_, new.table)
-        )
+        """PG 17+: recompute a stored generated column in place (a rewrite, but no drop); a
+        virtual one's expression is only the catalog's (nothing is stored)."""
+        assert new.generated is not None
+        hazards: tuple[Hazard, ...] = ()
+        if not new.generated.virtual:
+            hazards = ctx.rewrite_hazards(
+                f"SET EXPRESSION recomputes {new.key.display} for every row",
+                (new.schema_, new.table),
+            )
         return self._step(
             new,
             "alter",
-            f"ALTER COLUMN {ident(new.name)} SET EXPRESSION AS ({new.generated})",
+            f"ALTER COLUMN {ident(new.name)} SET EXPRESSION AS ({new.generated.expression})",
             hazards=hazards,
         )
 
     def _recreate(self, old: Column, new: Column, ctx: PlanContext) -> list[Step]:
-        """A column becomes generated (or its expression changes, before PG 17): drop and add."""
+        """A column becomes generated, changes its generated expression where SET EXPRESSION
+        cannot (before PostgreSQL 17, another kind, a virtual column under CHECK constraints),
+        or stops being a virtual generated column (no DROP EXPRESSION for those): drop and add,
+        with its comment and privileges given back."""
+        ctx.remade_columns.add(new.key)
         where = (new.schema_, new.table)
-        hazards = (
-            ctx.hazard(
-                HazardCode.DATA_LOSS,
-                Severity.MEDIUM,
-                f"drops and re-adds {new.key.display} to change its generated expression "
-                "(computed values are recomputed)",
-                table=where,
-            ),
-            ctx.hazard(
-                HazardCode.TABLE_REWRITE,
-                Severity.MEDIUM,
-                f"adding generated column {new.name} rewrites the table",
-                table=where,
-            ),
-        )
+        hazards: list[Hazard] = []
+        if _virtual(old) and new.generated is None:
+            hazards.append(
+                ctx.hazard(
+                    HazardCode.DATA_LOSS,
+                    Severity.HIGH,
+                    f"drops and re-adds {new.key.display} as a plain column: PostgreSQL cannot"
+                    " keep a virtual generated column's values (no DROP EXPRESSION), so it"
+                    " starts empty",
+                    table=where,
+                )
+            )
+        elif _virtual(old):
+            # nothing stored is lost; what a reader sees is where the column comes
+            hazards.append(
+                ctx.hazard(
+                    HazardCode.BACKWARD_INCOMPATIBLE,
+                    Severity.LOW,
+                    f"drops and re-adds {new.key.display}: it moves to the end of the table's"
+                    " columns (SELECT * order)",
+                    table=where,
+                )
+            )
+        elif old.generated is None:
+            hazards.append(
+                ctx.hazard(
+                    HazardCode.DATA_LOSS,
+                    Severity.MEDIUM,
+                    f"drops {new.key.display} and its data, and adds it back generated",
+                    table=where,
+                )
+            )
+        else:
+            hazards.append(
+                ctx.hazard(
+                    HazardCode.DATA_LOSS,
+                    Severity.MEDIUM,
+                    f"drops and re-adds {new.key.display} to change its generated expression "
+                    "(computed values are recomputed)",
+                    table=where,
+                )
+            )
+        if new.generated is not None and not new.generated.virtual:
+            hazards.append(
+                ctx.hazard(
+                    HazardCode.TABLE_REWRITE,
+                    Severity.MEDIUM,
+                    f"adding generated column {new.name} rewrites the table",
+                    table=where,
+                )
+            )
         steps = [
-            self._step(new, "alter", f"DROP COLUMN {ident(old.name)}", hazards=hazards),
+            self._step(new, "alter", f"DROP COLUMN {ident(old.name)}", hazards=tuple(hazards)),
             self._step(
                 new,
                 "alter",
@@ -956,6 +1076,9 @@ class ColumnHandler(Handler[Column]):
             )
         if new.statistics is not None:
             steps.append(statistics_step(new.key, _table(new), new.name, new.statistics))
+        # the column made again has no comment and the default privileges; the planner's own
+        # generic steps go from `old`'s, which went with the column dropped
+        steps.extend(generic_steps(self, None, new, ctx))  # type: ignore[arg-type]
         return steps
 
     def ref(self, obj: Column) -> str:
@@ -967,6 +1090,6 @@ class ColumnHandler(Handler[Column]):
     def invalidated_columns(self, old: Column, new: Column) -> set[ObjectKey]:
         if old.type != new.type or old.collation != new.collation:
             return {new.key}
-        if old.generated != new.generated and new.generated is not None:
+        if old.generated != new.generated and (new.generated is not None or _virtual(old)):
             return {new.key}
         return set()
