@@ -37,6 +37,7 @@ ROLES = ("pgflux_rich_reader", "pgflux_rich_writer")
 _EXTENSION_FILE = "05_extension.sql"
 _ICU_FILE = "15_icu_collation.sql"
 _EVENT_TRIGGER_FILE = "90_event_trigger.sql"
+_VIRTUAL_FILE = "12_virtual_columns.sql"  # PostgreSQL 18's virtual generated columns
 
 
 def _icu_works(dsn: str) -> bool:
@@ -57,10 +58,16 @@ def _capabilities(run_sql: RunSql, dsn: str) -> dict[str, bool]:
     rows = run_sql(
         dsn,
         "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'citext'),"
-        " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+        " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),"
+        " current_setting('server_version_num')::int >= 180000",
     )
-    citext, superuser = rows[0]
-    return {_EXTENSION_FILE: citext, _ICU_FILE: _icu_works(dsn), _EVENT_TRIGGER_FILE: superuser}
+    citext, superuser, virtual = rows[0]
+    return {
+        _EXTENSION_FILE: citext,
+        _ICU_FILE: _icu_works(dsn),
+        _EVENT_TRIGGER_FILE: superuser,
+        _VIRTUAL_FILE: virtual,
+    }
 
 
 @pytest.fixture
@@ -125,6 +132,9 @@ def test_rich_tree_uses_every_kind(rich_tree: Path, db: ShadowDatabase) -> None:
         assert [e.name for e in schema.extensions] == ["citext"]
     if (rich_tree / _EVENT_TRIGGER_FILE).exists():
         assert [t.name for t in schema.event_triggers] == ["rich_ddl"]
+    if (rich_tree / _VIRTUAL_FILE).exists():
+        virtual = {c.name for c in schema.columns if c.generated and c.generated.virtual}
+        assert virtual == {"kilos", "label", "doubled"}
     # Nothing the rich tree creates is left unmanaged.
     assert schema.unmanaged == ()
 
