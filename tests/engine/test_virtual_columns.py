@@ -162,6 +162,25 @@ CASES = [
         id="virtual-to-plain",
     ),
     pytest.param(
+        "",
+        f"c integer {VIRTUAL} NOT NULL",
+        ROWS,
+        {"FULL_SCAN_UNDER_LOCK"},  # every row's value computed and checked
+        [
+            "ALTER TABLE public.t ADD COLUMN c integer GENERATED ALWAYS AS ((id * 2)) VIRTUAL"
+            " CONSTRAINT t_c_not_null NOT NULL"
+        ],
+        id="add-not-null",
+    ),
+    pytest.param(
+        f"c integer {VIRTUAL} NOT NULL",
+        "c integer GENERATED ALWAYS AS (id * 3) VIRTUAL NOT NULL",
+        ROWS,
+        {"FULL_SCAN_UNDER_LOCK"},
+        ["ALTER TABLE public.t ALTER COLUMN c SET EXPRESSION AS ((id * 3))"],
+        id="new-expression-not-null",
+    ),
+    pytest.param(
         f"c integer {VIRTUAL}",
         f"c integer {VIRTUAL} NOT NULL",
         ROWS,

@@ -321,6 +321,18 @@ def _virtual(col: Column) -> bool:
     return col.generated is not None and col.generated.virtual
 
 
+def _virtual_not_null_scan(col: Column, what: str, ctx: PlanContext) -> Hazard:
+    """A virtual NOT NULL column's values are checked by computing them: ADD COLUMN and SET
+    EXPRESSION scan the table (measured on 18: "column ... contains null values")."""
+    return ctx.hazard(
+        HazardCode.FULL_SCAN_UNDER_LOCK,
+        Severity.MEDIUM,
+        f"{what} computes NOT NULL virtual column {col.key.display} for every row under ACCESS"
+        " EXCLUSIVE, and fails where one is NULL",
+        table=(col.schema_, col.table),
+    )
+
+
 def _checks_on_or_below(col: Column, ctx: PlanContext) -> bool:
     """Whether the column's table, or a partition or child a recursing statement reaches, has
     a CHECK constraint now or in `schema/` (its own or inherited)."""
@@ -623,6 +635,8 @@ class ColumnHandler(Handler[Column]):
                         table=where,
                     )
                 )
+            if _virtual(obj) and obj.not_null:
+                hazards.append(_virtual_not_null_scan(obj, "adding", ctx))
             steps.append(
                 self._step(
                     obj,
@@ -993,6 +1007,8 @@ class ColumnHandler(Handler[Column]):
                 f"SET EXPRESSION recomputes {new.key.display} for every row",
                 (new.schema_, new.table),
             )
+        elif new.not_null:
+            hazards = (_virtual_not_null_scan(new, "its new expression", ctx),)
         return self._step(
             new,
             "alter",
@@ -1058,6 +1074,8 @@ class ColumnHandler(Handler[Column]):
                     table=where,
                 )
             )
+        elif _virtual(new) and new.not_null:
+            hazards.append(_virtual_not_null_scan(new, "adding", ctx))
         steps = [
             self._step(new, "alter", f"DROP COLUMN {ident(old.name)}", hazards=tuple(hazards)),
             self._step(
