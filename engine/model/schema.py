@@ -22,7 +22,7 @@ from engine.model.privileges import DefaultPrivilege
 from engine.model.routines import Routine
 from engine.model.sequences import Sequence
 from engine.model.statistics import Statistics
-from engine.model.tables import Column, InheritedColumn, Table
+from engine.model.tables import Column, InheritedColumn, Table, uncompared_locality
 from engine.model.triggers import EventTrigger, Trigger
 from engine.model.types import CompositeType, DomainType, EnumType, RangeType
 from engine.model.unmanaged import UnmanagedObject
@@ -271,6 +271,8 @@ def _compared_prints(field: str, items: tuple[SchemaObject, ...]) -> list[str]:
     values: dict[str, Any] = {field: items}
     part = Schema.model_construct(**values)
     dumped = part.model_dump(include={field}, exclude={field: excluded}, by_alias=True)[field]
+    if field == "columns":  # (few hold a NOT NULL constraint other than the default one)
+        dumped = [d if d["not_null_constraint"] is None else uncompared_locality(d) for d in dumped]
     names = [type(obj).__name__ for obj in items]
     return list(map(repr, zip(names, dumped, strict=True)))
 

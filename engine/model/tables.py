@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import field_validator
 
@@ -158,6 +158,12 @@ class NotNullConstraint(Model):
     name: str | None = None
     validated: bool = True
     no_inherit: bool = False
+    # False where a column an inheritance child declares and inherits holds only its parents'
+    # copy (conislocal false: `CREATE TABLE c (a int) INHERITS (p)` under `p (a int NOT NULL)`),
+    # which pg_dump tells from a constraint of the child's own. Not compared (Column.compared):
+    # no statement makes a constraint the parents' alone again. The plan keeps it when it makes
+    # the child or changes its NOT NULL (engine.diff.kinds.inherited_columns)
+    local: bool = True
 
     @classmethod
     def of(cls, name: str | None, validated: bool, no_inherit: bool) -> NotNullConstraint | None:
@@ -165,6 +171,19 @@ class NotNullConstraint(Model):
         if (name, validated, no_inherit) == (None, True, False):
             return None
         return cls(name=name, validated=validated, no_inherit=no_inherit)
+
+
+_DEFAULT_NOT_NULL = {"name": None, "validated": True, "no_inherit": False}
+
+
+def uncompared_locality(dumped: dict[str, Any]) -> dict[str, Any]:
+    """A column's compared fields without its NOT NULL constraint's `local`, which is no
+    difference (NotNullConstraint); a constraint left with default values is None."""
+    constraint = dumped.get("not_null_constraint")
+    if constraint is not None and "local" in constraint:
+        rest = {k: v for k, v in constraint.items() if k != "local"}
+        dumped["not_null_constraint"] = None if rest == _DEFAULT_NOT_NULL else rest
+    return dumped
 
 
 class Column(SchemaObject, TableScoped, Commented, Granted):
@@ -227,6 +246,14 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     @property
     def not_null_no_inherit(self) -> bool:
         return self.not_null_constraint is not None and self.not_null_constraint.no_inherit
+
+    @property
+    def not_null_local(self) -> bool:
+        """False where the NOT NULL constraint is only the parents' copy (NotNullConstraint)."""
+        return self.not_null_constraint is None or self.not_null_constraint.local
+
+    def compared(self) -> dict[str, Any]:
+        return uncompared_locality(super().compared())
 
     @property
     def key(self) -> ObjectKey:

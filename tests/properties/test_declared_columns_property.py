@@ -16,7 +16,8 @@ a default (PostgreSQL rewrites that default as nextval()).
 
 On PostgreSQL 18 a NOT NULL constraint the child has as its own is told apart from the parent's
 copy by `pg_dump` only; where B's parent is NOT NULL and the two sides differ in that, the draw
-is left out (the README's documented limit).
+is left out (the README's documented limit), unless the child declares the column, nullable in
+A, and is to hold a NOT NULL of its own in B (the plan adds it before the parent's).
 """
 
 from __future__ import annotations
@@ -126,8 +127,14 @@ def pairs(draw: st.DrawFn) -> tuple[Family, Family]:
 
 def _check(cluster: EmbeddedCluster, major: int, pair: tuple[Family, Family]) -> None:
     a, b = pair
-    if major >= 18 and b.parent_not_null:
-        assume(a.child_has_own_not_null == b.child_has_own_not_null)
+    if major >= 18 and b.parent_not_null and a.child_has_own_not_null != b.child_has_own_not_null:
+        # the plan gives a column the child declares a NOT NULL of its own where the column is
+        # nullable before (its own goes before the parent's): the other ways it cannot
+        assume(
+            b.child_has_own_not_null
+            and b.holds != "inherits"
+            and not (a.parent_not_null or a.child_not_null)
+        )
     factory = DatabaseFactory(cluster)
     try:
         had = a.identity_default if a.identity else None

@@ -163,15 +163,16 @@ SELECT '{"tables":' || (
             -- <table>_<column>_not_null (what an earlier server has no row for). Its name,
             -- NOT VALID and NO INHERIT only where one differs from the default (the model's
             -- NotNullConstraint). A column the child declares and inherits may hold only its
-            -- parent's copy, under the parent's name: no name of its own
+            -- parent's copy, under the parent's name: no name of its own, and not local
             || CASE WHEN (nn.conname <> c.relname || '_' || c.attname || '_not_null' AND nn.conislocal)
-                         OR NOT nn.convalidated OR nn.connoinherit
+                         OR NOT nn.convalidated OR nn.connoinherit OR NOT nn.conislocal
                     THEN ',"not_null_constraint":{' || concat_ws(',',
                         CASE WHEN nn.conname <> c.relname || '_' || c.attname || '_not_null'
                                   AND nn.conislocal
                              THEN '"name":' || to_json(nn.conname::text) END,
                         CASE WHEN NOT nn.convalidated THEN '"validated":false' END,
-                        CASE WHEN nn.connoinherit THEN '"no_inherit":true' END) || '}'
+                        CASE WHEN nn.connoinherit THEN '"no_inherit":true' END,
+                        CASE WHEN NOT nn.conislocal THEN '"local":false' END) || '}'
                     ELSE '' END
             -- relation 0: an expression without column references needs no deparse context,
             -- and opening the table to build one cost most of pg_get_expr's time

@@ -125,8 +125,10 @@ def column_definition(
         parts.append(identity_sql(col))
     elif col.default is not None:
         parts.append(f"DEFAULT {col.default}")
-    if col.not_null and col.not_null_validated:
-        # NOT VALID has no column-constraint form: ColumnHandler.create adds it after
+    if col.not_null and col.not_null_validated and col.not_null_local:
+        # NOT VALID has no column-constraint form: ColumnHandler.create adds it after. A child's
+        # declared column that is to hold only its parents' copy gets it from them (INHERITS,
+        # or the parent's SET NOT NULL that reaches it): written here it would be its own
         if col.not_null_name is not None or name_not_null:
             name = not_null_constraint(col.table, col.name, col.not_null_name)
             parts.append(f"CONSTRAINT {ident(name)}")
@@ -785,7 +787,11 @@ class ColumnHandler(Handler[Column]):
             steps.extend(self._identity_steps(old, new))
             steps.extend(identity_sequence_steps(old, new, ctx))
         first = ancestors_first(new, ctx)
-        return [s.model_copy(update={"requires": (*s.requires, *first)}) for s in steps]
+        # (a NOT NULL of its own that goes before the parents' is keyed apart: owns_not_null_first)
+        return [
+            s.model_copy(update={"requires": (*s.requires, *first)}) if s.key == new.key else s
+            for s in steps
+        ]
 
     def _identity_steps(self, old: Column, new: Column) -> list[Step]:
         assert new.identity is not None
@@ -908,7 +914,14 @@ class ColumnHandler(Handler[Column]):
             if not new.not_null_validated:
                 steps.append(self._add_not_valid(new, "alter", ctx))
                 return steps
-            steps.extend(self._set_not_null(new, ctx))
+            from engine.diff.kinds.inherited_columns import own_not_null_keys
+
+            # after the constraints of their own that children add first (PostgreSQL 18)
+            first = own_not_null_keys(new, ctx)
+            steps.extend(
+                s.model_copy(update={"requires": (*s.requires, *first)}) if first else s
+                for s in self._set_not_null(new, ctx)
+            )
             was = name if ctx.names_not_null else not_null_constraint(new.table, new.name, None)
             validated, no_inherit = True, new.not_null_no_inherit and ctx.names_not_null
         else:

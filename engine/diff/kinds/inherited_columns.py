@@ -31,6 +31,7 @@ from engine.diff.kinds.columns import (
 from engine.diff.kinds.not_valid_copies import (
     added_again,
     adds_not_valid,
+    descendant_tables,
     kept_copy_validated,
     validates,
 )
@@ -536,8 +537,87 @@ def declared_column_steps(
     if isinstance(old, Column):
         start = replace(start, comment=held.comment, acl=held.acl)
     check_identity_default(new, start.default)
-    steps = InheritedColumnHandler()._steps(start, held, ctx)
-    return [step.model_copy(update={"key": new.key}) for step in steps]
+    steps = [
+        step.model_copy(update={"key": new.key})
+        for step in InheritedColumnHandler()._steps(start, held, ctx)
+    ]
+    if ctx.names_not_null and new.not_null and new.not_null_local and not _local_before(old):
+        # PostgreSQL 18: the child's declaration is a NOT NULL constraint of its own, which
+        # pg_dump tells from the parent's copy that a parent's SET NOT NULL gives it
+        table = qualname(new.schema_, new.table)
+        sets = f"ALTER TABLE {table} ALTER COLUMN {ident(new.name)} SET NOT NULL"
+        if owns_not_null_first(new, ctx):
+            steps.append(_own_not_null_first(new, ctx))
+        elif not any(step.sql == sets for step in steps):
+            # the parent's copy it holds made its own too, with no scan (under the parent's
+            # name: PostgreSQL refuses to rename an inherited constraint)
+            now = ctx.desired_objects.get(relation_key("table", new.schema_, new.table))
+            assert isinstance(now, Table)
+            requires = (now.key, *_ancestor_keys(ctx.desired_objects, now, new.name))
+            sql = f"ALTER TABLE ONLY {table} ALTER COLUMN {ident(new.name)} SET NOT NULL"
+            steps.append(Step(key=new.key, action="alter", sql=sql, requires=requires))
+    return steps
+
+
+def _local_before(old: Column | InheritedColumn) -> bool:
+    """Whether the child's NOT NULL constraint is its own before the plan: the parents' SET
+    and DROP NOT NULL leave that as it is (PostgreSQL 18)."""
+    return old.not_null and old.not_null_local
+
+
+def owns_not_null_first(col: Column, ctx: PlanContext) -> bool:
+    """Whether a column the child declares and inherits, nullable now, is to hold a NOT NULL
+    constraint of its own while a parent's SET NOT NULL in this plan reaches it (PostgreSQL
+    18). Its own goes first: the parent's then merges into it and the child keeps its name;
+    after, it would hold the parent's copy under the parent's name, which PostgreSQL refuses
+    to rename (measured on 18)."""
+    if not (ctx.names_not_null and col.not_null and col.not_null_local):
+        return False
+    old = ctx.current_objects.get(col.key) or ctx.current_objects.get(_held_key(col))
+    if not isinstance(old, (Column, InheritedColumn)) or old.not_null:
+        return False
+    now = ctx.desired_objects.get(relation_key("table", col.schema_, col.table))
+    return isinstance(now, Table) and _passed_down(ctx, now, col.name).not_null is True
+
+
+def _held_key(col: Column) -> ObjectKey:
+    return ObjectKey.of("inherited_column", col.schema_, col.name, col.table)
+
+
+def _own_not_null_first(col: Column, ctx: PlanContext) -> Step:
+    """`ADD CONSTRAINT name NOT NULL` on the child, before its parents' steps (keyed as its
+    inherited state, which their NOT NULL steps wait for: engine.diff.kinds.columns). Not ONLY:
+    PostgreSQL refuses a NOT NULL constraint on a table alone that has children."""
+    table = qualname(col.schema_, col.table)
+    name = not_null_constraint(col.table, col.name, col.not_null_name)
+    scan = ctx.hazard(
+        HazardCode.FULL_SCAN_UNDER_LOCK,
+        Severity.MEDIUM,
+        f"the NOT NULL constraint {name} of its own scans {table} and its children under"
+        " ACCESS EXCLUSIVE,"
+        " before its parent's NOT NULL reaches it",
+        table=(col.schema_, col.table),
+    )
+    return Step(
+        key=_held_key(col),
+        action="alter",
+        sql=f"ALTER TABLE {table} ADD CONSTRAINT {ident(name)} NOT NULL {ident(col.name)}",
+        requires=(relation_key("table", col.schema_, col.table),),
+        hazards=(scan,),
+    )
+
+
+def own_not_null_keys(col: Column, ctx: PlanContext) -> tuple[ObjectKey, ...]:
+    """What a parent's NOT NULL steps wait for: the children's own constraints that go first
+    (owns_not_null_first)."""
+    if not ctx.names_not_null:
+        return ()
+    keys = []
+    for child in descendant_tables(ctx, col.schema_, col.table):
+        declared = ctx.desired_objects.get(column_key(child.schema_, child.name, col.name))
+        if isinstance(declared, Column) and owns_not_null_first(declared, ctx):
+            keys.append(_held_key(declared))
+    return tuple(keys)
 
 
 def receivers(
