@@ -214,3 +214,50 @@ def test_no_false_positive(make_db: MakeDb, pg_major: int, before: str, after: s
         )
     result = assert_converges(make_db, before, after)
     assert result.sql == []
+
+
+# A table that joins a parent (ATTACH PARTITION, INHERIT) must have each shared column as the
+# server wants it: from PostgreSQL 16 of the parent's kind, plain or generated; before 16 by the
+# parent's expression where the parent's is generated (a plain parent may have a generated
+# child). No statement changes a column's kind, so the plan makes the table's column again
+# first, or drops its expression; the join waits for it.
+GEN = "GENERATED ALWAYS AS (a * 2) STORED"
+JOIN_CASES = {
+    "attach: plain to the parent's generated": (
+        f"CREATE TABLE p (a int, v int {GEN}) PARTITION BY RANGE (a);",
+        "CREATE TABLE t (a int, v int);",
+        f"CREATE TABLE t (a int, v int {GEN});",
+        "ALTER TABLE p ATTACH PARTITION t FOR VALUES FROM (0) TO (10);",
+    ),
+    # (from 17 the table joins with its own expression, set to the parent's after)
+    "attach: another expression than the parent's": (
+        f"CREATE TABLE p (a int, v int {GEN}) PARTITION BY RANGE (a);",
+        "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 3) STORED);",
+        f"CREATE TABLE t (a int, v int {GEN});",
+        "ALTER TABLE p ATTACH PARTITION t FOR VALUES FROM (0) TO (10);",
+    ),
+    "inherit: plain to the parent's generated, declared": (
+        f"CREATE TABLE p (a int, v int {GEN});",
+        "CREATE TABLE t (a int, v int);",
+        f"CREATE TABLE t (a int, v int {GEN});",
+        "ALTER TABLE t INHERIT p;",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("parent", "before", "after", "join"), JOIN_CASES.values(), ids=JOIN_CASES.keys()
+)
+def test_a_joining_table_takes_its_parents_column_kind(
+    make_db: MakeDb, pg_major: int, parent: str, before: str, after: str, join: str
+) -> None:
+    result = assert_converges(
+        make_db, parent + before, parent + after + join, data="INSERT INTO t (a) VALUES (1);"
+    )
+    joins = next(i for i, sql in enumerate(result.sql) if "ATTACH" in sql or "INHERIT" in sql)
+    if "(a * 3)" in before and pg_major >= 17:
+        assert result.sql[joins + 1 :] == [
+            "ALTER TABLE ONLY public.t ALTER COLUMN v SET EXPRESSION AS ((a * 2))"
+        ]
+        return
+    assert "ALTER TABLE public.t DROP COLUMN v" in result.sql[:joins], result.sql

@@ -332,3 +332,47 @@ def test_the_parents_new_expression_over_a_child_with_a_check(make_db: MakeDb) -
         data="INSERT INTO c (a) VALUES (1);",
     )
     assert rows == [(5,)]
+
+
+# A table that joins a parent must have its columns of the parent's kind: the plan makes the
+# table's column again before the join (engine.diff.kinds.joining.generation_steps)
+V2 = "GENERATED ALWAYS AS (a * 2) VIRTUAL"
+JOIN_CASES = {
+    "attach: stored to the parent's virtual": (
+        f"CREATE TABLE p (a int, v int {V2}) PARTITION BY RANGE (a);",
+        "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) STORED);",
+        f"CREATE TABLE t (a int, v int {V2});",
+        "ALTER TABLE p ATTACH PARTITION t FOR VALUES FROM (0) TO (10);",
+    ),
+    "attach: virtual to the parent's plain": (
+        "CREATE TABLE p (a int, v int) PARTITION BY RANGE (a);",
+        f"CREATE TABLE t (a int, v int {V2});",
+        "CREATE TABLE t (a int, v int);",
+        "ALTER TABLE p ATTACH PARTITION t FOR VALUES FROM (0) TO (10);",
+    ),
+    "attach: its own expression, of the parent's kind": (
+        f"CREATE TABLE p (a int, v int {V2}) PARTITION BY RANGE (a);",
+        "CREATE TABLE t (a int, v int);",
+        "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 5) VIRTUAL);",
+        "ALTER TABLE p ATTACH PARTITION t FOR VALUES FROM (0) TO (10);",
+    ),
+    "inherit: plain to the parent's virtual, declared": (
+        f"CREATE TABLE p (a int, v int {V2});",
+        "CREATE TABLE t (a int, v int);",
+        f"CREATE TABLE t (a int, v int {V2});",
+        "ALTER TABLE t INHERIT p;",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("parent", "before", "after", "join"), JOIN_CASES.values(), ids=JOIN_CASES.keys()
+)
+def test_a_joining_table_takes_its_parents_column_kind(
+    make_db: MakeDb, parent: str, before: str, after: str, join: str
+) -> None:
+    result = assert_converges(
+        make_db, parent + before, parent + after + join, data="INSERT INTO t (a) VALUES (1);"
+    )
+    joins = next(i for i, sql in enumerate(result.sql) if "ATTACH" in sql or "INHERIT" in sql)
+    assert "ALTER TABLE public.t DROP COLUMN v" in result.sql[:joins]

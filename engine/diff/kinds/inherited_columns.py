@@ -326,7 +326,13 @@ def _start_state(
         statistics=held.statistics,
         storage=held.storage if passed.storage is None else _UNKNOWN,
         compression=held.compression,
-        generated=expression_of(held) if passed.generated is None else _UNKNOWN,
+        # a column made again before the join has the generation schema/ gives it there
+        # (engine.diff.kinds.joining.generation_steps)
+        generated=new.generated
+        if held.key in ctx.remade_columns
+        else expression_of(held)
+        if passed.generated is None
+        else _UNKNOWN,
     )
 
 

@@ -18,13 +18,22 @@ column's own NOT NULL, default and storage still count: engine.diff.kinds.inheri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from engine.diff.context import PlanContext
 from engine.diff.handler import HANDLERS, Step
 from engine.diff.kinds.columns import not_null_constraint, rename_not_null_step
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, column_key
 from engine.model.constraints import Constraint
-from engine.model.tables import Column, InheritedColumn, NotNullConstraint, Table, TableRef
+from engine.model.tables import (
+    Column,
+    Generated,
+    InheritedColumn,
+    NotNullConstraint,
+    Table,
+    TableRef,
+)
 from engine.plan.model import HazardCode, Severity
 from engine.sqltext import ident, qualname
 
@@ -129,6 +138,21 @@ def not_null_steps(child: Table, parent: TableRef, ctx: PlanContext) -> list[Ste
     return steps
 
 
+def _shared_columns(
+    ctx: PlanContext, child: Table, parent: TableRef
+) -> Iterator[tuple[Table, Column, Column]]:
+    """(the ancestor that declares it, its column, the column `child` has now) for each column
+    `child` has that `parent` and its ancestors are to give it, nearest declaration first."""
+    held = held_columns(ctx, child)
+    done: set[str] = set()
+    for table in _lineage(ctx, [parent]):
+        for column in ctx.columns_of(table.schema_, table.name, desired=True):
+            has = held.get(column.name)
+            if has is not None and column.name not in done:
+                done.add(column.name)
+                yield table, column, has
+
+
 def type_steps(
     child: Table, parent: TableRef, ctx: PlanContext
 ) -> tuple[list[Step], tuple[ObjectKey, ...]]:
@@ -136,33 +160,88 @@ def type_steps(
     gives it: PostgreSQL refuses to attach a table whose column types differ (`child table
     "c" has different type for column "b"`). They run once the child has left the parent it
     held the column from (`Step.between_parents`), before it joins."""
-    held = held_columns(ctx, child)
     steps: list[Step] = []
     keys: list[ObjectKey] = []
-    done: set[str] = set()
-    for table in _lineage(ctx, [parent]):
-        for column in ctx.columns_of(table.schema_, table.name, desired=True):
-            has = held.get(column.name)
-            if has is None or column.name in done:
-                continue
-            done.add(column.name)
-            if (has.type, has.collation) == (column.type, column.collation):
-                continue
-            if (has.schema_, has.table) != (child.schema_, child.name) and child.inherits:
-                # joined before the parent that gives it is left: ALTER TYPE refuses it then
-                raise PlanError(
-                    f"{child.key.display} has column {has.name} as {has.type} from"
-                    f" {qualname(has.schema_, has.table)} and is to inherit it as {column.type}"
-                    f" from {qualname(table.schema_, table.name)}; pg-flux cannot change the"
-                    " type of a column the table inherits",
-                    details="Ship it in two changes: leave the old parent first (the column"
-                    " becomes the table's own), then join the new one.",
-                )
-            own = has.model_copy(update={"schema_": child.schema_, "table": child.name})
-            converted = own.model_copy(update={"type": column.type, "collation": column.collation})
-            for step in HANDLERS["column"].alter(own, converted, ctx) or []:
-                steps.append(step.model_copy(update={"between_parents": child.key}))
-            keys.append(own.key)
+    for table, column, has in _shared_columns(ctx, child, parent):
+        if (has.type, has.collation) == (column.type, column.collation):
+            continue
+        if (has.schema_, has.table) != (child.schema_, child.name) and child.inherits:
+            # joined before the parent that gives it is left: ALTER TYPE refuses it then
+            raise PlanError(
+                f"{child.key.display} has column {has.name} as {has.type} from"
+                f" {qualname(has.schema_, has.table)} and is to inherit it as {column.type}"
+                f" from {qualname(table.schema_, table.name)}; pg-flux cannot change the"
+                " type of a column the table inherits",
+                details="Ship it in two changes: leave the old parent first (the column"
+                " becomes the table's own), then join the new one.",
+            )
+        own = has.model_copy(update={"schema_": child.schema_, "table": child.name})
+        converted = own.model_copy(update={"type": column.type, "collation": column.collation})
+        for step in HANDLERS["column"].alter(own, converted, ctx) or []:
+            steps.append(step.model_copy(update={"between_parents": child.key}))
+        keys.append(own.key)
+    return steps, tuple(keys)
+
+
+def _kind_of(generated: Generated | None) -> str:
+    return "plain" if generated is None else "virtual" if generated.virtual else "stored"
+
+
+def _kind(col: Column) -> str:
+    return _kind_of(col.generated)
+
+
+def generation_steps(
+    child: Table, parent: TableRef, ctx: PlanContext
+) -> tuple[list[Step], tuple[ObjectKey, ...]]:
+    """Steps that give each column `child` has the generation `schema/` gives it under
+    `parent`, before it joins: PostgreSQL refuses the join otherwise. From 16 a child's column
+    is of the parent's kind, plain, STORED or VIRTUAL (`column "v" in child table must be a
+    generated column`, `... must not be ...`, `... inherits from generated column of different
+    kind`), its expression its own; before 16 a plain parent may have a generated child, and a
+    generated parent's child has the parent's expression (`conflicting generation expression`).
+    No statement changes a column's kind: the column handler makes it again (with its
+    hazards), or drops a stored expression; one the child is to declare, its own handler
+    changes, and the join waits for it."""
+    steps: list[Step] = []
+    keys: list[ObjectKey] = []
+    # from 17 a child's own expression is set after the join (SET EXPRESSION); 16 has none,
+    # and before 16 the join wants the parent's expression
+    set_after = ctx.current.server_version_num >= 170000
+    for table, column, has in _shared_columns(ctx, child, parent):
+        declared = ctx.desired_objects.get(column_key(child.schema_, child.name, column.name))
+        state = ctx.desired_objects.get(
+            ObjectKey.of("inherited_column", child.schema_, column.name, child.name)
+        )
+        if isinstance(declared, Column):
+            target = declared.generated
+        elif isinstance(state, InheritedColumn):
+            target = None
+            if state.generated is not None:
+                virtual = column.generated is not None and column.generated.virtual
+                target = Generated(expression=state.generated, virtual=virtual)
+        else:
+            continue
+        if _kind(has) == _kind_of(target) and (set_after or has.generated == target):
+            continue
+        if (has.schema_, has.table) != (child.schema_, child.name):
+            raise PlanError(
+                f"{child.key.display} has column {has.name} from"
+                f" {qualname(has.schema_, has.table)} generated otherwise than it is to"
+                f" be under {qualname(table.schema_, table.name)}; a column the table"
+                " inherits cannot be made again",
+                details="Ship it in two changes: leave the old parent first (the column"
+                " becomes the table's own), then join the new one.",
+            )
+        if isinstance(declared, Column):
+            keys.append(declared.key)  # its own handler's steps
+            continue
+        own = has.model_copy(update={"schema_": child.schema_, "table": child.name})
+        remade = own.model_copy(update={"generated": target, "default": None})
+        # (as type_steps': after the child leaves a parent it held the column from)
+        for step in HANDLERS["column"].alter(own, remade, ctx) or []:
+            steps.append(step.model_copy(update={"between_parents": child.key}))
+        keys.append(own.key)
     return steps, tuple(keys)
 
 
@@ -218,8 +297,9 @@ def joining_steps(
     and the keys of what they add (the joining step requires them)."""
     columns, constraints = held_names(ctx, child)
     converting, converted = type_steps(child, parent, ctx)
-    steps: list[Step] = list(converting)
-    keys: list[ObjectKey] = list(converted)
+    remaking, remade = generation_steps(child, parent, ctx)
+    steps: list[Step] = [*converting, *remaking]
+    keys: list[ObjectKey] = [*converted, *remade]
     for own in ctx.columns_of(child.schema_, child.name, desired=False):
         # PostgreSQL 18: the child keeps its NOT NULL constraint's name when it joins, and
         # refuses to rename an inherited one afterwards: renamed now if the name differs
