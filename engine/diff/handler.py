@@ -42,6 +42,10 @@ class Step(Model):
     # Nothing that depends on the object waits for this step (comments, privileges, owners,
     # OWNED BY): it may come after the object's dependents.
     incidental: bool = False
+    # The step neither reads nor changes what depends on the object (a domain's SET / DROP
+    # DEFAULT: only later inserts and ADD COLUMN use it), so a dependent that the plan drops
+    # need not go first; dependents it makes still wait for it.
+    ignores_dependents: bool = False
     # A table's step that takes it out of its partitioned parent ("leave": DETACH PARTITION) or
     # into one ("join": ATTACH PARTITION).
     parent_link: Literal["leave", "join"] | None = None

@@ -332,10 +332,17 @@ def order_steps(
                 needs = steps[drop].requires
                 if (moved := steps[drop].between_parents) is not None:
                     needs = (*needs, moved)
-                # nor before what no dependent cares about (a table's row security, comments)
+                # nor before what no dependent cares about (a table's row security, comments,
+                # a domain's default)
                 add(
                     [drop],
-                    [i for i in ref_steps if steps[i].key not in needs and not steps[i].incidental],
+                    [
+                        i
+                        for i in ref_steps
+                        if steps[i].key not in needs
+                        and not steps[i].incidental
+                        and not steps[i].ignores_dependents
+                    ],
                 )
             add(others, [i for i in ref_steps if steps[i].action == "drop"])
 

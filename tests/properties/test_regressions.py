@@ -159,6 +159,15 @@ CASES = [
         "CREATE TYPE pair AS (a1 text, a0 int);",
         id="composite-attributes-reordered-while-its-table-is-dropped",
     ),
+    pytest.param(
+        # a cycle: the view moves to the new table, the old one is dropped after it, and a
+        # dependent's drop went before the domain's SET DEFAULT, which the new table waits for
+        "CREATE SCHEMA app; CREATE DOMAIN dom AS integer;"
+        " CREATE TABLE public.t (id int, x0 dom); CREATE VIEW v1 AS SELECT id FROM public.t;",
+        "CREATE SCHEMA app; CREATE DOMAIN dom AS integer DEFAULT 1;"
+        " CREATE TABLE app.t (id int, x0 dom); CREATE VIEW v1 AS SELECT id FROM app.t;",
+        id="table-moved-to-another-schema-while-its-domain-gets-a-default-and-a-view-follows",
+    ),
 ]
 
 

@@ -432,7 +432,7 @@ class DomainHandler(Handler[DomainType]):
                 if new.default is None
                 else f"ALTER DOMAIN {ref} SET DEFAULT {new.default}"
             )
-            steps.append(Step(key=new.key, action="alter", sql=sql))
+            steps.append(Step(key=new.key, action="alter", sql=sql, ignores_dependents=True))
         if old.not_null and not new.not_null:
             steps.append(Step(key=new.key, action="alter", sql=f"ALTER DOMAIN {ref} DROP NOT NULL"))
         before = {c.name: c for c in old.constraints}
