@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter
 
-from engine.diff.kinds.inherited_columns import receivers
+from engine.diff.kinds.inherited_columns import not_valid_copy_origins, receivers
 from engine.model.base import Dependency, ObjectKey, SchemaObject
 from engine.model.constraints import Constraint
 from engine.model.indexes import Index
@@ -218,7 +218,12 @@ def verification_scope(
     changes = compare_schemas(current, desired, manage_ownership)
     touched = set(changes.removed) | set(changes.added) | set(changes.changed)
     # children whose own column value the plan writes back (a parent's change reaches them)
-    touched.update(held.key for held in receivers(ObjectIndex(desired), desired, changes.changed))
+    desired_index = ObjectIndex(desired)
+    touched.update(held.key for held in receivers(desired_index, desired, changes.changed))
+    # PostgreSQL 18: every copy of a parent's NOT VALID constraint the plan adds again
+    copies = [*changes.added.values(), *(new for _, new in changes.changed.values())]
+    origins = not_valid_copy_origins(desired_index, copies)
+    touched.update(held.key for held in receivers(desired_index, desired, origins))
 
     scope: set[ObjectKey] = set()
     for field in ENVIRONMENT_FIELDS:

@@ -849,6 +849,16 @@ NOT_VALID_CHILD_CASES = {
         NV + NV_CHILD,
         NV + NV_CHILD + NV_ADD,
     ),
+    # found by the property's slow profile: the sibling left as it is gets a NOT VALID copy
+    # from the constraint added again, and is validated after it
+    "one child's copy made NOT VALID again, the other's kept validated": (
+        NV + NV_ADD + NV_CHILD + NV_CHILD2,
+        NV + NV_CHILD + NV_ADD + NV_CHILD2,
+    ),
+    "one copy made NOT VALID again, the validated sibling's default changed too": (
+        NV + NV_ADD + NV_CHILD + NV_CHILD2,
+        NV + NV_CHILD + NV_ADD + NV_CHILD2 + " ALTER TABLE c2 ALTER COLUMN a SET DEFAULT 7;",
+    ),
     "a new child of a NOT VALID parent, validated": (NV + NV_ADD, NV + NV_ADD + NV_CHILD),
     "a new child of a NOT VALID parent, NOT VALID": (NV + NV_ADD, NV + NV_CHILD + NV_ADD),
     "from nothing, the child validated": ("", NV + NV_ADD + NV_CHILD),

@@ -12,7 +12,7 @@ CREATE against the parent's change decides the value, it is written out explicit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from engine.diff.context import PlanContext
@@ -653,12 +653,17 @@ def receivers(
     return found
 
 
-def passed_down_steps(ctx: PlanContext, changed: Mapping[ObjectKey, object]) -> list[Step]:
+def passed_down_steps(
+    ctx: PlanContext, changed: Mapping[ObjectKey, object], done: Iterable[ObjectKey] = ()
+) -> list[Step]:
     """Steps that write a child's own value back where a change up its ancestors would
-    overwrite it."""
+    overwrite it; none for the children in `done`, which have theirs already."""
     handler = InheritedColumnHandler()
     steps: list[Step] = []
+    skip = set(done)
     for held in receivers(ctx.desired_objects, ctx.desired, changed):
+        if held.key in skip:
+            continue
         old = ctx.current_objects.get(held.key)
         if isinstance(held, Column):
             if isinstance(old, Column) and declares(ctx.current_objects, old):
@@ -666,6 +671,22 @@ def passed_down_steps(ctx: PlanContext, changed: Mapping[ObjectKey, object]) -> 
         elif isinstance(old, InheritedColumn):
             steps.extend(handler.alter(old, held, ctx) or [])
     return steps
+
+
+def not_valid_copy_origins(
+    objects: ObjectIndex, copies: Iterable[SchemaObject]
+) -> dict[ObjectKey, None]:
+    """The declared columns whose NOT VALID constraint the plan may add again for these new or
+    changed copies (readded_not_valid_steps): every other copy of theirs changes with it."""
+    origins: dict[ObjectKey, None] = {}
+    for held in copies:
+        if not isinstance(held, InheritedColumn) or not held.not_null or held.not_null_validated:
+            continue
+        table = objects.get(relation_key("table", held.schema_, held.table))
+        chain = _chain(objects, table, held.name) if isinstance(table, Table) else []
+        if chain and isinstance(chain[-1], Column):
+            origins[chain[-1].key] = None
+    return origins
 
 
 def readded_not_valid_steps(
@@ -700,4 +721,10 @@ def readded_not_valid_steps(
         if isinstance(old, Column) and added_again(ctx, old, declared):
             done.add(declared.key)
             steps.extend(handler.not_null_steps(old, declared, ctx))
+    # the children left as they are get a NOT VALID copy from the constraint added again:
+    # each meant to hold a validated one is validated after it (their alter's start state)
+    if done:
+        planned = {*added, *changed}
+        planned.update(held.key for held in receivers(ctx.desired_objects, ctx.desired, changed))
+        steps.extend(passed_down_steps(ctx, dict.fromkeys(done), planned))
     return steps
