@@ -33,8 +33,9 @@ class Constraint(SchemaObject, TableScoped, Commented):
         so not compared; they are its dependencies on columns (implied_deps), which the
         catalog's dependency rows then leave out (queries/dependencies.sql).
     index_definition: for primary key / unique, pg_get_indexdef of the index that implements it;
-        the online form builds that index concurrently first. Derived from the definition, so it
-        is not compared.
+        the online form builds that index concurrently first. None for a temporal key
+        (WITHOUT OVERLAPS, PostgreSQL 18), whose GiST index cannot be built UNIQUE alone: it is
+        added plainly. Derived from the definition, so it is not compared.
     on_partitioned: the table is partitioned (no concurrent index builds there); a property of
         the table, not of the constraint.
     deferrable / deferred: also in the definition; kept apart for ADD ... USING INDEX.

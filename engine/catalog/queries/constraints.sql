@@ -13,12 +13,16 @@ con AS (
            k.conname, k.contype, k.convalidated, k.condeferrable, k.condeferred, k.conindid, k.confrelid,
            n.nspname, c.relname, c.relkind,
            pg_get_constraintdef(k.oid) AS def, ds.description,
+           -- only a B-tree index can be built UNIQUE on its own (the online form); a temporal
+           -- key's (WITHOUT OVERLAPS, PostgreSQL 18) is GiST
+           kc.relam = (SELECT oid FROM pg_am WHERE amname = 'btree') AS btree_key,
            k.conparentid <> 0 OR NOT k.conislocal AS inherited
     FROM pg_constraint k
     JOIN pg_class c ON c.oid = k.conrelid
     JOIN managed_ns n ON n.oid = c.relnamespace
     -- a key's or exclusion's index: its INCLUDE columns are dependencies too (not in conkey)
     LEFT JOIN pg_index ki ON ki.indexrelid = k.conindid AND k.contype IN ('p', 'u', 'x')
+    LEFT JOIN pg_class kc ON kc.oid = k.conindid AND k.contype IN ('p', 'u')
     LEFT JOIN pg_description ds ON ds.objoid = k.oid AND ds.classoid = 'pg_constraint'::regclass
                                 AND ds.objsubid = 0
     WHERE k.contypid = 0
@@ -64,7 +68,7 @@ FROM (SELECT k.inherited,
                      SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a
                      WHERE a.attrelid = k.confrelid AND a.attnum = ANY (k.confkey)
                        AND a.attnum > 0)::text, '') END
-    || CASE WHEN k.contype IN ('p', 'u') AND k.conindid <> 0
+    || CASE WHEN k.contype IN ('p', 'u') AND k.btree_key
             THEN ',"index_definition":' || to_json(pg_get_indexdef(k.conindid)) ELSE '' END
     || CASE WHEN k.relkind = 'p' THEN ',"on_partitioned":true' ELSE '' END
     || CASE WHEN k.condeferrable THEN ',"deferrable":true' ELSE '' END

@@ -5,7 +5,8 @@ On a table that exists (and online forms are on):
   transaction, which scans under SHARE UPDATE EXCLUSIVE and so lets reads and writes go on.
 - PRIMARY KEY and UNIQUE: CREATE UNIQUE INDEX CONCURRENTLY under the constraint's own name, then
   ADD CONSTRAINT ... USING INDEX, a catalog update. Partitioned tables cannot build indexes
-  concurrently: there the constraint is added plainly.
+  concurrently, and a temporal key's GiST index (WITHOUT OVERLAPS, PostgreSQL 18) cannot be
+  built UNIQUE on its own: there the constraint is added plainly.
 - EXCLUDE: no online form exists; added plainly, with the hazards that says.
 A desired NOT VALID constraint is added NOT VALID and never validated. A changed definition drops
 and re-adds the constraint (the planner recreates it, rebuilding foreign keys that rely on it).
