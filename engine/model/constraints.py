@@ -39,6 +39,9 @@ class Constraint(SchemaObject, TableScoped, Commented):
     on_partitioned: the table is partitioned (no concurrent index builds there); a property of
         the table, not of the constraint.
     deferrable / deferred: also in the definition; kept apart for ADD ... USING INDEX.
+    enforced: False for PostgreSQL 18's NOT ENFORCED (a CHECK or FOREIGN KEY that checks no
+        row): in the definition too, kept apart because it is never validated nor added NOT
+        VALID (`validated` stays True).
     """
 
     kind: ClassVar[str] = "constraint"
@@ -50,6 +53,7 @@ class Constraint(SchemaObject, TableScoped, Commented):
             "on_partitioned",
             "deferrable",
             "deferred",
+            "enforced",
         }
     )
     name: str
@@ -63,6 +67,7 @@ class Constraint(SchemaObject, TableScoped, Commented):
     on_partitioned: bool = False
     deferrable: bool = False
     deferred: bool = False
+    enforced: bool = True
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
     # its table and columns; a foreign key's target and its columns

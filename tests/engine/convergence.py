@@ -45,6 +45,14 @@ class Convergence:
         """Hazard codes of the statements whose SQL contains `fragment`."""
         return {h.code.value for s in self.statements if fragment in s.sql for h in s.hazards}
 
+    def expect(self, hazards: set[str] | None, statements: list[str] | None) -> None:
+        """A table-driven case's expectations: the plan's hazard codes and its exact
+        statements, in order (None: not checked)."""
+        if hazards is not None:
+            assert self.hazard_codes == hazards
+        if statements is not None:
+            assert self.sql == statements
+
 
 def load(dsn: str, sql: str) -> None:
     if not sql.strip():

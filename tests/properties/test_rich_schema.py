@@ -38,6 +38,7 @@ _EXTENSION_FILE = "05_extension.sql"
 _ICU_FILE = "15_icu_collation.sql"
 _EVENT_TRIGGER_FILE = "90_event_trigger.sql"
 _VIRTUAL_FILE = "12_virtual_columns.sql"  # PostgreSQL 18's virtual generated columns
+_PG18_CONSTRAINTS_FILE = "13_pg18_constraints.sql"  # temporal keys, NOT ENFORCED
 
 
 def _icu_works(dsn: str) -> bool:
@@ -61,12 +62,13 @@ def _capabilities(run_sql: RunSql, dsn: str) -> dict[str, bool]:
         " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),"
         " current_setting('server_version_num')::int >= 180000",
     )
-    citext, superuser, virtual = rows[0]
+    citext, superuser, pg18 = rows[0]
     return {
         _EXTENSION_FILE: citext,
         _ICU_FILE: _icu_works(dsn),
         _EVENT_TRIGGER_FILE: superuser,
-        _VIRTUAL_FILE: virtual,
+        _VIRTUAL_FILE: pg18,
+        _PG18_CONSTRAINTS_FILE: pg18,
     }
 
 
@@ -135,6 +137,11 @@ def test_rich_tree_uses_every_kind(rich_tree: Path, db: ShadowDatabase) -> None:
     if (rich_tree / _VIRTUAL_FILE).exists():
         virtual = {c.name for c in schema.columns if c.generated and c.generated.virtual}
         assert virtual == {"kilos", "label", "doubled"}
+    if (rich_tree / _PG18_CONSTRAINTS_FILE).exists():
+        not_enforced = {c.name for c in schema.constraints if not c.enforced}
+        assert not_enforced == {"desk_bookings_seats_check", "desk_bookings_self_fk"}
+        temporal = {c.name for c in schema.constraints if "WITHOUT OVERLAPS" in c.definition}
+        assert temporal == {"desks_pk", "desk_bookings_area_uq"}
     # Nothing the rich tree creates is left unmanaged.
     assert schema.unmanaged == ()
 

@@ -43,10 +43,13 @@ FROM (SELECT k.inherited,
                                     WHEN 'f' THEN '"foreign_key"' WHEN 'c' THEN '"check"'
                                     ELSE '"exclusion"' END
     -- pg_get_constraintdef appends exactly ' NOT VALID' to an unvalidated constraint; that
-    -- state is compared as `validated`, so the definition leaves it out.
-    || ',"definition":' || to_json(CASE WHEN k.convalidated THEN k.def
+    -- state is compared as `validated`, so the definition leaves it out. PostgreSQL 18: a NOT
+    -- ENFORCED one (no conenforced column before) is never validated and ends with
+    -- ' NOT ENFORCED' instead, which stays in the definition.
+    || ',"definition":' || to_json(CASE WHEN k.convalidated OR e.not_enforced THEN k.def
                                         ELSE left(k.def, length(k.def) - length(' NOT VALID')) END)
-    || CASE WHEN k.convalidated THEN '' ELSE ',"validated":false' END
+    || CASE WHEN k.convalidated OR e.not_enforced THEN '' ELSE ',"validated":false' END
+    || CASE WHEN e.not_enforced THEN ',"enforced":false' ELSE '' END
     || CASE WHEN k.contype = 'f' AND rc.oid IS NOT NULL
             THEN ',"references":{"kind":"table","schema":' || to_json(rn.nspname::text)
                  || ',"name":' || to_json(rc.relname::text) || '}'
@@ -76,6 +79,9 @@ FROM (SELECT k.inherited,
     || CASE WHEN k.description IS NOT NULL THEN ',"comment":' || to_json(k.description) ELSE '' END
     || '}' AS json
 FROM con k
+-- pg_get_constraintdef's last words, where conenforced is PostgreSQL 18's only
+CROSS JOIN LATERAL (SELECT NOT k.convalidated AND right(k.def, 13) = ' NOT ENFORCED'
+                           AS not_enforced) e
 LEFT JOIN pg_class rc ON k.contype = 'f' AND rc.oid = k.confrelid
 LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 LEFT JOIN pg_attribute a1 ON cardinality(k.columns) = 1

@@ -8,7 +8,8 @@ On a table that exists (and online forms are on):
   concurrently, and a temporal key's GiST index (WITHOUT OVERLAPS, PostgreSQL 18) cannot be
   built UNIQUE on its own: there the constraint is added plainly.
 - EXCLUDE: no online form exists; added plainly, with the hazards that says.
-A desired NOT VALID constraint is added NOT VALID and never validated. A changed definition drops
+A desired NOT VALID constraint is added NOT VALID and never validated; a NOT ENFORCED one
+(PostgreSQL 18) is added as it is, which scans nothing. A changed definition drops
 and re-adds the constraint (the planner recreates it, rebuilding foreign keys that rely on it).
 """
 
@@ -63,6 +64,11 @@ class ConstraintHandler(Handler[Constraint]):
 
     def create(self, obj: Constraint, ctx: PlanContext) -> list[Step]:
         lock: LockMode = "SHARE ROW EXCLUSIVE" if obj.type == "foreign_key" else "ACCESS EXCLUSIVE"
+        if not obj.enforced:
+            # PostgreSQL 18's NOT ENFORCED checks no row, now or later: a catalog change, and
+            # PostgreSQL refuses to VALIDATE it
+            sql = _add_sql(obj, not_valid=False)
+            return [Step(key=obj.key, action="create", sql=sql, lock=lock)]
         if ctx.table_is_new(obj.schema_, obj.table):
             # An empty table: the plain form costs nothing.
             sql = _add_sql(obj, not_valid=not obj.validated)
