@@ -62,8 +62,15 @@ class DomainType(_SchemaType):
     base_type: str  # format_type(typbasetype, typtypmod)
     default: str | None = None  # pg_get_expr(typdefaultbin, 0)
     not_null: bool = False
+    # PostgreSQL 17+ names the NOT NULL constraint: its name where not <domain>_not_null
+    not_null_name: str | None = None
     collation: str | None = None  # only when not the base type's default collation
     constraints: tuple[DomainConstraint, ...] = ()  # CHECK constraints by name
+
+    @property
+    def not_null_constraint(self) -> str:
+        """The NOT NULL constraint's name (PostgreSQL 17+)."""
+        return self.not_null_name or f"{self.name}_not_null"
 
 
 class RangeType(_SchemaType):

@@ -747,6 +747,60 @@ def test_domain_converges(
     assert result.hazard_codes == hazards
 
 
+# PostgreSQL 17+ keeps a domain's NOT NULL as a named constraint (<domain>_not_null unless
+# named), which pg_dump prints where the name is not the default.
+DOMAIN_NOT_NULL_NAME_CASES = [
+    (
+        "named-at-creation",
+        "",
+        "CREATE DOMAIN d AS int CONSTRAINT d_nn NOT NULL;",
+        ["CREATE DOMAIN public.d AS integer CONSTRAINT d_nn NOT NULL"],
+        set(),
+    ),
+    (
+        "renamed",
+        "CREATE DOMAIN d AS int NOT NULL;",
+        "CREATE DOMAIN d AS int CONSTRAINT d_nn NOT NULL;",
+        ["ALTER DOMAIN public.d RENAME CONSTRAINT d_not_null TO d_nn"],
+        set(),
+    ),
+    (
+        "back-to-the-default-name-quoted",
+        'CREATE DOMAIN "My D" AS int CONSTRAINT "x y" NOT NULL;',
+        'CREATE DOMAIN "My D" AS int NOT NULL;',
+        ['ALTER DOMAIN public."My D" RENAME CONSTRAINT "x y" TO "My D_not_null"'],
+        set(),
+    ),
+    (
+        "added-with-a-name",
+        "CREATE DOMAIN d AS int; CREATE TABLE t (x d); INSERT INTO t VALUES (5);",
+        "CREATE DOMAIN d AS int; ALTER DOMAIN d ADD CONSTRAINT d_nn NOT NULL;"
+        " CREATE TABLE t (x d);",
+        ["ALTER DOMAIN public.d ADD CONSTRAINT d_nn NOT NULL"],
+        {"FULL_SCAN_UNDER_LOCK", "BACKWARD_INCOMPATIBLE"},
+    ),
+    (
+        "dropped-with-a-name",
+        "CREATE DOMAIN d AS int CONSTRAINT d_nn NOT NULL;",
+        "CREATE DOMAIN d AS int;",
+        ["ALTER DOMAIN public.d DROP NOT NULL"],
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "sql", "hazards"),
+    [pytest.param(*case[1:], id=case[0]) for case in DOMAIN_NOT_NULL_NAME_CASES],
+)
+def test_domain_not_null_names(
+    make_db: MakeDb, pg_major: int, before: str, after: str, sql: list[str], hazards: set[str]
+) -> None:
+    if pg_major < 17:
+        pytest.skip("a domain's NOT NULL is a named constraint from PostgreSQL 17")
+    assert_converges(make_db, before, after).expect(hazards, sql)
+
+
 def test_range_change_used_by_column_is_refused(make_db: MakeDb) -> None:
     a, b = make_db(), make_db()
     load(a.admin_dsn, "CREATE TYPE r AS RANGE (subtype = int4); CREATE TABLE t (x r);")

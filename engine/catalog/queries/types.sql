@@ -62,6 +62,10 @@ SELECT json_build_object(
                    'base_type', format_type(t.typbasetype, t.typtypmod),
                    'default', pg_get_expr(t.typdefaultbin, 0),
                    'not_null', t.typnotnull,
+                   -- PostgreSQL 17+ keeps the NOT NULL as a named constraint (none before)
+                   'not_null_name', (SELECT k.conname FROM pg_constraint k
+                                     WHERE k.contypid = t.oid AND k.contype = 'n'
+                                       AND k.conname <> t.typname || '_not_null'),
                    'collation', CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
                                      THEN (SELECT qname FROM coll WHERE coll.oid = t.typcollation) END,
                    'constraints', (

@@ -388,7 +388,8 @@ class DomainHandler(Handler[DomainType]):
         if obj.default is not None:
             parts.append(f"DEFAULT {obj.default}")
         if obj.not_null:
-            parts.append("NOT NULL")
+            name = f"CONSTRAINT {ident(obj.not_null_name)} " if obj.not_null_name else ""
+            parts.append(f"{name}NOT NULL")
         # CREATE DOMAIN has no NOT VALID: those constraints are added afterwards.
         parts.extend(_check_sql(c) for c in obj.constraints if c.validated)
         steps = [Step(key=obj.key, action="create", sql=" ".join(parts))]
@@ -435,6 +436,16 @@ class DomainHandler(Handler[DomainType]):
             steps.append(Step(key=new.key, action="alter", sql=sql, ignores_dependents=True))
         if old.not_null and not new.not_null:
             steps.append(Step(key=new.key, action="alter", sql=f"ALTER DOMAIN {ref} DROP NOT NULL"))
+        elif old.not_null and old.not_null_constraint != new.not_null_constraint:
+            # PostgreSQL 17+: a name only (no row to rename before 17, where both are None)
+            steps.append(
+                Step(
+                    key=new.key,
+                    action="alter",
+                    sql=f"ALTER DOMAIN {ref} RENAME CONSTRAINT"
+                    f" {ident(old.not_null_constraint)} TO {ident(new.not_null_constraint)}",
+                )
+            )
         before = {c.name: c for c in old.constraints}
         after = {c.name: c for c in new.constraints}
         for con in old.constraints:
@@ -490,15 +501,13 @@ class DomainHandler(Handler[DomainType]):
                     f"writes of NULL through {new.key.display} start failing",
                 ),
             )
-            steps.append(
-                Step(
-                    key=new.key,
-                    action="alter",
-                    sql=f"ALTER DOMAIN {ref} SET NOT NULL",
-                    lock="SHARE",
-                    hazards=hazards,
-                )
+            # PostgreSQL 17+ names it: ADD CONSTRAINT ... NOT NULL does the same, named
+            sql = (
+                f"ALTER DOMAIN {ref} ADD CONSTRAINT {ident(new.not_null_name)} NOT NULL"
+                if new.not_null_name
+                else f"ALTER DOMAIN {ref} SET NOT NULL"
             )
+            steps.append(Step(key=new.key, action="alter", sql=sql, lock="SHARE", hazards=hazards))
         return steps
 
     def _validate(self, new: DomainType, con: DomainConstraint, ctx: PlanContext) -> Step:
