@@ -61,8 +61,10 @@ def default_privilege_grantees(kind: str, schema: str | None, ctx: PlanContext) 
         for entry in entries:
             if entry.object_type != object_type or entry.in_schema not in (None, schema):
                 continue
-            grantees.update(p.grantee for p in (*entry.acl, *entry.baseline))
-            grantees.discard(entry.role)
+            # the entry's role owns what it creates; another entry may still name that role
+            grantees.update(
+                p.grantee for p in (*entry.acl, *entry.baseline) if p.grantee != entry.role
+            )
     return sorted(grantees)
 
 

@@ -22,6 +22,11 @@ ROLE = (
     " EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
 )
 
+ROLE2 = (
+    "DO $$ BEGIN CREATE ROLE pgflux_rich_r2 NOLOGIN;"
+    " EXCEPTION WHEN duplicate_object THEN NULL; END $$;"
+)
+
 OWNED_SEQUENCE = """
 CREATE SEQUENCE invoice_no;
 CREATE TABLE invoices (id integer NOT NULL DEFAULT nextval('invoice_no'));
@@ -136,6 +141,16 @@ CASES = [
         ROLE + "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"
         " ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;",
         id="created-function-keeps-public-execute-that-default-privileges-revoke",
+    ),
+    # found by the slow rich run on PostgreSQL 17 (present on 15): another role's entry (FOR
+    # ROLE r2) made the plan forget that r2 is a grantee of the applying role's entry
+    pytest.param(
+        ROLE + ROLE2 + "ALTER DEFAULT PRIVILEGES GRANT DELETE ON TABLES TO pgflux_rich_r2;",
+        ROLE + ROLE2 + "CREATE TABLE t (id int);"
+        " ALTER DEFAULT PRIVILEGES FOR ROLE pgflux_rich_r2 GRANT SELECT ON TABLES"
+        " TO pgflux_rich_writer;"
+        " ALTER DEFAULT PRIVILEGES GRANT DELETE ON TABLES TO pgflux_rich_r2;",
+        id="a-grantee-that-has-default-privileges-of-its-own",
     ),
     # found by the slow rich run on PostgreSQL 18: the only column that stores the type goes
     # first, so its attribute can change type in place
