@@ -35,6 +35,12 @@ def session_pgbin() -> PgBin | None:
     return _SESSION_PGBIN
 
 
+def wanted_pg_major() -> int:
+    """The major of the binaries the session cluster uses (hypothesis strategies draw a
+    server's own syntax by it, before any cluster starts)."""
+    return _wanted_pgbin().major
+
+
 def _wanted_pgbin() -> PgBin:
     explicit = os.environ.get("PGFLUX_POSTGRES_BIN") or None
     major_env = os.environ.get("PGFLUX_TEST_PG_MAJOR") or None

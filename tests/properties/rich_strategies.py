@@ -22,6 +22,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.conftest import wanted_pg_major
+
+# PostgreSQL 18's syntax is drawn only against an 18 server: a virtual generated column, a NOT
+# ENFORCED check
+PG18 = wanted_pg_major() >= 18
+
 ROLE = "pgflux_prop_rich"
 ROLE2 = "pgflux_prop_rich2"
 ROLES = (ROLE, ROLE2)
@@ -214,6 +220,7 @@ class Table:
     check: str | None = None  # CONSTRAINT t_chk
     check_valid: bool = True  # else added NOT VALID (after the table)
     check_no_inherit: bool = False  # CHECK ... NO INHERIT (ti, when there, does not get it)
+    check_enforced: bool = True  # else NOT ENFORCED (PostgreSQL 18), whatever check_valid says
     index: str | None = None  # t_idx's key
     rls: bool = False
     force: bool = False
@@ -468,7 +475,8 @@ class MatView:
 
 @dataclass(frozen=True)
 class Wide:
-    """`<schema>.w (id integer [identity] PK, c text [COLLATE], g integer [GENERATED ... STORED])`,
+    """`<schema>.w (id integer [identity] PK, c text [COLLATE], g integer [GENERATED ... STORED or,
+    on 18, VIRTUAL])`,
     maybe UNLOGGED, with storage parameters on it and on its index w_idx (c)."""
 
     schema: str
@@ -481,6 +489,7 @@ class Wide:
     ident_sequence: str | None = None  # SEQUENCE NAME, else PostgreSQL's w_id_seq
     collate: str | None = None  # of c: "C" or "POSIX"
     generated: str | None = None  # g's expression, else g is a plain column
+    virtual: bool = False  # g VIRTUAL (PostgreSQL 18) rather than STORED
     index: bool = False
     index_fillfactor: int | None = None
 
@@ -499,8 +508,9 @@ class Wide:
             opts.append(f"CACHE {self.ident_cache}")
             id_col += f" GENERATED {self.identity} AS IDENTITY ({' '.join(opts)})"
         c_col = "c text" + (f' COLLATE "{self.collate}"' if self.collate else "")
+        kind = "VIRTUAL" if self.virtual else "STORED"
         g_col = "g integer" + (
-            f" GENERATED ALWAYS AS ({self.generated}) STORED" if self.generated else ""
+            f" GENERATED ALWAYS AS ({self.generated}) {kind}" if self.generated else ""
         )
         unlogged = "UNLOGGED " if self.unlogged else ""
         with_ = f" WITH (fillfactor={self.fillfactor})" if self.fillfactor else ""
@@ -527,6 +537,8 @@ _WIDE_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "index": st.booleans(),
     "index_fillfactor": st.sampled_from([None, 80, 50]),
 }
+if PG18:
+    _WIDE_FIELDS["virtual"] = st.booleans()
 
 
 @dataclass(frozen=True)
@@ -776,10 +788,12 @@ class RichSpec:
             cols += [f"{c.name} {self._column_type(c)}" for c in t.extra]
             cols.append("CONSTRAINT t_pkey PRIMARY KEY (id)")
             no_inherit = " NO INHERIT" if t.check_no_inherit else ""
-            if t.check is not None and t.check_valid:
+            if t.check is not None and not t.check_enforced:
+                cols.append(f"CONSTRAINT t_chk CHECK ({t.check}){no_inherit} NOT ENFORCED")
+            elif t.check is not None and t.check_valid:
                 cols.append(f"CONSTRAINT t_chk CHECK ({t.check}){no_inherit}")
             out.append(f"CREATE TABLE {t.qname} ({', '.join(cols)});")
-            if t.check is not None and not t.check_valid:
+            if t.check is not None and t.check_enforced and not t.check_valid:
                 out.append(
                     f"ALTER TABLE {t.qname} ADD CONSTRAINT t_chk CHECK ({t.check}){no_inherit}"
                     " NOT VALID;"
@@ -931,6 +945,7 @@ def tables(draw: st.DrawFn, spec: RichSpec) -> Table:
         check=draw(st.sampled_from(TABLE_CHECKS)),
         check_valid=draw(st.sampled_from([True, True, False])),
         check_no_inherit=draw(st.sampled_from([False, False, True])),
+        check_enforced=draw(st.sampled_from([True, True, False])) if PG18 else True,
         index=draw(st.sampled_from(TABLE_INDEXES)),
         rls=rls,
         force=rls and draw(st.booleans()),
@@ -1265,6 +1280,8 @@ def m_table_check(draw: st.DrawFn, spec: RichSpec) -> RichSpec:
         return replace(spec, table=replace(t, check_valid=not t.check_valid))
     if t.check is not None and draw(st.booleans()):
         return replace(spec, table=replace(t, check_no_inherit=not t.check_no_inherit))
+    if PG18 and t.check is not None and draw(st.booleans()):
+        return replace(spec, table=replace(t, check_enforced=not t.check_enforced))
     check = draw(st.sampled_from([x for x in TABLE_CHECKS if x != t.check]))
     return replace(spec, table=replace(t, check=check, check_valid=draw(st.booleans())))
 
