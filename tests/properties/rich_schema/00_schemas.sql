@@ -14,8 +14,9 @@ CREATE TYPE app.address AS (street text, city text, zip varchar(10));
 COMMENT ON TYPE app.address IS 'postal address';
 
 CREATE DOMAIN app.email AS text NOT NULL CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%');
+-- its NOT NULL named: kept from PostgreSQL 17 on, where it is a constraint of its own
 CREATE DOMAIN app.positive_money AS numeric(12, 2) DEFAULT 0
-    CONSTRAINT non_negative CHECK (VALUE >= 0);
+    CONSTRAINT money_required NOT NULL CONSTRAINT non_negative CHECK (VALUE >= 0);
 COMMENT ON DOMAIN app.email IS 'an e-mail address';
 COMMENT ON CONSTRAINT email_has_at ON DOMAIN app.email IS 'a plausible address';
 
