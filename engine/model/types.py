@@ -64,6 +64,7 @@ class DomainType(_SchemaType):
     not_null: bool = False
     # PostgreSQL 17+ names the NOT NULL constraint: its name where not <domain>_not_null
     not_null_name: str | None = None
+    not_null_comment: str | None = None  # COMMENT ON CONSTRAINT ... ON DOMAIN (17+)
     collation: str | None = None  # only when not the base type's default collation
     constraints: tuple[DomainConstraint, ...] = ()  # CHECK constraints by name
 

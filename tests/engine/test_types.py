@@ -780,6 +780,35 @@ DOMAIN_NOT_NULL_NAME_CASES = [
         {"FULL_SCAN_UNDER_LOCK", "BACKWARD_INCOMPATIBLE"},
     ),
     (
+        "commented",
+        "",
+        "CREATE DOMAIN d AS int CONSTRAINT d_nn NOT NULL;"
+        " COMMENT ON CONSTRAINT d_nn ON DOMAIN d IS 'never empty';",
+        [
+            "CREATE DOMAIN public.d AS integer CONSTRAINT d_nn NOT NULL",
+            "COMMENT ON CONSTRAINT d_nn ON DOMAIN public.d IS 'never empty'",
+        ],
+        set(),
+    ),
+    (
+        "renamed-keeps-its-comment-and-gets-another",
+        "CREATE DOMAIN d AS int CONSTRAINT d_nn NOT NULL;"
+        " COMMENT ON CONSTRAINT d_nn ON DOMAIN d IS 'one';",
+        "CREATE DOMAIN d AS int NOT NULL; COMMENT ON CONSTRAINT d_not_null ON DOMAIN d IS 'two';",
+        [
+            "ALTER DOMAIN public.d RENAME CONSTRAINT d_nn TO d_not_null",
+            "COMMENT ON CONSTRAINT d_not_null ON DOMAIN public.d IS 'two'",
+        ],
+        set(),
+    ),
+    (
+        "comment-removed",
+        "CREATE DOMAIN d AS int NOT NULL; COMMENT ON CONSTRAINT d_not_null ON DOMAIN d IS 'x';",
+        "CREATE DOMAIN d AS int NOT NULL;",
+        ["COMMENT ON CONSTRAINT d_not_null ON DOMAIN public.d IS NULL"],
+        set(),
+    ),
+    (
         "dropped-with-a-name",
         "CREATE DOMAIN d AS int CONSTRAINT d_nn NOT NULL;",
         "CREATE DOMAIN d AS int;",

@@ -62,10 +62,11 @@ SELECT json_build_object(
                    'base_type', format_type(t.typbasetype, t.typtypmod),
                    'default', pg_get_expr(t.typdefaultbin, 0),
                    'not_null', t.typnotnull,
-                   -- PostgreSQL 17+ keeps the NOT NULL as a named constraint (none before)
-                   'not_null_name', (SELECT k.conname FROM pg_constraint k
-                                     WHERE k.contypid = t.oid AND k.contype = 'n'
-                                       AND k.conname <> t.typname || '_not_null'),
+                   -- PostgreSQL 17+ keeps the NOT NULL as a named constraint (none before),
+                   -- which may carry a comment
+                   'not_null_name', CASE WHEN nn.conname <> t.typname || '_not_null'
+                                         THEN nn.conname END,
+                   'not_null_comment', nnd.description,
                    'collation', CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
                                      THEN (SELECT qname FROM coll WHERE coll.oid = t.typcollation) END,
                    'constraints', (
@@ -84,6 +85,9 @@ SELECT json_build_object(
                        WHERE k.contypid = t.oid AND k.contype = 'c'))
                ORDER BY t.nspname, t.typname), '[]'::json)
         FROM typ t JOIN common c ON c.oid = t.oid JOIN pg_type bt ON bt.oid = t.typbasetype
+        LEFT JOIN pg_constraint nn ON nn.contypid = t.oid AND nn.contype = 'n'
+        LEFT JOIN pg_description nnd ON nnd.objoid = nn.oid AND nnd.objsubid = 0
+                                    AND nnd.classoid = 'pg_constraint'::regclass
         WHERE t.typtype = 'd'
     ),
     'ranges', (

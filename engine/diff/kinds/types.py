@@ -366,11 +366,17 @@ def _check_sql(con: DomainConstraint) -> str:
 
 def _comment_step(domain: DomainType, con: DomainConstraint, action: Action) -> Step:
     """COMMENT ON a domain's constraint: set, or removed (NULL)."""
+    return _constraint_comment_step(domain, con.name, con.comment, action)
+
+
+def _constraint_comment_step(
+    domain: DomainType, name: str, comment: str | None, action: Action
+) -> Step:
     return Step(
         key=domain.key,
         action=action,
-        sql=f"COMMENT ON CONSTRAINT {ident(con.name)} ON DOMAIN {_type_ref(domain)} "
-        f"IS {literal(con.comment)}",
+        sql=f"COMMENT ON CONSTRAINT {ident(name)} ON DOMAIN {_type_ref(domain)} "
+        f"IS {literal(comment)}",
         incidental=True,
     )
 
@@ -403,6 +409,12 @@ class DomainHandler(Handler[DomainType]):
             if not c.validated
         )
         steps.extend(_comment_step(obj, c, "create") for c in obj.constraints if c.comment)
+        if obj.not_null and obj.not_null_comment:
+            steps.append(
+                _constraint_comment_step(
+                    obj, obj.not_null_constraint, obj.not_null_comment, "create"
+                )
+            )
         return steps
 
     def drop(self, obj: DomainType, ctx: PlanContext) -> list[Step]:
@@ -508,6 +520,15 @@ class DomainHandler(Handler[DomainType]):
                 else f"ALTER DOMAIN {ref} SET NOT NULL"
             )
             steps.append(Step(key=new.key, action="alter", sql=sql, lock="SHARE", hazards=hazards))
+        # the NOT NULL constraint's comment (17+): a new constraint starts without one, a
+        # renamed one keeps its own
+        had = old.not_null_comment if old.not_null else None
+        if new.not_null and new.not_null_comment != had:
+            steps.append(
+                _constraint_comment_step(
+                    new, new.not_null_constraint, new.not_null_comment, "alter"
+                )
+            )
         return steps
 
     def _validate(self, new: DomainType, con: DomainConstraint, ctx: PlanContext) -> Step:
