@@ -70,6 +70,33 @@ CASES = [
         "conversion public.my_conv",
         id="conversion",
     ),
+    # settings of managed objects that the model does not hold
+    pytest.param(
+        "CREATE TABLE t (a int); ALTER TABLE t ALTER COLUMN a SET (n_distinct = 100);",
+        "column options",
+        "column options (n_distinct=100) of column a of table public.t",
+        id="column-options",
+    ),
+    pytest.param(
+        "CREATE TABLE t (a int); CREATE INDEX t_expr ON t ((a + 1));"
+        " ALTER INDEX t_expr ALTER COLUMN 1 SET STATISTICS 50;",
+        "statistics target",
+        "statistics target 50 of column expr of index public.t_expr",
+        id="index-column-statistics",
+    ),
+    pytest.param(
+        "CREATE TYPE pair AS (x int, y int); CREATE TABLE typed OF pair;",
+        "typed table",
+        "typed table public.typed OF public.pair",
+        id="typed-table",
+    ),
+    pytest.param(
+        "CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;"
+        " ALTER VIEW v ALTER COLUMN a SET DEFAULT 7;",
+        "default value",
+        "default value for column a of view public.v",
+        id="view-column-default",
+    ),
 ]
 
 

@@ -3,72 +3,101 @@
 -- objects, conversions, publications, subscriptions, transforms, access methods, languages.
 -- Built-in objects (oid below FirstNormalObjectId, 16384), extension members and objects made
 -- implicitly as part of another (deptype 'i': a range type's multirange cast) are left out.
--- Also a comment on a table's NOT NULL constraint (PostgreSQL 18 keeps those as constraints of
--- their own), which the model of the constraint does not hold.
+-- Also settings of managed objects that the model does not hold (`settings`): a comment on a
+-- table's NOT NULL constraint (PostgreSQL 18 keeps those as constraints of their own), column
+-- options (n_distinct, ...), an index column's statistics target, a typed table's type (OF),
+-- a view column's default.
 WITH managed_ns AS (
     SELECT n.oid FROM pg_namespace n
     WHERE n.nspname NOT LIKE 'pg\_%%' AND n.nspname <> 'information_schema'
       AND n.nspname <> ALL (%(excluded_schemas)s::text[])
 ),
 objects AS (
-    SELECT 'pg_rewrite'::regclass AS classid, w.oid AS objid, false AS comment
+    SELECT 'pg_rewrite'::regclass AS classid, w.oid AS objid
     FROM pg_rewrite w JOIN pg_class c ON c.oid = w.ev_class
     WHERE w.rulename <> '_RETURN' AND c.relnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
-    SELECT 'pg_cast'::regclass, oid, false FROM pg_cast WHERE oid >= 16384
+    SELECT 'pg_cast'::regclass, oid FROM pg_cast WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_operator'::regclass, oid, false FROM pg_operator
+    SELECT 'pg_operator'::regclass, oid FROM pg_operator
     WHERE oprnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
-    SELECT 'pg_opclass'::regclass, oid, false FROM pg_opclass
+    SELECT 'pg_opclass'::regclass, oid FROM pg_opclass
     WHERE opcnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
-    SELECT 'pg_opfamily'::regclass, oid, false FROM pg_opfamily
+    SELECT 'pg_opfamily'::regclass, oid FROM pg_opfamily
     WHERE opfnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
-    SELECT 'pg_ts_config'::regclass, oid, false FROM pg_ts_config
+    SELECT 'pg_ts_config'::regclass, oid FROM pg_ts_config
     WHERE cfgnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
-    SELECT 'pg_ts_dict'::regclass, oid, false FROM pg_ts_dict
+    SELECT 'pg_ts_dict'::regclass, oid FROM pg_ts_dict
     WHERE dictnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
-    SELECT 'pg_ts_parser'::regclass, oid, false FROM pg_ts_parser
+    SELECT 'pg_ts_parser'::regclass, oid FROM pg_ts_parser
     WHERE prsnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
-    SELECT 'pg_ts_template'::regclass, oid, false FROM pg_ts_template
+    SELECT 'pg_ts_template'::regclass, oid FROM pg_ts_template
     WHERE tmplnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
-    SELECT 'pg_conversion'::regclass, oid, false FROM pg_conversion
+    SELECT 'pg_conversion'::regclass, oid FROM pg_conversion
     WHERE connamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
-    SELECT 'pg_publication'::regclass, oid, false FROM pg_publication
+    SELECT 'pg_publication'::regclass, oid FROM pg_publication
     UNION ALL
     -- only columns that every role may read (subconninfo is hidden)
-    SELECT 'pg_subscription'::regclass, oid, false FROM pg_subscription
+    SELECT 'pg_subscription'::regclass, oid FROM pg_subscription
     WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
     UNION ALL
-    SELECT 'pg_transform'::regclass, oid, false FROM pg_transform WHERE oid >= 16384
+    SELECT 'pg_transform'::regclass, oid FROM pg_transform WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_am'::regclass, oid, false FROM pg_am WHERE oid >= 16384
+    SELECT 'pg_am'::regclass, oid FROM pg_am WHERE oid >= 16384
     UNION ALL
-    SELECT 'pg_language'::regclass, oid, false FROM pg_language
+    SELECT 'pg_language'::regclass, oid FROM pg_language
     WHERE oid >= 16384 AND lanname <> 'plpgsql'
-    UNION ALL
-    SELECT 'pg_constraint'::regclass, k.oid, true FROM pg_constraint k
+),
+managed_rel AS (
+    SELECT c.oid, c.relkind, c.reloftype FROM pg_class c
+    WHERE c.relnamespace IN (SELECT oid FROM managed_ns)
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = c.oid AND d.deptype = 'e')
+),
+settings AS (
+    SELECT 'comment' AS kind,
+           'comment on ' || pg_describe_object('pg_constraint'::regclass, k.oid, 0) AS identity
+    FROM pg_constraint k
     JOIN pg_description d ON d.objoid = k.oid AND d.classoid = 'pg_constraint'::regclass
-    JOIN pg_class c ON c.oid = k.conrelid
-    WHERE k.contype = 'n' AND c.relnamespace IN (SELECT oid FROM managed_ns)
+    JOIN managed_rel r ON r.oid = k.conrelid
+    WHERE k.contype = 'n'
+    UNION ALL
+    -- one scan of pg_attribute for both: few rows pass it
+    SELECT CASE WHEN r.relkind IN ('i', 'I') THEN 'statistics target'
+                ELSE 'column options' END,
+           CASE WHEN r.relkind IN ('i', 'I') THEN 'statistics target ' || a.attstattarget
+                ELSE 'column options (' || array_to_string(a.attoptions, ', ') || ')' END
+           || ' of ' || pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum)
+    FROM pg_attribute a JOIN managed_rel r ON r.oid = a.attrelid
+    WHERE a.attnum > 0 AND NOT a.attisdropped
+      AND ((a.attoptions IS NOT NULL AND r.relkind NOT IN ('i', 'I'))
+           OR (a.attstattarget >= 0 AND r.relkind IN ('i', 'I')))
+    UNION ALL
+    SELECT 'typed table', 'typed ' || pg_describe_object('pg_class'::regclass, r.oid, 0)
+                          || ' OF ' || r.reloftype::regtype::text
+    FROM managed_rel r WHERE r.reloftype <> 0
+    UNION ALL
+    SELECT 'default value', pg_describe_object('pg_attrdef'::regclass, d.oid, 0)
+    FROM pg_attrdef d JOIN managed_rel r ON r.oid = d.adrelid AND r.relkind = 'v'
 )
 SELECT json_build_object(
     'unmanaged', (
-        SELECT coalesce(json_agg(json_build_object(
-            'kind', CASE WHEN o.comment THEN 'comment'
-                         ELSE (pg_identify_object(o.classid, o.objid, 0)).type END,
-            'identity', CASE WHEN o.comment THEN 'comment on ' ELSE '' END
-                        || pg_describe_object(o.classid, o.objid, 0)
-        ) ORDER BY 1), '[]'::json)
-        FROM objects o
-        WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = o.classid
-                          AND d.objid = o.objid AND d.deptype IN ('e', 'i'))
+        SELECT coalesce(json_agg(json_build_object('kind', u.kind, 'identity', u.identity)),
+                        '[]'::json)
+        FROM (SELECT (pg_identify_object(o.classid, o.objid, 0)).type AS kind,
+                     pg_describe_object(o.classid, o.objid, 0) AS identity
+              FROM objects o
+              WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = o.classid
+                                AND d.objid = o.objid AND d.deptype IN ('e', 'i'))
+              UNION ALL
+              SELECT kind, identity FROM settings) u
     )
 )::text
