@@ -43,6 +43,7 @@ class CompositeAttribute(Model):
     name: str
     type: str  # format_type(atttypid, atttypmod)
     collation: str | None = None  # only when not the type's default collation
+    comment: str | None = None  # COMMENT ON COLUMN type.attribute
 
 
 class CompositeType(_SchemaType):

@@ -365,6 +365,36 @@ COMPOSITE_CASES = [
         ["COMMENT ON TYPE public.pair IS 'two'"],
         set(),
     ),
+    (
+        "attribute-comments-made-changed-and-removed",
+        "CREATE TYPE public.pair AS (a int, b text); COMMENT ON COLUMN pair.a IS 'one';"
+        " COMMENT ON COLUMN pair.b IS 'bee';",
+        "CREATE TYPE public.pair AS (a bigint, b text, c date); COMMENT ON COLUMN pair.a IS 'two';"
+        " COMMENT ON COLUMN pair.c IS 'sea';",
+        [
+            "ALTER TYPE public.pair ALTER ATTRIBUTE a SET DATA TYPE bigint CASCADE",
+            "ALTER TYPE public.pair ADD ATTRIBUTE c date CASCADE",
+            "COMMENT ON COLUMN public.pair.a IS 'two'",
+            "COMMENT ON COLUMN public.pair.b IS NULL",
+            "COMMENT ON COLUMN public.pair.c IS 'sea'",
+        ],
+        {"BACKWARD_INCOMPATIBLE"},
+    ),
+    (
+        "attribute-comment-only",
+        "CREATE TYPE public.pair AS (a int); CREATE TABLE t (p pair);",
+        "CREATE TYPE public.pair AS (a int); CREATE TABLE t (p pair);"
+        " COMMENT ON COLUMN pair.a IS 'kept in place';",
+        ["COMMENT ON COLUMN public.pair.a IS 'kept in place'"],
+        set(),
+    ),
+    (
+        "attribute-comment-on-a-new-type",
+        "",
+        "CREATE TYPE public.pair AS (a int); COMMENT ON COLUMN pair.a IS 'first';",
+        ["CREATE TYPE public.pair AS (a integer)", "COMMENT ON COLUMN public.pair.a IS 'first'"],
+        set(),
+    ),
 ]
 
 

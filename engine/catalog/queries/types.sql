@@ -50,9 +50,12 @@ SELECT json_build_object(
                        'name', a.attname,
                        'type', format_type(a.atttypid, a.atttypmod),
                        'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation
-                                         THEN (SELECT qname FROM coll WHERE coll.oid = a.attcollation) END
+                                         THEN (SELECT qname FROM coll WHERE coll.oid = a.attcollation) END,
+                       'comment', ad.description
                    ) ORDER BY a.attnum), '[]'::jsonb)
                    FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+                   LEFT JOIN pg_description ad ON ad.objoid = a.attrelid AND ad.objsubid = a.attnum
+                                              AND ad.classoid = 'pg_class'::regclass
                    WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped))
                ORDER BY t.nspname, t.typname), '[]'::json)
         FROM typ t JOIN common c ON c.oid = t.oid WHERE t.typtype = 'c'

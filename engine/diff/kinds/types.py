@@ -258,6 +258,19 @@ def _attribute_sql(attr: CompositeAttribute) -> str:
     return f"{ident(attr.name)} {attr.type}{collate}"
 
 
+def _attribute_comment_step(
+    composite: CompositeType, attr: CompositeAttribute, action: Action
+) -> Step:
+    """COMMENT ON an attribute of a composite type: set, or removed (NULL)."""
+    return Step(
+        key=composite.key,
+        action=action,
+        sql=f"COMMENT ON COLUMN {_type_ref(composite)}.{ident(attr.name)} "
+        f"IS {literal(attr.comment)}",
+        incidental=True,
+    )
+
+
 @register
 class CompositeHandler(Handler[CompositeType]):
     kind = "composite"
@@ -265,7 +278,11 @@ class CompositeHandler(Handler[CompositeType]):
 
     def create(self, obj: CompositeType, ctx: PlanContext) -> list[Step]:
         body = ", ".join(_attribute_sql(a) for a in obj.attributes)
-        return [Step(key=obj.key, action="create", sql=f"CREATE TYPE {_type_ref(obj)} AS ({body})")]
+        steps = [
+            Step(key=obj.key, action="create", sql=f"CREATE TYPE {_type_ref(obj)} AS ({body})")
+        ]
+        steps.extend(_attribute_comment_step(obj, a, "create") for a in obj.attributes if a.comment)
+        return steps
 
     def drop(self, obj: CompositeType, ctx: PlanContext) -> list[Step]:
         hazards = _drop_hazards(f"type {obj.key.display}", obj.key, ctx)
@@ -283,7 +300,7 @@ class CompositeHandler(Handler[CompositeType]):
         added = [a.name for a in new.attributes if a.name not in before]
         if kept + added != [a.name for a in new.attributes]:
             return self._recreate_or_refuse(new, used, "reorders its attributes")
-        retyped = [n for n in kept if before[n] != after[n]]
+        retyped = [n for n in kept if _attribute_sql(before[n]) != _attribute_sql(after[n])]
         if retyped and used:
             # PostgreSQL refuses ALTER ATTRIBUTE TYPE on a type that a column stores.
             return self._recreate_or_refuse(new, used, f"changes the type of {', '.join(retyped)}")
@@ -339,6 +356,12 @@ class CompositeHandler(Handler[CompositeType]):
                     sql=f"ALTER TYPE {ref} ADD ATTRIBUTE {_attribute_sql(after[name])} CASCADE",
                 )
             )
+        # a new attribute starts without a comment; a retyped one keeps its own
+        steps.extend(
+            _attribute_comment_step(new, a, "alter")
+            for a in new.attributes
+            if a.comment != (before[a.name].comment if a.name in before else None)
+        )
         return steps
 
     def _recreate_or_refuse(

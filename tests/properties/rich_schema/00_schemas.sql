@@ -12,6 +12,7 @@ COMMENT ON TYPE app.status IS 'lifecycle';
 
 CREATE TYPE app.address AS (street text, city text, zip varchar(10));
 COMMENT ON TYPE app.address IS 'postal address';
+COMMENT ON COLUMN app.address.zip IS 'postal code';
 
 CREATE DOMAIN app.email AS text NOT NULL CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%');
 -- its NOT NULL named: kept from PostgreSQL 17 on, where it is a constraint of its own
