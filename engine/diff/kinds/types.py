@@ -258,17 +258,18 @@ def _attribute_sql(attr: CompositeAttribute) -> str:
     return f"{ident(attr.name)} {attr.type}{collate}"
 
 
+def _comment_on(key: ObjectKey, target: str, comment: str | None, action: Action) -> Step:
+    """COMMENT ON a part of a type (`target`): set, or removed (NULL)."""
+    return Step(
+        key=key, action=action, sql=f"COMMENT ON {target} IS {literal(comment)}", incidental=True
+    )
+
+
 def _attribute_comment_step(
     composite: CompositeType, attr: CompositeAttribute, action: Action
 ) -> Step:
-    """COMMENT ON an attribute of a composite type: set, or removed (NULL)."""
-    return Step(
-        key=composite.key,
-        action=action,
-        sql=f"COMMENT ON COLUMN {_type_ref(composite)}.{ident(attr.name)} "
-        f"IS {literal(attr.comment)}",
-        incidental=True,
-    )
+    target = f"COLUMN {_type_ref(composite)}.{ident(attr.name)}"
+    return _comment_on(composite.key, target, attr.comment, action)
 
 
 @register
@@ -395,13 +396,8 @@ def _comment_step(domain: DomainType, con: DomainConstraint, action: Action) -> 
 def _constraint_comment_step(
     domain: DomainType, name: str, comment: str | None, action: Action
 ) -> Step:
-    return Step(
-        key=domain.key,
-        action=action,
-        sql=f"COMMENT ON CONSTRAINT {ident(name)} ON DOMAIN {_type_ref(domain)} "
-        f"IS {literal(comment)}",
-        incidental=True,
-    )
+    target = f"CONSTRAINT {ident(name)} ON DOMAIN {_type_ref(domain)}"
+    return _comment_on(domain.key, target, comment, action)
 
 
 @register
