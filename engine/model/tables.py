@@ -79,6 +79,7 @@ class Table(SchemaObject, Commented, Owned, Granted):
     options: tuple[Option, ...] = ()  # reloptions, sorted by name
     replica_identity: ReplicaIdentity = "default"
     replica_identity_index: str | None = None
+    clustered_index: str | None = None  # ALTER TABLE ... CLUSTER ON: the index CLUSTER uses
     rls_enabled: bool = False
     rls_forced: bool = False
     server: str | None = None  # foreign tables

@@ -22,6 +22,7 @@ from engine.diff.context import PlanContext, PlanOptions
 from engine.diff.generic import generic_steps, own_fields_differ
 from engine.diff.handler import Handler, Step, handler_for
 from engine.diff.kinds.inherited_columns import passed_down_steps, readded_not_valid_steps
+from engine.diff.kinds.tables import TableHandler
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, Owned, SchemaObject, relation_key
 from engine.model.schema import Schema
@@ -162,6 +163,8 @@ class Planner:
         steps.extend(passed_down_steps(ctx, changes.changed))
         # a parent's NOT VALID constraint added again for a child's NOT VALID copy
         steps.extend(readded_not_valid_steps(ctx, changes.added, changes.changed))
+        # a table's marks on an index the plan makes again (replica identity, CLUSTER ON)
+        steps.extend(TableHandler().index_mark_steps(ctx, recreate))
         if self.detached.owner:
             # what a detached child keeps is its own only once the child is detached; a child
             # moved to another partitioned parent loses what that parent lacks before it joins

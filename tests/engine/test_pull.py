@@ -118,6 +118,7 @@ CREATE UNIQUE INDEX orders_code ON app.orders (code);
 ALTER TABLE app.orders REPLICA IDENTITY USING INDEX orders_code;
 CREATE TABLE app.items (id int PRIMARY KEY);
 ALTER TABLE app.items REPLICA IDENTITY USING INDEX items_pkey;
+ALTER TABLE app.items CLUSTER ON items_pkey;
 CREATE FUNCTION audit.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER orders_touch BEFORE INSERT ON app.orders
     FOR EACH ROW EXECUTE FUNCTION audit.touch();
@@ -164,6 +165,7 @@ def test_pull_puts_statements_that_need_later_objects_in_post_files(
         assert f"CREATE TABLE app.{table}" in text
         assert "REPLICA IDENTITY" not in text
         assert any(f"REPLICA IDENTITY USING INDEX {index}" in t for t in post.values()), post
+    assert any("CLUSTER ON items_pkey" in t for t in post.values()), post
     # The trigger on app.orders calls audit.touch(): app/ sorts before audit/, so its file is a
     # post file too; post files are numbered in the plan's order.
     assert any(p.startswith("zz_post/") and "orders_touch" in p for p in post), post

@@ -366,6 +366,87 @@ def test_create_with_replica_identity_on_a_constraint_index(
     assert max(creates) < identity, result.sql
 
 
+# Marks a table puts on one of its indexes: REPLICA IDENTITY USING INDEX and CLUSTER ON. An
+# index the plan makes again (a new definition, or a key constraint's) carries neither, so the
+# table's statement runs again after it.
+IDX = "CREATE TABLE t (id integer NOT NULL, a integer NOT NULL); CREATE INDEX t_a ON t (a);"
+PK = "CREATE TABLE w (id integer, k integer, CONSTRAINT w_pk PRIMARY KEY (id));"
+INDEX_MARK_CASES = [
+    pytest.param(
+        IDX,
+        IDX + "ALTER TABLE t CLUSTER ON t_a;",
+        NONE,
+        ["ALTER TABLE public.t CLUSTER ON t_a"],
+        id="cluster-on",
+    ),
+    pytest.param(
+        IDX + "ALTER TABLE t CLUSTER ON t_a;",
+        IDX,
+        NONE,
+        ["ALTER TABLE public.t SET WITHOUT CLUSTER"],
+        id="set-without-cluster",
+    ),
+    pytest.param(
+        PK,
+        PK + "ALTER TABLE w CLUSTER ON w_pk;",
+        NONE,
+        ["ALTER TABLE public.w CLUSTER ON w_pk"],
+        id="cluster-on-a-primary-key",
+    ),
+    pytest.param(
+        IDX + "ALTER TABLE t CLUSTER ON t_a;",
+        "CREATE TABLE t (id integer NOT NULL, a integer NOT NULL); CREATE INDEX t_a ON t (a, id);"
+        " ALTER TABLE t CLUSTER ON t_a;",
+        {"INDEX_DROPPED", "INDEX_BUILD", "NON_TRANSACTIONAL"},
+        [
+            "DROP INDEX CONCURRENTLY public.t_a",
+            "CREATE INDEX CONCURRENTLY t_a ON public.t (a, id)",
+            "ALTER TABLE public.t CLUSTER ON t_a",
+        ],
+        id="clustered-index-made-again",
+    ),
+    pytest.param(
+        PK + "ALTER TABLE w CLUSTER ON w_pk;",
+        "CREATE TABLE w (id integer, k integer NOT NULL, CONSTRAINT w_pk PRIMARY KEY (id, k));"
+        " ALTER TABLE w CLUSTER ON w_pk;",
+        None,
+        None,
+        id="clustered-key-made-again-over-a-column-made-not-null",
+    ),
+    pytest.param(
+        "CREATE TABLE t (id integer NOT NULL, a integer NOT NULL);"
+        " CREATE UNIQUE INDEX t_u ON t (a); ALTER TABLE t REPLICA IDENTITY USING INDEX t_u;",
+        "CREATE TABLE t (id integer NOT NULL, a integer NOT NULL);"
+        " CREATE UNIQUE INDEX t_u ON t (a, id); ALTER TABLE t REPLICA IDENTITY USING INDEX t_u;",
+        {"INDEX_DROPPED", "INDEX_BUILD", "NON_TRANSACTIONAL"},
+        [
+            "DROP INDEX CONCURRENTLY public.t_u",
+            "CREATE UNIQUE INDEX CONCURRENTLY t_u ON public.t (a, id)",
+            "ALTER TABLE public.t REPLICA IDENTITY USING INDEX t_u",
+        ],
+        id="replica-identity-index-made-again",
+    ),
+    pytest.param(
+        "",
+        "CREATE TABLE n (id integer); CREATE INDEX n_i ON n (id); ALTER TABLE n CLUSTER ON n_i;",
+        NONE,
+        None,
+        id="a-new-table-clustered",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "hazards", "sql"), INDEX_MARK_CASES)
+def test_index_marks(
+    make_db: MakeDb,
+    before: str,
+    after: str,
+    hazards: set[str] | None,
+    sql: list[str] | None,
+) -> None:
+    assert_converges(make_db, before, after).expect(hazards, sql)
+
+
 def test_set_logged_with_rows(make_db: MakeDb) -> None:
     result = assert_converges(
         make_db,

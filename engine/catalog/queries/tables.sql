@@ -76,6 +76,11 @@ identity_seq AS MATERIALIZED (
     WHERE dep.classid = 'pg_class'::regclass AND dep.refclassid = 'pg_class'::regclass
       AND dep.refobjsubid > 0 AND dep.deptype = 'i'
 ),
+-- The index each table is CLUSTERed ON (few tables have one): one scan of pg_index.
+clustered AS (
+    SELECT x.indrelid, ic.relname FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+    WHERE x.indisclustered
+),
 inh AS (
     SELECT i.inhrelid,
            json_agg(json_build_object('schema', pn.nspname, 'name', pc.relname)
@@ -117,6 +122,7 @@ SELECT '{"tables":' || (
                                        JOIN pg_class ic ON ic.oid = x.indexrelid
                                        WHERE x.indrelid = t.oid AND x.indisreplident
                                          AND t.relreplident = 'i'),
+            'clustered_index', cl.relname,
             'rls_enabled', t.relrowsecurity,
             'rls_forced', t.relforcerowsecurity,
             'server', CASE WHEN t.relkind = 'f' THEN (SELECT s.srvname FROM pg_foreign_table f
@@ -143,6 +149,7 @@ SELECT '{"tables":' || (
                                    * current_setting('block_size')::bigint END)
         ) ORDER BY t.nspname, t.relname), '[]'::json)
         FROM tbl t LEFT JOIN inh ON inh.inhrelid = t.oid
+        LEFT JOIN clustered cl ON cl.indrelid = t.oid
         LEFT JOIN index_pages ip ON ip.indrelid = t.oid
         LEFT JOIN index_pages tip ON tip.indrelid = t.reltoastrelid
     )::text || ',"columns":[' || coalesce((

@@ -20,7 +20,9 @@ from engine.diff.kinds.columns import (
 )
 from engine.diff.kinds.joining import given_checks, joining_steps
 from engine.errors import PlanError
-from engine.model.base import ObjectKey
+from engine.model.base import ObjectKey, relation_key
+from engine.model.constraints import Constraint
+from engine.model.indexes import Index
 from engine.model.tables import Option, Table, TableRef
 from engine.plan.model import Hazard, HazardCode, LockMode, Severity
 from engine.sqltext import ident, qualname
@@ -91,6 +93,15 @@ def inheritance_change(
     return [p for p in old if p not in kept], list(new[keep:])
 
 
+def _index_keys(table: Table, name: str) -> tuple[ObjectKey, ObjectKey]:
+    """The keys that may make the table's index `name`: the index, or the primary key or
+    unique constraint of that name that owns it."""
+    return (
+        ObjectKey(kind="index", schema_=table.schema_, name=name),
+        ObjectKey(kind="constraint", schema_=table.schema_, parent=table.name, name=name),
+    )
+
+
 @register
 class TableHandler(Handler[Table]):
     kind = "table"
@@ -130,6 +141,8 @@ class TableHandler(Handler[Table]):
         steps.extend(self._rls_steps(None, obj, ctx))
         if obj.replica_identity != "default":
             steps.append(self._replica_identity_step(obj))
+        if obj.clustered_index is not None:
+            steps.append(self._cluster_step(obj))
         return steps
 
     def create_sql(self, obj: Table, ctx: PlanContext) -> str:
@@ -240,6 +253,39 @@ class TableHandler(Handler[Table]):
             new.replica_identity_index,
         ):
             steps.append(self._replica_identity_step(new))
+        if old.clustered_index != new.clustered_index:
+            steps.append(self._cluster_step(new))
+        return steps
+
+    def index_mark_steps(self, ctx: PlanContext, recreated: set[ObjectKey]) -> list[Step]:
+        """A table's REPLICA IDENTITY USING INDEX and CLUSTER ON, set again where the plan
+        makes the index (or the key constraint that owns it) again and the table itself keeps
+        them: the new index carries neither mark."""
+        steps: list[Step] = []
+        tables = set()
+        for made in recreated:
+            obj = ctx.desired_objects.get(made) if made.kind in ("index", "constraint") else None
+            if isinstance(obj, Index | Constraint):
+                tables.add(relation_key("table", obj.schema_, obj.table))
+        for key in sorted(tables - recreated, key=str):
+            new = ctx.desired_objects.get(key)
+            old = ctx.current_objects.get(key)
+            if not (isinstance(new, Table) and isinstance(old, Table)):
+                continue
+            replica = new.replica_identity_index
+            if (
+                replica is not None
+                and (new.replica_identity, replica)
+                == (old.replica_identity, old.replica_identity_index)
+                and recreated.intersection(_index_keys(new, replica))
+            ):
+                steps.append(self._replica_identity_step(new))
+            if (
+                new.clustered_index is not None
+                and new.clustered_index == old.clustered_index
+                and recreated.intersection(_index_keys(new, new.clustered_index))
+            ):
+                steps.append(self._cluster_step(new))
         return steps
 
     def _options_steps(self, old: Table, new: Table, alter: str) -> list[Step]:
@@ -401,22 +447,39 @@ class TableHandler(Handler[Table]):
     def _replica_identity_step(self, new: Table) -> Step:
         if new.replica_identity == "index" and new.replica_identity_index is not None:
             name = new.replica_identity_index
-            index = ObjectKey(kind="index", schema_=new.schema_, name=name)
-            # The index may be a primary key's or unique constraint's: then the constraint (of
-            # the same name) is what creates it.
-            constraint = ObjectKey(
-                kind="constraint", schema_=new.schema_, parent=new.name, name=name
-            )
             return self._step(
                 new,
                 "alter",
                 f"ALTER TABLE {_name(new)} REPLICA IDENTITY USING INDEX {ident(name)}",
-                requires=(index, constraint),
+                requires=_index_keys(new, name),
+                # a mark on the table that nothing of it waits for (its new columns come
+                # before the index that needs them)
+                incidental=True,
             )
         return self._step(
             new,
             "alter",
             f"ALTER TABLE {_name(new)} REPLICA IDENTITY {new.replica_identity.upper()}",
+        )
+
+    def _cluster_step(self, new: Table) -> Step:
+        # a catalog mark for CLUSTER without an index name; no rows move
+        if new.clustered_index is None:
+            return self._step(
+                new,
+                "alter",
+                f"ALTER TABLE {_name(new)} SET WITHOUT CLUSTER",
+                lock="SHARE UPDATE EXCLUSIVE",
+                incidental=True,
+            )
+        name = new.clustered_index
+        return self._step(
+            new,
+            "alter",
+            f"ALTER TABLE {_name(new)} CLUSTER ON {ident(name)}",
+            lock="SHARE UPDATE EXCLUSIVE",
+            requires=_index_keys(new, name),
+            incidental=True,
         )
 
     def ref(self, obj: Table) -> str:
