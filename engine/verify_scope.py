@@ -220,6 +220,18 @@ def verification_scope(
     # children whose own column value the plan writes back (a parent's change reaches them)
     desired_index = ObjectIndex(desired)
     touched.update(held.key for held in receivers(desired_index, desired, changes.changed))
+    # a table's SET [UN]LOGGED changes the sequences it owns too (PostgreSQL 15+)
+    relogged = {
+        (new.schema_, new.name)
+        for old, new in changes.changed.values()
+        if isinstance(new, Table) and isinstance(old, Table) and old.persistence != new.persistence
+    }
+    relogged_sequences = {
+        seq.key
+        for seq in desired.sequences
+        if seq.owned_by is not None and (seq.schema_, seq.owned_by.table) in relogged
+    }
+    touched |= relogged_sequences
     # PostgreSQL 18: every copy of a parent's NOT VALID constraint the plan adds again
     copies = [*changes.added.values(), *(new for _, new in changes.changed.values())]
     origins = not_valid_copy_origins(desired_index, copies)
@@ -243,7 +255,7 @@ def verification_scope(
             found |= cur_deps.dependents_of(key)
         frontier = found - acting
         acting |= frontier
-    scope |= acting
+    scope |= acting | relogged_sequences
 
     # What the desired side of each change needs: the changed and new objects' needs, walked
     # through other new objects, down to the objects that exist unchanged (rebuilt with the

@@ -69,6 +69,12 @@ class PlanContext:
         """PostgreSQL 18 names NOT NULL constraints: the plan names the ones it makes."""
         return max(self.current.server_version_num, self.desired.server_version_num) >= 180000
 
+    @property
+    def unlogged_sequences(self) -> bool:
+        """PostgreSQL 15+ has unlogged sequences, and a table's SET [UN]LOGGED changes the
+        sequences it owns as well."""
+        return max(self.current.server_version_num, self.desired.server_version_num) >= 150000
+
     @cached_property
     def identity_children(self) -> tuple[tuple[bool, Table, str], ...]:
         """(in `schema/`?, table, column) for each inheritance child's identity column, now and

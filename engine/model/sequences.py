@@ -6,7 +6,7 @@ The sequence's state (last_value, is_called) is data, not schema: it is never re
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from engine.model.base import (
     Commented,
@@ -41,6 +41,7 @@ class Sequence(SchemaObject, Commented, Owned, Granted):
     cache: int = 1
     cycle: bool = False
     owned_by: OwnedBy | None = None
+    persistence: Literal["permanent", "unlogged"] = "permanent"  # UNLOGGED: PostgreSQL 15+
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
 

@@ -23,6 +23,7 @@ SELECT json_build_object('sequences', (
         'start', s.seqstart, 'increment', s.seqincrement,
         'min_value', s.seqmin, 'max_value', s.seqmax,
         'cache', s.seqcache, 'cycle', s.seqcycle,
+        'persistence', CASE c.relpersistence WHEN 'u' THEN 'unlogged' ELSE 'permanent' END,
         'owned_by', (SELECT json_build_object('table', t.relname, 'column', a.attname)
                      FROM pg_depend d
                      JOIN pg_class t ON t.oid = d.refobjid

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from engine.diff.context import PlanContext
 from engine.diff.handler import Handler, Step, register
+from engine.model.base import relation_key
 from engine.model.sequences import Sequence
+from engine.model.tables import Table
 from engine.plan.model import HazardCode, Severity
 from engine.sqltext import do_statement, ident, literal, qualname
 
@@ -42,17 +44,49 @@ def _options(seq: Sequence) -> str:
     )
 
 
+def persistence_step(seq: Sequence) -> Step:
+    """SET LOGGED / UNLOGGED (PostgreSQL 15+), after the owning table's steps: its own SET
+    [UN]LOGGED changes the sequence too."""
+    target = "UNLOGGED" if seq.persistence == "unlogged" else "LOGGED"
+    owner = seq.owned_by
+    return Step(
+        key=seq.key,
+        action="alter",
+        sql=f"ALTER SEQUENCE {qualname(seq.schema_, seq.name)} SET {target}",
+        requires=(relation_key("table", seq.schema_, owner.table),) if owner else (),
+        # nothing waits for it: a table whose default calls nextval() on it must not (a cycle)
+        incidental=True,
+    )
+
+
+def owned_sequences_kept(table: Table, ctx: PlanContext) -> list[Step]:
+    """The table's SET [UN]LOGGED changes the sequences it owns as well (PostgreSQL 15+): each
+    whose persistence `schema/` leaves as it was, and other than the table's, gets it back."""
+    if not ctx.unlogged_sequences:
+        return []
+    steps = []
+    for seq in ctx.desired.sequences:
+        owner = seq.owned_by
+        if owner is None or (seq.schema_, owner.table) != (table.schema_, table.name):
+            continue
+        old = ctx.current_objects.get(seq.key)
+        if isinstance(old, Sequence) and old.persistence == seq.persistence != table.persistence:
+            steps.append(persistence_step(seq))
+    return steps
+
+
 @register
 class SequenceHandler(Handler[Sequence]):
     kind = "sequence"
     model = Sequence
 
     def create(self, obj: Sequence, ctx: PlanContext) -> list[Step]:
+        unlogged = "UNLOGGED " if obj.persistence == "unlogged" else ""
         steps = [
             Step(
                 key=obj.key,
                 action="create",
-                sql=f"CREATE SEQUENCE {qualname(obj.schema_, obj.name)} {_options(obj)}",
+                sql=f"CREATE {unlogged}SEQUENCE {qualname(obj.schema_, obj.name)} {_options(obj)}",
             )
         ]
         if obj.owned_by is not None:
@@ -142,6 +176,8 @@ class SequenceHandler(Handler[Sequence]):
             )
         if old.owned_by != new.owned_by:
             steps.append(self._owned_by(new, ctx))
+        if old.persistence != new.persistence:
+            steps.append(persistence_step(new))
         return steps
 
     def ref(self, obj: Sequence) -> str:

@@ -19,6 +19,7 @@ from engine.diff.kinds.columns import (
     overrides_inherited_default,
 )
 from engine.diff.kinds.joining import given_checks, joining_steps
+from engine.diff.kinds.sequences import owned_sequences_kept
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, relation_key
 from engine.model.constraints import Constraint
@@ -242,6 +243,7 @@ class TableHandler(Handler[Table]):
             target = "UNLOGGED" if new.persistence == "unlogged" else "LOGGED"
             hazards = ctx.rewrite_hazards(f"SET {target} rewrites {new.key.display}", where)
             steps.append(self._step(new, "alter", f"{alter} SET {target}", hazards=hazards))
+            steps.extend(owned_sequences_kept(new, ctx))
         if old.options != new.options:
             steps.extend(self._options_steps(old, new, alter))
         if old.foreign_options != new.foreign_options:

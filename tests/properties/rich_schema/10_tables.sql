@@ -48,6 +48,7 @@ CREATE TABLE app.invoice_lines (
 );
 
 CREATE UNLOGGED TABLE app.sessions (token text PRIMARY KEY, seen timestamptz);
+CREATE UNLOGGED SEQUENCE app.session_no;
 
 -- Partitioned, with a range partition, a sub-partitioned partition and a default partition.
 CREATE TABLE app.events (
