@@ -70,6 +70,7 @@ CASES = [
         "conversion public.my_conv",
         id="conversion",
     ),
+    pytest.param("CREATE TYPE shell_t;", "type", "type public.shell_t", id="shell-type"),
     # settings of managed objects that the model does not hold
     pytest.param(
         "CREATE TABLE t (a int); ALTER TABLE t ALTER COLUMN a SET (n_distinct = 100);",

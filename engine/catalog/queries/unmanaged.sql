@@ -1,6 +1,7 @@
 -- Objects pg-flux does not manage, listed by name so that they are reported, never silently
 -- skipped: non-view rules, user casts, operators, operator classes and families, text search
--- objects, conversions, publications, subscriptions, transforms, access methods, languages.
+-- objects, conversions, publications, subscriptions, transforms, access methods, languages,
+-- base and shell types.
 -- Built-in objects (oid below FirstNormalObjectId, 16384), extension members and objects made
 -- implicitly as part of another (deptype 'i': a range type's multirange cast) are left out.
 -- Also settings of managed objects that the model does not hold (`settings`): a comment on a
@@ -55,6 +56,11 @@ objects AS (
     UNION ALL
     SELECT 'pg_language'::regclass, oid FROM pg_language
     WHERE oid >= 16384 AND lanname <> 'plpgsql'
+    UNION ALL
+    -- base types (input and output functions) and shell types (CREATE TYPE name;); an array
+    -- type is its element's (deptype 'i')
+    SELECT 'pg_type'::regclass, oid FROM pg_type
+    WHERE typtype IN ('b', 'p') AND typnamespace IN (SELECT oid FROM managed_ns)
 ),
 managed_rel AS (
     SELECT c.oid, c.relkind, c.reloftype FROM pg_class c
