@@ -126,6 +126,20 @@ def test_a_comment_on_a_not_null_constraint_is_listed(db: ShadowDatabase, pg_maj
     }
 
 
+def test_a_tables_access_method_is_listed(db: ShadowDatabase) -> None:
+    # a table access method other than heap (CREATE TABLE ... USING): the access method is
+    # listed, and so is each table that uses it
+    load(
+        db.admin_dsn,
+        "CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;"
+        " CREATE TABLE t (a int) USING heap2; CREATE TABLE plain (a int);",
+    )
+    assert {str(u) for u in inspect_dsn(db.admin_dsn).unmanaged} == {
+        "access method heap2",
+        "access method heap2 of table public.t",
+    }
+
+
 def test_fresh_database_lists_nothing(db: ShadowDatabase) -> None:
     assert inspect_dsn(db.admin_dsn).unmanaged == ()
 
