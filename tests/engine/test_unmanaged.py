@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
+import psycopg
 import pytest
+from psycopg import sql
 
 from engine.catalog import inspect_dsn
 from engine.plan.planner import plan_statements
@@ -138,6 +143,34 @@ def test_a_tables_access_method_is_listed(db: ShadowDatabase) -> None:
         "access method heap2",
         "access method heap2 of table public.t",
     }
+
+
+def test_a_relations_tablespace_is_listed(db: ShadowDatabase) -> None:
+    # The tablespace's folder must exist and belong to the server's user: the server makes it
+    # (COPY ... TO PROGRAM runs as that user), beside the data directory.
+    name = f"pgflux_ts_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(db.admin_dsn, autocommit=True) as conn:
+        data = conn.execute("SELECT current_setting('data_directory')").fetchone()
+        assert data is not None
+        folder = f"{Path(data[0]).parent}/{name}"
+        conn.execute(sql.SQL("COPY (SELECT 1) TO PROGRAM {}").format(f"mkdir -p {folder}"))
+        conn.execute(
+            sql.SQL("CREATE TABLESPACE {} LOCATION {}").format(sql.Identifier(name), folder)
+        )
+        try:
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE t (a int) TABLESPACE {ts};"
+                    " CREATE INDEX t_a ON t (a) TABLESPACE {ts}; CREATE TABLE plain (a int);"
+                ).format(ts=sql.Identifier(name))
+            )
+            assert {str(u) for u in inspect_dsn(db.admin_dsn).unmanaged} == {
+                f"tablespace {name} of table public.t",
+                f"tablespace {name} of index public.t_a",
+            }
+        finally:
+            conn.execute("DROP TABLE t")
+            conn.execute(sql.SQL("DROP TABLESPACE {}").format(sql.Identifier(name)))
 
 
 def test_fresh_database_lists_nothing(db: ShadowDatabase) -> None:

@@ -7,7 +7,7 @@
 -- Also settings of managed objects that the model does not hold (`settings`): a comment on a
 -- table's NOT NULL constraint (PostgreSQL 18 keeps those as constraints of their own), column
 -- options (n_distinct, ...), an index column's statistics target, a typed table's type (OF),
--- a table's access method other than heap, a view column's default.
+-- a table's access method other than heap, a relation's tablespace, a view column's default.
 WITH managed_ns AS (
     SELECT n.oid FROM pg_namespace n
     WHERE n.nspname NOT LIKE 'pg\_%%' AND n.nspname <> 'information_schema'
@@ -63,7 +63,7 @@ objects AS (
     WHERE typtype IN ('b', 'p') AND typnamespace IN (SELECT oid FROM managed_ns)
 ),
 managed_rel AS (
-    SELECT c.oid, c.relkind, c.reloftype, c.relam FROM pg_class c
+    SELECT c.oid, c.relkind, c.reloftype, c.relam, c.reltablespace FROM pg_class c
     WHERE c.relnamespace IN (SELECT oid FROM managed_ns)
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                       AND d.objid = c.oid AND d.deptype = 'e')
@@ -96,6 +96,13 @@ settings AS (
                             || pg_describe_object('pg_class'::regclass, r.oid, 0)
     FROM managed_rel r JOIN pg_am am ON am.oid = r.relam
     WHERE r.relkind IN ('r', 'm', 'p') AND am.amname <> 'heap'
+    UNION ALL
+    -- a relation in a tablespace other than the database's default (tablespaces are the
+    -- cluster's, not the schema's)
+    SELECT 'tablespace', 'tablespace ' || ts.spcname || ' of '
+                         || pg_describe_object('pg_class'::regclass, r.oid, 0)
+    FROM managed_rel r JOIN pg_tablespace ts ON ts.oid = r.reltablespace
+    WHERE r.relkind IN ('r', 'm', 'p', 'i', 'I')
     UNION ALL
     SELECT 'default value', pg_describe_object('pg_attrdef'::regclass, d.oid, 0)
     FROM pg_attrdef d JOIN managed_rel r ON r.oid = d.adrelid AND r.relkind = 'v'
