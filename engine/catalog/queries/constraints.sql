@@ -15,14 +15,18 @@ con AS (
            pg_get_constraintdef(k.oid) AS def, ds.description,
            -- only a B-tree index can be built UNIQUE on its own (the online form); a temporal
            -- key's (WITHOUT OVERLAPS, PostgreSQL 18) is GiST
-           kc.relam = (SELECT oid FROM pg_am WHERE amname = 'btree') AS btree_key,
+           nb.oid IS NULL AS btree_key,
            k.conparentid <> 0 OR NOT k.conislocal AS inherited
     FROM pg_constraint k
     JOIN pg_class c ON c.oid = k.conrelid
     JOIN managed_ns n ON n.oid = c.relnamespace
     -- a key's or exclusion's index: its INCLUDE columns are dependencies too (not in conkey)
     LEFT JOIN pg_index ki ON ki.indexrelid = k.conindid AND k.contype IN ('p', 'u', 'x')
-    LEFT JOIN pg_class kc ON kc.oid = k.conindid AND k.contype IN ('p', 'u')
+    -- the few indexes of another method, hashed once (an index probe per key cost 0.06 s at
+    -- 10,000 tables)
+    LEFT JOIN (SELECT oid FROM pg_class WHERE relkind IN ('i', 'I')
+               AND relam <> (SELECT oid FROM pg_am WHERE amname = 'btree')) nb
+           ON nb.oid = k.conindid
     LEFT JOIN pg_description ds ON ds.objoid = k.oid AND ds.classoid = 'pg_constraint'::regclass
                                 AND ds.objsubid = 0
     WHERE k.contypid = 0

@@ -57,55 +57,67 @@ objects AS (
     SELECT 'pg_language'::regclass, oid FROM pg_language
     WHERE oid >= 16384 AND lanname <> 'plpgsql'
     UNION ALL
-    -- base types (input and output functions) and shell types (CREATE TYPE name;); an array
-    -- type is its element's (deptype 'i')
+    -- base types (input and output functions) and shell types (CREATE TYPE name;); not the
+    -- array types (one per table at 10,000 tables), each its element's
     SELECT 'pg_type'::regclass, oid FROM pg_type
-    WHERE typtype IN ('b', 'p') AND typnamespace IN (SELECT oid FROM managed_ns)
+    WHERE typtype IN ('b', 'p') AND typcategory <> 'A'
+      AND typnamespace IN (SELECT oid FROM managed_ns)
 ),
-managed_rel AS (
-    SELECT c.oid, c.relkind, c.reloftype, c.relam, c.reltablespace FROM pg_class c
-    WHERE c.relnamespace IN (SELECT oid FROM managed_ns)
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                      AND d.objid = c.oid AND d.deptype = 'e')
+-- The few attributes and relations that carry such a setting, each catalog scanned once and
+-- filtered before any join (joined first, the planner probed pg_attribute per relation: 0.24 s
+-- at 10,000 tables).
+set_attributes AS MATERIALIZED (
+    SELECT a.attrelid, a.attnum, a.attoptions, a.attstattarget FROM pg_attribute a
+    WHERE a.attnum > 0 AND NOT a.attisdropped
+      AND (a.attoptions IS NOT NULL OR a.attstattarget >= 0)
+),
+set_relations AS MATERIALIZED (
+    SELECT c.oid, c.relkind, c.relnamespace, c.reloftype, c.reltablespace,
+           CASE WHEN c.relkind IN ('r', 'm', 'p') AND c.relam <> 0
+                     AND c.relam <> (SELECT oid FROM pg_am WHERE amname = 'heap')
+                THEN c.relam END AS relam
+    FROM pg_class c
+    WHERE c.reloftype <> 0 OR c.reltablespace <> 0
+       OR (c.relkind IN ('r', 'm', 'p') AND c.relam <> 0
+           AND c.relam <> (SELECT oid FROM pg_am WHERE amname = 'heap'))
 ),
 settings AS (
-    SELECT 'comment' AS kind,
+    SELECT r.oid AS rel, 'comment' AS kind,
            'comment on ' || pg_describe_object('pg_constraint'::regclass, k.oid, 0) AS identity
     FROM pg_constraint k
     JOIN pg_description d ON d.objoid = k.oid AND d.classoid = 'pg_constraint'::regclass
-    JOIN managed_rel r ON r.oid = k.conrelid
-    WHERE k.contype = 'n'
+    JOIN pg_class r ON r.oid = k.conrelid
+    WHERE k.contype = 'n' AND r.relnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
     -- one scan of pg_attribute for both: few rows pass it
-    SELECT CASE WHEN r.relkind IN ('i', 'I') THEN 'statistics target'
+    SELECT r.oid, CASE WHEN r.relkind IN ('i', 'I') THEN 'statistics target'
                 ELSE 'column options' END,
            CASE WHEN r.relkind IN ('i', 'I') THEN 'statistics target ' || a.attstattarget
                 ELSE 'column options (' || array_to_string(a.attoptions, ', ') || ')' END
            || ' of ' || pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum)
-    FROM pg_attribute a JOIN managed_rel r ON r.oid = a.attrelid
-    WHERE a.attnum > 0 AND NOT a.attisdropped
+    FROM set_attributes a JOIN pg_class r ON r.oid = a.attrelid
+    WHERE r.relnamespace IN (SELECT oid FROM managed_ns)
       AND ((a.attoptions IS NOT NULL AND r.relkind NOT IN ('i', 'I'))
            OR (a.attstattarget >= 0 AND r.relkind IN ('i', 'I')))
     UNION ALL
-    SELECT 'typed table', 'typed ' || pg_describe_object('pg_class'::regclass, r.oid, 0)
-                          || ' OF ' || r.reloftype::regtype::text
-    FROM managed_rel r WHERE r.reloftype <> 0
+    -- one scan of pg_class for a typed table's type (OF), a table's or materialized view's
+    -- access method other than heap (CREATE TABLE ... USING), and a relation's tablespace
+    -- other than the database's default (tablespaces are the cluster's, not the schema's)
+    SELECT r.oid, x.kind, x.what || ' ' || pg_describe_object('pg_class'::regclass, r.oid, 0)
+                          || x.tail
+    FROM set_relations r
+    LEFT JOIN pg_am am ON am.oid = r.relam
+    LEFT JOIN pg_tablespace ts ON ts.oid = r.reltablespace
+    CROSS JOIN LATERAL (VALUES
+        (r.reloftype <> 0, 'typed table', 'typed', ' OF ' || r.reloftype::regtype::text),
+        (am.oid IS NOT NULL, 'access method', 'access method ' || am.amname || ' of', ''),
+        (ts.oid IS NOT NULL, 'tablespace', 'tablespace ' || ts.spcname || ' of', '')
+    ) AS x(applies, kind, what, tail)
+    WHERE r.relnamespace IN (SELECT oid FROM managed_ns) AND x.applies
     UNION ALL
-    -- a table's or materialized view's access method other than heap (CREATE TABLE ... USING)
-    SELECT 'access method', 'access method ' || am.amname || ' of '
-                            || pg_describe_object('pg_class'::regclass, r.oid, 0)
-    FROM managed_rel r JOIN pg_am am ON am.oid = r.relam
-    WHERE r.relkind IN ('r', 'm', 'p') AND am.amname <> 'heap'
-    UNION ALL
-    -- a relation in a tablespace other than the database's default (tablespaces are the
-    -- cluster's, not the schema's)
-    SELECT 'tablespace', 'tablespace ' || ts.spcname || ' of '
-                         || pg_describe_object('pg_class'::regclass, r.oid, 0)
-    FROM managed_rel r JOIN pg_tablespace ts ON ts.oid = r.reltablespace
-    WHERE r.relkind IN ('r', 'm', 'p', 'i', 'I')
-    UNION ALL
-    SELECT 'default value', pg_describe_object('pg_attrdef'::regclass, d.oid, 0)
-    FROM pg_attrdef d JOIN managed_rel r ON r.oid = d.adrelid AND r.relkind = 'v'
+    SELECT r.oid, 'default value', pg_describe_object('pg_attrdef'::regclass, d.oid, 0)
+    FROM pg_attrdef d JOIN pg_class r ON r.oid = d.adrelid
+    WHERE r.relkind = 'v' AND r.relnamespace IN (SELECT oid FROM managed_ns)
 )
 SELECT json_build_object(
     'unmanaged', (
@@ -117,6 +129,8 @@ SELECT json_build_object(
               WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = o.classid
                                 AND d.objid = o.objid AND d.deptype IN ('e', 'i'))
               UNION ALL
-              SELECT kind, identity FROM settings) u
+              SELECT s.kind, s.identity FROM settings s
+              WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                                AND d.objid = s.rel AND d.deptype = 'e')) u
     )
 )::text
