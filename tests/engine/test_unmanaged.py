@@ -97,6 +97,16 @@ CASES = [
         id="typed-table",
     ),
     pytest.param(
+        "CREATE TABLE h (id int) PARTITION BY LIST (id);"
+        " CREATE TABLE h1 PARTITION OF h FOR VALUES IN (1);"
+        " CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
+        " CREATE TRIGGER h_tr AFTER INSERT ON h FOR EACH ROW EXECUTE FUNCTION trg();"
+        " ALTER TABLE h1 DISABLE TRIGGER h_tr;",
+        "trigger state",
+        "trigger state disabled of trigger h_tr on table public.h1",
+        id="a-partitions-trigger-state",
+    ),
+    pytest.param(
         "CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;"
         " ALTER VIEW v ALTER COLUMN a SET DEFAULT 7;",
         "default value",

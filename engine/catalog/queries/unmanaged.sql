@@ -7,7 +7,8 @@
 -- Also settings of managed objects that the model does not hold (`settings`): a comment on a
 -- table's NOT NULL constraint (PostgreSQL 18 keeps those as constraints of their own), column
 -- options (n_distinct, ...), an index column's statistics target, a typed table's type (OF),
--- a table's access method other than heap, a relation's tablespace, a view column's default.
+-- a table's access method other than heap, a relation's tablespace, a view column's default,
+-- a partition's trigger enabled or disabled apart from its parent's.
 WITH managed_ns AS (
     SELECT n.oid FROM pg_namespace n
     WHERE n.nspname NOT LIKE 'pg\_%%' AND n.nspname <> 'information_schema'
@@ -114,6 +115,16 @@ settings AS (
         (ts.oid IS NOT NULL, 'tablespace', 'tablespace ' || ts.spcname || ' of', '')
     ) AS x(applies, kind, what, tail)
     WHERE r.relnamespace IN (SELECT oid FROM managed_ns) AND x.applies
+    UNION ALL
+    -- a partition's clone of its parent's trigger, enabled or disabled apart from it
+    SELECT r.oid, 'trigger state',
+           'trigger state ' || CASE g.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica'
+                                                WHEN 'A' THEN 'always' ELSE 'origin' END
+           || ' of ' || pg_describe_object('pg_trigger'::regclass, g.oid, 0)
+    FROM pg_trigger g JOIN pg_trigger p ON p.oid = g.tgparentid
+    JOIN pg_class r ON r.oid = g.tgrelid
+    WHERE g.tgparentid <> 0 AND g.tgenabled <> p.tgenabled
+      AND r.relnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
     SELECT r.oid, 'default value', pg_describe_object('pg_attrdef'::regclass, d.oid, 0)
     FROM pg_attrdef d JOIN pg_class r ON r.oid = d.adrelid
