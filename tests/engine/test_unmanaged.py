@@ -97,6 +97,13 @@ CASES = [
         id="typed-table",
     ),
     pytest.param(
+        "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS a; CREATE INDEX mv_a ON mv (a);"
+        " ALTER MATERIALIZED VIEW mv CLUSTER ON mv_a;",
+        "cluster",
+        "cluster of materialized view public.mv on index public.mv_a",
+        id="a-materialized-views-cluster-on",
+    ),
+    pytest.param(
         "CREATE TABLE h (id int) PARTITION BY LIST (id);"
         " CREATE TABLE h1 PARTITION OF h FOR VALUES IN (1);"
         " CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"

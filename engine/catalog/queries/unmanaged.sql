@@ -8,7 +8,8 @@
 -- table's NOT NULL constraint (PostgreSQL 18 keeps those as constraints of their own), column
 -- options (n_distinct, ...), an index column's statistics target, a typed table's type (OF),
 -- a table's access method other than heap, a relation's tablespace, a view column's default,
--- a partition's trigger enabled or disabled apart from its parent's.
+-- a partition's trigger enabled or disabled apart from its parent's, a materialized view's
+-- CLUSTER ON.
 WITH managed_ns AS (
     SELECT n.oid FROM pg_namespace n
     WHERE n.nspname NOT LIKE 'pg\_%%' AND n.nspname <> 'information_schema'
@@ -115,6 +116,12 @@ settings AS (
         (ts.oid IS NOT NULL, 'tablespace', 'tablespace ' || ts.spcname || ' of', '')
     ) AS x(applies, kind, what, tail)
     WHERE r.relnamespace IN (SELECT oid FROM managed_ns) AND x.applies
+    UNION ALL
+    -- a materialized view's CLUSTER ON (a table's is managed)
+    SELECT r.oid, 'cluster', 'cluster of ' || pg_describe_object('pg_class'::regclass, r.oid, 0)
+                             || ' on ' || pg_describe_object('pg_class'::regclass, x.indexrelid, 0)
+    FROM pg_index x JOIN pg_class r ON r.oid = x.indrelid
+    WHERE x.indisclustered AND r.relkind = 'm' AND r.relnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
     -- a partition's clone of its parent's trigger, enabled or disabled apart from it
     SELECT r.oid, 'trigger state',
