@@ -97,6 +97,13 @@ CASES = [
         id="typed-table",
     ),
     pytest.param(
+        "CREATE UNLOGGED TABLE t (id int GENERATED ALWAYS AS IDENTITY);"
+        " ALTER SEQUENCE t_id_seq SET LOGGED;",
+        "persistence",
+        "persistence logged of sequence public.t_id_seq",
+        id="an-identity-sequences-persistence",
+    ),
+    pytest.param(
         "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS a; CREATE INDEX mv_a ON mv (a);"
         " ALTER MATERIALIZED VIEW mv CLUSTER ON mv_a;",
         "cluster",
@@ -188,6 +195,22 @@ def test_a_relations_tablespace_is_listed(db: ShadowDatabase) -> None:
         finally:
             conn.execute("DROP TABLE t")
             conn.execute(sql.SQL("DROP TABLESPACE {}").format(sql.Identifier(name)))
+
+
+def test_settings_the_model_holds_are_not_listed(db: ShadowDatabase) -> None:
+    # an unlogged table's identity sequence is unlogged with it; a table's CLUSTER ON, a
+    # partition's trigger in its parent's state
+    load(
+        db.admin_dsn,
+        "CREATE UNLOGGED TABLE u (id int GENERATED ALWAYS AS IDENTITY, s serial);"
+        " CREATE INDEX u_id ON u (id); ALTER TABLE u CLUSTER ON u_id;"
+        " CREATE TABLE h (id int) PARTITION BY LIST (id);"
+        " CREATE TABLE h1 PARTITION OF h FOR VALUES IN (1);"
+        " CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
+        " CREATE TRIGGER h_tr AFTER INSERT ON h FOR EACH ROW EXECUTE FUNCTION trg();"
+        " ALTER TABLE h DISABLE TRIGGER h_tr;",
+    )
+    assert inspect_dsn(db.admin_dsn).unmanaged == ()
 
 
 def test_fresh_database_lists_nothing(db: ShadowDatabase) -> None:

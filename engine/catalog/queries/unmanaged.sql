@@ -9,7 +9,7 @@
 -- options (n_distinct, ...), an index column's statistics target, a typed table's type (OF),
 -- a table's access method other than heap, a relation's tablespace, a view column's default,
 -- a partition's trigger enabled or disabled apart from its parent's, a materialized view's
--- CLUSTER ON.
+-- CLUSTER ON, an identity sequence's persistence apart from its table's.
 WITH managed_ns AS (
     SELECT n.oid FROM pg_namespace n
     WHERE n.nspname NOT LIKE 'pg\_%%' AND n.nspname <> 'information_schema'
@@ -116,6 +116,17 @@ settings AS (
         (ts.oid IS NOT NULL, 'tablespace', 'tablespace ' || ts.spcname || ' of', '')
     ) AS x(applies, kind, what, tail)
     WHERE r.relnamespace IN (SELECT oid FROM managed_ns) AND x.applies
+    UNION ALL
+    -- an identity column's sequence logged or unlogged apart from its table (PostgreSQL 15+;
+    -- made with the table's persistence, and changed with it)
+    SELECT r.oid, 'persistence',
+           'persistence ' || CASE q.relpersistence WHEN 'u' THEN 'unlogged' ELSE 'logged' END
+           || ' of ' || pg_describe_object('pg_class'::regclass, q.oid, 0)
+    FROM pg_depend d JOIN pg_class q ON q.oid = d.objid AND q.relkind = 'S'
+    JOIN pg_class r ON r.oid = d.refobjid
+    WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+      AND d.deptype = 'i' AND q.relpersistence <> r.relpersistence
+      AND r.relnamespace IN (SELECT oid FROM managed_ns)
     UNION ALL
     -- a materialized view's CLUSTER ON (a table's is managed)
     SELECT r.oid, 'cluster', 'cluster of ' || pg_describe_object('pg_class'::regclass, r.oid, 0)
