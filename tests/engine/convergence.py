@@ -49,9 +49,9 @@ class Convergence:
         """A table-driven case's expectations: the plan's hazard codes and its exact
         statements, in order (None: not checked)."""
         if hazards is not None:
-            assert self.hazard_codes == hazards
+            assert self.hazard_codes == hazards, f"hazards: {sorted(self.hazard_codes)}"
         if statements is not None:
-            assert self.sql == statements
+            assert self.sql == statements, "statements:\n" + "\n".join(self.sql)
 
 
 def load(dsn: str, sql: str) -> None:

@@ -409,7 +409,7 @@ INDEX_MARK_CASES = [
         PK + "ALTER TABLE w CLUSTER ON w_pk;",
         "CREATE TABLE w (id integer, k integer NOT NULL, CONSTRAINT w_pk PRIMARY KEY (id, k));"
         " ALTER TABLE w CLUSTER ON w_pk;",
-        None,
+        {"BACKWARD_INCOMPATIBLE", "INDEX_BUILD", "INDEX_DROPPED", "NON_TRANSACTIONAL"},
         None,
         id="clustered-key-made-again-over-a-column-made-not-null",
     ),
