@@ -223,6 +223,9 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     type_storage: Storage = "extended"  # the type's default (typstorage), derived from `type`
     compression: str | None = None  # pglz / lz4
     statistics: int | None = None  # SET STATISTICS target; None: the server's default
+    # attribute options (n_distinct, n_distinct_inherited: the planner's estimates), sorted by
+    # name; each table's own, since a parent's SET reaches no child and a new child has none
+    attribute_options: tuple[Option, ...] = ()
     fdw_options: tuple[Option, ...] = ()
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", "table", "name", None)
@@ -272,11 +275,12 @@ class InheritedColumn(SchemaObject, TableScoped):
     """A column a partition or inheritance child has from its parent, in the child's own state.
 
     The column itself (type, collation) is the parent's; NOT NULL, the default, the generation
-    expression, the comment, the statistics target, storage, compression and the privileges are
-    the child's own.
+    expression, the comment, the statistics target, the attribute options, storage, compression
+    and the privileges are the child's own.
     PARTITION OF and INHERITS copy the parent's NOT NULL, default, storage and compression (not its
-    statistics target), ATTACH PARTITION keeps the table's, and the parent's SET / DROP DEFAULT, NOT
-    NULL and SET STORAGE reach every child (its SET COMPRESSION none); a child may still differ
+    statistics target or attribute options), ATTACH PARTITION keeps the table's, and the parent's
+    SET / DROP DEFAULT, NOT NULL and SET STORAGE reach every child (its SET COMPRESSION none, its
+    attribute options never); a child may still differ
     (`CREATE TABLE c PARTITION OF p (b DEFAULT 7)`, `COMMENT ON COLUMN c.b`). Detaching the child
     leaves these as its own column (engine.plan.detached).
 
@@ -309,6 +313,7 @@ class InheritedColumn(SchemaObject, TableScoped):
     generated: str | None = None
     comment: str | None = None
     statistics: int | None = None
+    attribute_options: tuple[Option, ...] = ()
     storage: Storage | None = None  # None: the type's own (typstorage)
     compression: str | None = None  # pglz / lz4; None: the server's default_toast_compression
     acl: tuple[Privilege, ...] = ()

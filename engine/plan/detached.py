@@ -121,6 +121,7 @@ def _own_column(declared: Column, state: InheritedColumn) -> Column:
             ),
             "comment": state.comment,
             "statistics": state.statistics,
+            "attribute_options": state.attribute_options,
             "storage": state.storage,
             "compression": state.compression,
             "acl": state.acl,

@@ -78,10 +78,11 @@ CASES = [
     pytest.param("CREATE TYPE shell_t;", "type", "type public.shell_t", id="shell-type"),
     # settings of managed objects that the model does not hold
     pytest.param(
-        "CREATE TABLE t (a int); ALTER TABLE t ALTER COLUMN a SET (n_distinct = 100);",
+        "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS a;"
+        " ALTER MATERIALIZED VIEW mv ALTER COLUMN a SET (n_distinct = 100);",
         "column options",
-        "column options (n_distinct=100) of column a of table public.t",
-        id="column-options",
+        "column options (n_distinct=100) of column a of materialized view public.mv",
+        id="matview-column-options",
     ),
     pytest.param(
         "CREATE TABLE t (a int); CREATE INDEX t_expr ON t ((a + 1));"
@@ -199,16 +200,18 @@ def test_a_relations_tablespace_is_listed(db: ShadowDatabase) -> None:
 
 def test_settings_the_model_holds_are_not_listed(db: ShadowDatabase) -> None:
     # an unlogged table's identity sequence is unlogged with it; a table's CLUSTER ON, a
-    # partition's trigger in its parent's state
+    # partition's trigger in its parent's state, a table's and a partition's column options
     load(
         db.admin_dsn,
         "CREATE UNLOGGED TABLE u (id int GENERATED ALWAYS AS IDENTITY, s serial);"
+        " ALTER TABLE u ALTER COLUMN s SET (n_distinct = 100);"
         " CREATE INDEX u_id ON u (id); ALTER TABLE u CLUSTER ON u_id;"
         " CREATE TABLE h (id int) PARTITION BY LIST (id);"
         " CREATE TABLE h1 PARTITION OF h FOR VALUES IN (1);"
         " CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
         " CREATE TRIGGER h_tr AFTER INSERT ON h FOR EACH ROW EXECUTE FUNCTION trg();"
-        " ALTER TABLE h DISABLE TRIGGER h_tr;",
+        " ALTER TABLE h DISABLE TRIGGER h_tr;"
+        " ALTER TABLE h1 ALTER COLUMN id SET (n_distinct_inherited = -0.5);",
     )
     assert inspect_dsn(db.admin_dsn).unmanaged == ()
 

@@ -262,6 +262,9 @@ class Partitioned:
     part_default: str | None = None  # the first partition's own note DEFAULT
     note_pglz: bool = False  # pt's note COMPRESSION pglz, which partitions copy
     part_storage: str | None = None  # the first partition's own note STORAGE (EXTERNAL / MAIN)
+    # n_distinct of pt's note and of the first partition's own: neither reaches the other
+    note_distinct: str | None = None
+    part_distinct: str | None = None
     sub: str | None = None  # schema of pt_sub (bound 5), itself PARTITION BY RANGE (id)
     sub_leaves: tuple[int, ...] = ()  # pt_sub_l<j>, FROM (j * 100) TO (j * 100 + 100)
     # schema of a second partitioned table pt2 (k bigint, note NOT NULL, and a column x that pt
@@ -305,6 +308,16 @@ class Partitioned:
             out.append(
                 f"ALTER TABLE ONLY {self.first_part} ALTER COLUMN note"
                 f" SET STORAGE {self.part_storage};"
+            )
+        if self.note_distinct:
+            out.append(
+                f"ALTER TABLE ONLY {self.qname} ALTER COLUMN note"
+                f" SET (n_distinct = {self.note_distinct});"
+            )
+        if self.parts and self.part_distinct:
+            out.append(
+                f"ALTER TABLE ONLY {self.first_part} ALTER COLUMN note"
+                f" SET (n_distinct = {self.part_distinct});"
             )
         if self.sub is not None:
             out.append(
@@ -972,6 +985,8 @@ def partitioned_tables(draw: st.DrawFn) -> Partitioned:
         part_default=draw(st.sampled_from([None, None, "own"])),
         note_pglz=draw(st.sampled_from([False, False, True])),
         part_storage=draw(st.sampled_from([None, None, "EXTERNAL"])),
+        note_distinct=draw(st.sampled_from([None, None, "-0.5"])),
+        part_distinct=draw(st.sampled_from([None, None, "3"])),
         sub=draw(st.sampled_from([None, None, schema, _other(schema)])),
         sub_leaves=tuple(sorted(draw(st.sets(st.integers(0, 2), max_size=2)))),
         alt=draw(st.sampled_from([None, None, schema, _other(schema)])),
@@ -1375,6 +1390,8 @@ def m_partitioned(draw: st.DrawFn, spec: RichSpec) -> RichSpec:
                 "move",
                 "note_pglz",
                 "part_storage",
+                "note_distinct",
+                "part_distinct",
             ]
         )
     )
@@ -1423,6 +1440,10 @@ def m_partitioned(draw: st.DrawFn, spec: RichSpec) -> RichSpec:
         p = replace(p, note_pglz=not p.note_pglz)
     elif what == "part_storage":
         p = replace(p, part_storage=draw(st.sampled_from([None, "EXTERNAL", "MAIN"])))
+    elif what == "note_distinct":
+        p = replace(p, note_distinct=draw(st.sampled_from([None, "-0.5", "10"])))
+    elif what == "part_distinct":
+        p = replace(p, part_distinct=draw(st.sampled_from([None, "3", "4"])))
     elif what == "part_default":
         p = replace(p, part_default=draw(st.sampled_from([None, "own", "mine"])))
     else:

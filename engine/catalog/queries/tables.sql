@@ -216,6 +216,14 @@ SELECT '{"tables":' || (
             -- -1 before PostgreSQL 17, NULL from 17 on: the default target
             || CASE WHEN c.attstattarget >= 0
                     THEN ',"statistics":' || c.attstattarget ELSE '' END
+            -- attribute options (n_distinct, n_distinct_inherited), by name: SET keeps them
+            -- in the order given
+            || CASE WHEN c.attoptions IS NOT NULL
+                    THEN ',"attribute_options":' || (SELECT json_agg(json_build_object(
+                                                         'name', o.option_name, 'value', o.option_value)
+                                                     ORDER BY o.option_name)
+                                                     FROM pg_options_to_table(c.attoptions) o)::text
+                    ELSE '' END
             || CASE WHEN c.attfdwoptions IS NOT NULL
                     THEN ',"fdw_options":' || (SELECT coalesce(json_agg(json_build_object(
                                                    'name', o.option_name, 'value', o.option_value)
@@ -254,6 +262,10 @@ SELECT '{"tables":' || (
             'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
             'comment', ds.description,
             'statistics', CASE WHEN a.attstattarget >= 0 THEN a.attstattarget END,
+            'attribute_options', CASE WHEN a.attoptions IS NULL THEN '[]'::json ELSE (
+                SELECT json_agg(json_build_object('name', o.option_name, 'value', o.option_value)
+                                ORDER BY o.option_name)
+                FROM pg_options_to_table(a.attoptions) o) END,
             'storage', CASE WHEN a.attstorage <> ty.typstorage
                             THEN CASE a.attstorage WHEN 'p' THEN 'plain' WHEN 'e' THEN 'external'
                                                    WHEN 'm' THEN 'main' ELSE 'extended' END END,

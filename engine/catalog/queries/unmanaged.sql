@@ -5,11 +5,12 @@
 -- Built-in objects (oid below FirstNormalObjectId, 16384), extension members and objects made
 -- implicitly as part of another (deptype 'i': a range type's multirange cast) are left out.
 -- Also settings of managed objects that the model does not hold (`settings`): a comment on a
--- table's NOT NULL constraint (PostgreSQL 18 keeps those as constraints of their own), column
--- options (n_distinct, ...), an index column's statistics target, a typed table's type (OF),
--- a table's access method other than heap, a relation's tablespace, a view column's default,
--- a partition's trigger enabled or disabled apart from its parent's, a materialized view's
--- CLUSTER ON, an identity sequence's persistence apart from its table's.
+-- table's NOT NULL constraint (PostgreSQL 18 keeps those as constraints of their own), a
+-- materialized view's column options (n_distinct, ...), an index column's statistics target,
+-- a typed table's type (OF), a table's access method other than heap, a relation's
+-- tablespace, a view column's default, a partition's trigger enabled or disabled apart from
+-- its parent's, a materialized view's CLUSTER ON, an identity sequence's persistence apart
+-- from its table's.
 WITH managed_ns AS (
     SELECT n.oid FROM pg_namespace n
     WHERE n.nspname NOT LIKE 'pg\_%%' AND n.nspname <> 'information_schema'
@@ -99,7 +100,8 @@ settings AS (
            || ' of ' || pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum)
     FROM set_attributes a JOIN pg_class r ON r.oid = a.attrelid
     WHERE r.relnamespace IN (SELECT oid FROM managed_ns)
-      AND ((a.attoptions IS NOT NULL AND r.relkind NOT IN ('i', 'I'))
+      -- (a table's columns' options are managed: Column.attribute_options)
+      AND ((a.attoptions IS NOT NULL AND r.relkind = 'm')
            OR (a.attstattarget >= 0 AND r.relkind IN ('i', 'I')))
     UNION ALL
     -- one scan of pg_class for a typed table's type (OF), a table's or materialized view's

@@ -1,5 +1,5 @@
 """A child's own state of a column it has from its parent: NOT NULL, default, comment, statistics
-target, storage, compression, privileges.
+target, attribute options, storage, compression, privileges.
 
 What the child starts from depends on how it came to hold the column (engine.model.tables.
 InheritedColumn): a child made by PARTITION OF / INHERITS copies its parent's NOT NULL, default,
@@ -20,6 +20,7 @@ from engine.diff.generic import acl_steps, own_fields_differ
 from engine.diff.handler import Handler, Step, register, validated_alone
 from engine.diff.kinds.columns import (
     ColumnHandler,
+    attribute_options_step,
     changes_default,
     check_identity_default,
     drops_not_null_alone,
@@ -38,7 +39,7 @@ from engine.diff.kinds.not_valid_copies import (
 from engine.errors import PlanError
 from engine.model.base import ObjectKey, Privilege, SchemaObject, column_key, relation_key
 from engine.model.schema import Schema
-from engine.model.tables import Column, InheritedColumn, Storage, Table, TableRef
+from engine.model.tables import Column, InheritedColumn, Option, Storage, Table, TableRef
 from engine.plan.index import ObjectIndex
 from engine.plan.model import Hazard, HazardCode, Severity
 from engine.sqltext import ident, literal, qualname
@@ -157,6 +158,8 @@ class _Start:
     acl: tuple[Privilege, ...]
     # ONLY in every plan step: a child's target changes only by its own (columns.statistics_step)
     statistics: int | None = None
+    # likewise, though a parent's never reaches it (columns.attribute_options_step)
+    attribute_options: tuple[Option, ...] = ()
     storage: object = None
     compression: object = None
     # PostgreSQL 18: the copy of the parent's NOT NULL constraint validated
@@ -270,6 +273,7 @@ def _start_state(
             comment=old.comment,
             acl=old.acl,
             statistics=old.statistics,
+            attribute_options=old.attribute_options,
             storage=old.storage if passed.storage is None else passed.storage[0],
             compression=old.compression,
             generated=old.generated if passed.generated is None else passed.generated[0],
@@ -309,7 +313,9 @@ def _start_state(
     if held is None and isinstance(was, Table):
         # a table that lacked the column: the plan adds it before the table joins, with this
         # NOT NULL and default (engine.diff.kinds.joining)
-        held = new.model_copy(update={"comment": None, "acl": (), "statistics": None})
+        held = new.model_copy(
+            update={"comment": None, "acl": (), "statistics": None, "attribute_options": ()}
+        )
     if held is None:
         return _Start(_UNKNOWN, _UNKNOWN, None, ())
     # NOT NULL where the parent's is: the plan sets it before the table joins (joining.py)
@@ -324,6 +330,7 @@ def _start_state(
         comment=held.comment,
         acl=held.acl,
         statistics=held.statistics,
+        attribute_options=held.attribute_options,
         storage=held.storage if passed.storage is None else _UNKNOWN,
         compression=held.compression,
         # a column made again before the join has the generation schema/ gives it there
@@ -424,6 +431,11 @@ class InheritedColumnHandler(Handler[InheritedColumn]):
         if start.statistics != new.statistics:
             stats = statistics_step(new.key, table, new.name, new.statistics)
             steps.append(stats.model_copy(update={"requires": requires}))
+        if start.attribute_options != new.attribute_options:
+            options = attribute_options_step(
+                new.key, table, new.name, start.attribute_options, new.attribute_options
+            )
+            steps.append(options.model_copy(update={"requires": requires}))
         if start.storage is _UNKNOWN or start.storage != new.storage:
             # no `SET STORAGE DEFAULT` before PostgreSQL 16: the type's own, by name
             chain = _chain(ctx.desired_objects, now, new.name)
@@ -500,6 +512,7 @@ def as_held(col: Column) -> InheritedColumn:
         generated=expression_of(col),
         comment=col.comment,
         statistics=col.statistics,
+        attribute_options=col.attribute_options,
         storage=col.storage,
         compression=col.compression,
         acl=col.acl,
@@ -532,11 +545,11 @@ def declared_column_steps(
     old: Column | InheritedColumn, new: Column, ctx: PlanContext
 ) -> list[Step]:
     """The steps of a column the child declares and inherits (engine.diff.kinds.columns hands
-    them over): its NOT NULL, default, statistics target, storage and compression are the
-    child's own, set with ONLY after what its ancestors' changes pass down, exactly as an
-    inherited column's. Its type and collation are its parent's (PostgreSQL refuses to change
-    them on the child: the parent's change reaches it). A declared column's comment and
-    privileges are its own objects' steps (Commented, Granted)."""
+    them over): its NOT NULL, default, statistics target, attribute options, storage and
+    compression are the child's own, set with ONLY after what its ancestors' changes pass down,
+    exactly as an inherited column's. Its type and collation are its parent's (PostgreSQL
+    refuses to change them on the child: the parent's change reaches it). A declared column's
+    comment and privileges are its own objects' steps (Commented, Granted)."""
     held = as_held(new)
     was = as_held(old) if isinstance(old, Column) else old
     start = _start(was, held, ctx, declared=True)

@@ -350,6 +350,7 @@ def joining_steps(
                     ),
                     "comment": None,
                     "statistics": None,
+                    "attribute_options": (),
                     "storage": column.storage if held is None else held.storage,
                     "compression": column.compression if held is None else held.compression,
                     "acl": (),

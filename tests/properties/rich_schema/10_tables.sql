@@ -16,6 +16,7 @@ COMMENT ON TABLE app.customers IS 'people who pay';
 COMMENT ON COLUMN app.customers.email IS 'login';
 ALTER TABLE app.customers ALTER COLUMN notes SET STORAGE EXTERNAL, ALTER COLUMN notes SET COMPRESSION pglz;
 ALTER TABLE app.customers ALTER COLUMN email SET STATISTICS 500;
+ALTER TABLE app.customers ALTER COLUMN status SET (n_distinct = 4, n_distinct_inherited = 4);
 
 CREATE TABLE app.invoices (
     id integer NOT NULL DEFAULT nextval('app.invoice_no') PRIMARY KEY,
@@ -72,6 +73,7 @@ COMMENT ON TABLE app.events IS 'partitioned';
 ALTER TABLE ONLY app.events_2024 ALTER COLUMN body SET DEFAULT '{}';
 COMMENT ON COLUMN app.events_2024.kind IS 'what happened';
 ALTER TABLE ONLY app.events_2024 ALTER COLUMN kind SET STATISTICS 250;
+ALTER TABLE ONLY app.events_2024 ALTER COLUMN kind SET (n_distinct = -0.05);
 ALTER TABLE ONLY app.events_2024 ALTER COLUMN body SET STORAGE EXTERNAL;
 ALTER TABLE ONLY app.events_2025 ALTER COLUMN kind SET COMPRESSION pglz;
 CREATE TABLE app.events_2023 PARTITION OF app.events
