@@ -115,8 +115,9 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
                 ensure_roles=shadow.ensure_roles,
             )
             with phase("inspect current"):
+                # one connection while the load runs, as engine.plan.build reads production
                 current = inspect_dsn(
-                    spec["current_dsn"], excluded_schemas=excluded, stats=cur_stats
+                    spec["current_dsn"], excluded_schemas=excluded, stats=cur_stats, connections=1
                 )
             shadow.ensure_roles(roles_in(current))
             rebuilding: AbstractContextManager[Future[Rebuilt] | None] = (

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from engine.cli import main
 from engine.errors import ConnectionFailed, SchemaLoadError
@@ -112,3 +116,27 @@ def test_an_unreachable_production_is_reported_after_a_good_parse(
     schema_dir = _schema_dir(tmp_path, {"app.sql": "CREATE SCHEMA app;"})
     with pytest.raises(ConnectionFailed, match="could not inspect production"):
         build_plan(schema_dir, _closed_port_dsn(), shadow=pg_cluster)
+
+
+def test_production_is_read_on_one_connection(
+    tmp_path: Path,
+    db: ShadowDatabase,
+    pg_cluster: EmbeddedCluster,
+    run_sql: Callable[..., list[tuple[Any, ...]]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A role that may hold one connection: a second one reading production beside the load
+    # would be refused, and inspection would say so and go on with one.
+    load(db.admin_dsn, "CREATE SCHEMA legacy;")
+    role = f"one_conn_{db.name}"[:60]
+    run_sql(db.admin_dsn, f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1')
+    try:
+        schema_dir = _schema_dir(tmp_path, {"00_app.sql": "CREATE SCHEMA app;"})
+        with caplog.at_level(logging.WARNING, logger="engine.catalog"):
+            plan = build_plan(
+                schema_dir, make_conninfo(db.admin_dsn, user=role), shadow=pg_cluster
+            ).plan
+        assert "inspection continues on 1 connection(s)" not in caplog.text
+        assert [s.sql for s in plan.statements] == ["DROP SCHEMA legacy", "CREATE SCHEMA app"]
+    finally:
+        run_sql(db.admin_dsn, f'DROP ROLE "{role}"')
