@@ -295,6 +295,8 @@ def run_catalog_queries(
         # Already validated models: pydantic takes instances as they are; each family's
         # collections were put in key order as they arrived.
         schema = Schema.model_validate(fields).mark_ordered()
+        if like is not None:
+            schema.read_like(like)  # its fingerprint reuses `like`'s digests
         fields.clear()
         # The model has no reference cycles and usually lives as long as the process: out of
         # the collector's sight, it no longer makes every later collection walk its ~1M

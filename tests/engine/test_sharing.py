@@ -16,7 +16,8 @@ from engine.catalog import inspect_dsn
 from engine.diff.context import PlanOptions
 from engine.lean import stores_field_set
 from engine.load import load_into, parse_schema_dir
-from engine.model.base import Model, ObjectKey
+from engine.model import schema as schema_module
+from engine.model.base import Model, ObjectKey, SchemaObject
 from engine.model.schema import OBJECT_FIELDS, Schema
 from engine.model.sharing import dependency_sort_key, share_equal
 from engine.model.tables import Column
@@ -115,6 +116,35 @@ def test_read_back_like_production_shares_every_equal_object(
         after.changed,
     )
     assert plan_statements(current, shared, options) == plan_statements(current, plain, options)
+
+
+def test_a_schema_read_like_production_prints_only_its_own_objects_for_its_fingerprint(
+    production_and_shadow: tuple[ShadowDatabase, ShadowDatabase],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    production, shadow = production_and_shadow
+    current = inspect_dsn(production.admin_dsn)
+    shared = inspect_dsn(shadow.admin_dsn, like=current)
+    plain = inspect_dsn(shadow.admin_dsn)
+    current.fingerprint()  # as build_plan does while the shadow loads
+    printed: list[SchemaObject] = []
+    original = schema_module._compared_prints
+
+    def counting(field: str, items: tuple[SchemaObject, ...]) -> list[str]:
+        printed.extend(items)
+        return original(field, items)
+
+    monkeypatch.setattr(schema_module, "_compared_prints", counting)
+    fingerprint = shared.fingerprint()
+    theirs = {id(obj) for name in OBJECT_FIELDS for obj in getattr(current, name)}
+    own = [obj for name in OBJECT_FIELDS for obj in getattr(shared, name) if id(obj) not in theirs]
+    # exactly the objects it does not share with production were printed
+    assert sorted(map(id, printed)) == sorted(map(id, own))
+    assert 0 < len(own) < sum(len(getattr(shared, name)) for name in OBJECT_FIELDS) / 10
+    # and the fingerprint is the one the same schema read alone has
+    printed.clear()
+    assert fingerprint == plain.fingerprint() != current.fingerprint()
+    assert len(printed) == sum(len(getattr(plain, name)) for name in OBJECT_FIELDS)
 
 
 def test_build_plan_reads_the_shadow_like_production(
