@@ -252,6 +252,7 @@ class Dependencies:
         self._recorded_under: dict[tuple[str | None, str], set[ObjectKey]] | None = None
         self._dependents: dict[ObjectKey, set[ObjectKey]] = {}
         self._referenced_names: list[str] | None = None
+        self._dependent_raw_keys: list[tuple[str | None, ...]] | None = None
 
     def use_dicts(self) -> None:
         """Switch to dicts of every dependent at the next lookup."""
@@ -279,8 +280,13 @@ class Dependencies:
     def rows_of(self, key: ObjectKey) -> list[Dependency]:
         """pg_depend's rows whose dependent is `key`, in order (a binary search)."""
         rows = self.rows
+        if self._dependent_raw_keys is None:
+            # the rows' raw keys once (attrgetter, in C): a search then compares tuples in C
+            # instead of calling the key function per step (verifying a 10,000-table plan on
+            # its scope searched 16,500 times: 0.31 s against ~0.03 s)
+            self._dependent_raw_keys = list(map(_DEPENDENT_FIELDS, rows))
         try:
-            i = bisect_left(rows, _raw_key(key), key=_DEPENDENT_FIELDS)
+            i = bisect_left(self._dependent_raw_keys, _raw_key(key))
         except TypeError:
             i = bisect_left(rows, key.sort_key, key=_dependent_sort_key)
         found = []
