@@ -197,15 +197,13 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     `position` keeps the declared order for CREATE TABLE; it is never compared.
     `collation` is set only when it differs from the type's default, already quoted
     (`pg_catalog."C"`); `storage` only when it differs from the type's default.
-    `default_volatile` is derived from `default` (the catalog looks at the functions its
-    expression calls), so it is not compared.
+    Whether the default calls a volatile function is the schema's
+    (`Schema.default_is_volatile`).
     """
 
     kind: ClassVar[str] = "column"
     implies: ClassVar[frozenset[str]] = frozenset({"table"})
-    not_compared: ClassVar[frozenset[str]] = frozenset(
-        {"position", "default_volatile", "type_storage"}
-    )
+    not_compared: ClassVar[frozenset[str]] = frozenset({"position", "type_storage"})
     name: str
     position: int
     type: str  # format_type(atttypid, atttypmod)
@@ -214,7 +212,6 @@ class Column(SchemaObject, TableScoped, Commented, Granted):
     # PostgreSQL 18's NOT NULL constraint where it is not the default one (None)
     not_null_constraint: NotNullConstraint | None = None
     default: str | None = None  # pg_get_expr(adbin, adrelid); None for generated columns
-    default_volatile: bool = False
     identity: Identity | None = None
     identity_options: IdentityOptions | None = None
     identity_sequence: IdentitySequence | None = None

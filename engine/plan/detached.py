@@ -101,7 +101,6 @@ class _Columns:
 
 
 def _own_column(declared: Column, state: InheritedColumn) -> Column:
-    same_default = state.default == declared.default
     return declared.model_copy(
         update={
             "schema_": state.schema_,
@@ -112,7 +111,6 @@ def _own_column(declared: Column, state: InheritedColumn) -> Column:
                 state.not_null_name, state.not_null_validated, no_inherit=False
             ),
             "default": state.default,
-            "default_volatile": declared.default_volatile if same_default else False,
             # the child's own expression, of the declaration's kind
             "generated": None
             if declared.generated is None

@@ -719,8 +719,10 @@ def test_inspect_columns(db: ShadowDatabase) -> None:
     assert [(p.grantee, p.privilege) for p in cols["n"].acl] == [("PUBLIC", "UPDATE")]
     assert cols["g"].generated == Generated(expression="length((n)::text)")
     assert cols["g"].default is None
-    assert cols["ts"].default_volatile
-    assert not cols["n"].default_volatile
+    schema = inspect_dsn(db.admin_dsn)
+    assert schema.default_is_volatile(cols["ts"].key)
+    assert not schema.default_is_volatile(cols["n"].key)
+    assert schema.volatile_defaults == (cols["ts"].key,)
     assert cols["body"].storage == "external"
     assert cols["body"].compression == "pglz"
     assert cols["id"].storage is None

@@ -130,7 +130,8 @@ def test_sorted_sorts_what_is_out_of_order(inspected: Schema) -> None:
 def test_column_catalog_fields(inspected: Schema) -> None:
     columns = {(c.table, c.name): c for c in inspected.columns}
     # a volatile call anywhere in the default's tree, and only then
-    volatile = {k for k, c in columns.items() if c.default_volatile}
+    volatile = {k for k, c in columns.items() if inspected.default_is_volatile(c.key)}
+    assert len(inspected.volatile_defaults) == len(volatile)
     assert volatile == {
         ("zeta", "id"),
         ("zeta", "at"),

@@ -1,6 +1,6 @@
 -- Tables (regular, partitioned, foreign) and the columns each declares itself.
 -- Inherited and partition columns (attislocal = false) come with their parent and are left out.
--- default_volatile: PostgreSQL offers no SQL-level contain_volatile_functions(), and built-in
+-- volatile_defaults: PostgreSQL offers no SQL-level contain_volatile_functions(), and built-in
 -- functions are pinned (absent from pg_depend), so the function oids are read from the default's
 -- stored node tree (`:funcid N` / `:opfuncid N` in pg_attrdef.adbin, not SQL text) and looked up
 -- in pg_proc (see volatile_default). A volatile default (random(), clock_timestamp(), nextval()) makes ADD COLUMN
@@ -186,7 +186,6 @@ SELECT '{"tables":' || (
             || CASE WHEN d.adbin IS NOT NULL AND c.attgenerated = ''
                     THEN ',"default":' || to_json(pg_get_expr(d.adbin,
                              CASE WHEN d.adbin::text LIKE '%%{VAR %%' THEN d.adrelid ELSE 0 END))
-                         || CASE WHEN v.adrelid IS NOT NULL THEN ',"default_volatile":true' ELSE '' END
                     ELSE '' END
             || CASE c.attidentity WHEN 'a' THEN ',"identity":"always"'
                                   WHEN 'd' THEN ',"identity":"by_default"' ELSE '' END
@@ -242,13 +241,19 @@ SELECT '{"tables":' || (
                     ELSE '' END
             || '}', ',')
         FROM col c LEFT JOIN pg_attrdef d ON d.adrelid = c.attrelid AND d.adnum = c.attnum
-        LEFT JOIN volatile_default v ON v.adrelid = c.attrelid AND v.adnum = c.attnum
         LEFT JOIN pg_collation co ON co.oid = c.attcollation AND c.attcollation <> c.typcollation
         LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
         LEFT JOIN identity_seq s ON s.refobjid = c.attrelid AND s.refobjsubid = c.attnum
         LEFT JOIN pg_constraint nn ON nn.contype = 'n' AND nn.conrelid = c.attrelid
                                    AND nn.conkey[1] = c.attnum
-    ), '') || '],"inherited_columns":' || (
+    ), '') || '],"volatile_defaults":' || (
+        -- the columns (of the list above) whose default calls a volatile function
+        SELECT coalesce(json_agg(json_build_object(
+            'kind', 'column', 'schema', c.nspname, 'parent', c.relname, 'name', c.attname)
+            ORDER BY c.nspname, c.relname, c.attname), '[]'::json)
+        FROM col c JOIN volatile_default v ON v.adrelid = c.attrelid AND v.adnum = c.attnum
+        WHERE c.attgenerated = ''
+    )::text || ',"inherited_columns":' || (
         -- The columns of partitions and inheritance children that come from a parent, in the
         -- child's own state: what detaching the child leaves it as its own columns.
         SELECT coalesce(json_agg(json_build_object(

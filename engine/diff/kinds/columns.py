@@ -646,7 +646,7 @@ class ColumnHandler(Handler[Column]):
                     )
                 )
             if (
-                obj.default_volatile
+                ctx.desired.default_is_volatile(obj.key)
                 or obj.identity is not None
                 or (obj.generated is not None and not obj.generated.virtual)
             ):
