@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -154,30 +155,33 @@ def _pip_bindirs() -> list[Path]:
     return dirs
 
 
-def _candidates() -> list[Path]:
-    out: list[Path] = []
+def _candidates() -> Iterator[Path]:
+    """Folders to probe, in search order, each looked up only when the search gets there."""
     pg_config = _pg_config_bindir()
-    path_dir = _path_bindir()
     if pg_config is not None:
-        out.append(pg_config)
+        yield pg_config
+    path_dir = _path_bindir()
     if path_dir is not None:
-        out.append(path_dir)
-    out.extend(_system_bindirs())
-    out.extend(_pip_bindirs())
-    return out
+        yield path_dir
+    yield from _system_bindirs()
+    yield from _pip_bindirs()
 
 
-def list_available() -> list[PgBin]:
-    """Every distinct runnable PostgreSQL binary folder found, in search order."""
+def iter_available() -> Iterator[PgBin]:
+    """Every distinct runnable PostgreSQL binary folder, in search order, probed lazily: each
+    probe runs `postgres --version` (~10 ms), so a search that stops early saves the rest."""
     seen: set[Path] = set()
-    found: list[PgBin] = []
     for cand in _candidates():
         pgbin = probe(cand)
         if pgbin is None or pgbin.bindir in seen:
             continue
         seen.add(pgbin.bindir)
-        found.append(pgbin)
-    return found
+        yield pgbin
+
+
+def list_available() -> list[PgBin]:
+    """Every distinct runnable PostgreSQL binary folder found, in search order."""
+    return list(iter_available())
 
 
 def _explicit_dir(explicit: str | None) -> PgBin | None:
@@ -205,15 +209,15 @@ def find_postgres_bin(want_major: int | None = None, explicit: str | None = None
     pinned = _explicit_dir(explicit)
     if pinned is not None:
         return pinned
-    found = list_available()
+    found: list[PgBin] = []
+    for pgbin in iter_available():
+        if want_major is None or pgbin.major == want_major:
+            return pgbin  # the first found, or the first of the major wanted
+        found.append(pgbin)
     if not found:
         raise ShadowError(
             "no PostgreSQL server binaries found: install PostgreSQL, or set "
             f"{ENV_BIN} to a folder holding postgres and initdb"
         )
-    if want_major is None:
-        return found[0]
-    for pgbin in found:
-        if pgbin.major == want_major:
-            return pgbin
+    assert want_major is not None
     return min(found, key=lambda b: (abs(b.major - want_major), -b.major))

@@ -176,17 +176,37 @@ def test_overlapped_rebuild_verifies_and_baseline_is_cached(
     assert problems[0].startswith("after applying the plan the shadow still differs")
 
 
-def test_analyze_catalogs_refreshes_statistics(db: ShadowDatabase) -> None:
-    load(db.admin_dsn, "".join(f"CREATE TABLE t{i} (id int PRIMARY KEY);" for i in range(40)))
-    analyze_catalogs(db.dsn)  # a non-superuser: skipped with warnings, no error
-    analyze_catalogs(db.admin_dsn)
-    with psycopg.connect(db.admin_dsn) as conn:
+def _pg_class_statistics(dsn: str) -> tuple[int, int]:
+    """pg_class's own row estimate, and its rows."""
+    with psycopg.connect(dsn) as conn:
         row = conn.execute(
             "SELECT c.reltuples::bigint, (SELECT count(*) FROM pg_catalog.pg_class)"
             " FROM pg_catalog.pg_class c WHERE c.oid = 'pg_catalog.pg_class'::regclass"
         ).fetchone()
     assert row is not None
-    assert row[0] == row[1]
+    return int(row[0]), int(row[1])
+
+
+def test_analyze_catalogs_refreshes_statistics(db: ShadowDatabase) -> None:
+    load(db.admin_dsn, "".join(f"CREATE TABLE t{i} (id int PRIMARY KEY);" for i in range(40)))
+    relations = _pg_class_statistics(db.admin_dsn)[1]
+    # a non-superuser: skipped with warnings, no error
+    assert analyze_catalogs(db.dsn, min_relations=relations)
+    assert analyze_catalogs(db.admin_dsn, min_relations=relations)
+    estimate, rows = _pg_class_statistics(db.admin_dsn)
+    assert estimate == rows
+
+
+def test_analyze_catalogs_leaves_a_small_database_alone(db: ShadowDatabase) -> None:
+    """Below `min_relations` the template's statistics plan the catalog queries well enough and
+    ANALYZE would cost more than it saves: it is not run."""
+    load(db.admin_dsn, "".join(f"CREATE TABLE t{i} (id int PRIMARY KEY);" for i in range(40)))
+    before = _pg_class_statistics(db.admin_dsn)
+    assert before[0] != before[1]  # the template's estimate, not this database's rows
+    assert not analyze_catalogs(db.admin_dsn, min_relations=before[1] + 1)
+    assert _pg_class_statistics(db.admin_dsn) == before
+    assert not analyze_catalogs(db.admin_dsn)  # 40 tables: under the default threshold
+    assert _pg_class_statistics(db.admin_dsn) == before
 
 
 @pytest.mark.parametrize(

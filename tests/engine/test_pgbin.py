@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import engine.pgbin as pgbin_module
 from engine.errors import ShadowError
 from engine.pgbin import ENV_BIN, find_postgres_bin, list_available, parse_version, probe
 
@@ -92,3 +93,32 @@ def test_pg_config_comes_first_when_present(monkeypatch: pytest.MonkeyPatch) -> 
         [pg_config, "--bindir"], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert first.bindir == Path(bindir).resolve()
+
+
+def test_a_search_probes_no_further_than_its_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each probe runs `postgres --version`: the search for a major stops at the first folder
+    of that major, and the default search at the first runnable one."""
+    monkeypatch.delenv(ENV_BIN, raising=False)
+    found = list_available()
+    probed: list[Path] = []
+
+    def counting_probe(bindir: Path) -> object:
+        probed.append(bindir)
+        return probe(bindir)
+
+    monkeypatch.setattr(pgbin_module, "probe", counting_probe)
+    for position, pgbin in enumerate(found):
+        if any(other.major == pgbin.major for other in found[:position]):
+            continue  # an earlier folder answers for this major
+        probed.clear()
+        assert find_postgres_bin(pgbin.major) == pgbin
+        assert pgbin.bindir in {p.resolve() for p in probed}
+        later = {other.bindir for other in found[position + 1 :]}
+        assert not any(p.resolve() in later for p in probed)
+    probed.clear()
+    assert find_postgres_bin() == found[0]
+    assert not any(p.resolve() in {other.bindir for other in found[1:]} for p in probed)
+    # a major nobody has: every folder is probed to find the closest
+    probed.clear()
+    find_postgres_bin(999)
+    assert {later.bindir for later in found} <= {p.resolve() for p in probed}
