@@ -30,6 +30,7 @@ from engine.catalog.runner import (
 )
 from engine.diff.context import PlanOptions
 from engine.load import parse_and_load
+from engine.plan.build import drop_while_working
 from engine.plan.model import Plan, statements_fingerprint
 from engine.plan.planner import plan_statements
 from engine.plan.render import render_sql, render_text
@@ -135,6 +136,8 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
                     desired = inspect_dsn(
                         target.admin_dsn, excluded_schemas=excluded, stats=des_stats, like=current
                     )
+                # As engine.plan.build does: the load's database dropped while the plan verifies
+                dropping = fingerprinting.submit(drop_while_working, shadow, target)
                 with phase("diff + plan"):
                     statements = plan_statements(current, desired, options)
                 # As engine.plan.build.make_plan does: the fingerprints on a background thread
@@ -159,6 +162,7 @@ def run_plan(spec: dict[str, Any]) -> dict[str, Any]:
                         )
                     with phase("render"):
                         source, target_fp = fingerprints.result()
+                        dropping.result()
         with phase("render"):
             plan = Plan(
                 fingerprint=statements_fingerprint(statements, source, target_fp),

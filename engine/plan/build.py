@@ -17,13 +17,13 @@ from engine.catalog import INSPECT_CONNECTIONS, InspectStats, inspect_dsn
 from engine.catalog.runner import analyze_catalogs
 from engine.config import ObjectFilter, filter_schema
 from engine.diff.context import PlanOptions
-from engine.errors import ConnectionFailed, SchemaLoadError
+from engine.errors import ConnectionFailed, SchemaLoadError, ShadowError
 from engine.load import SourceLocation, parse_and_load
 from engine.model.schema import Schema
 from engine.plan.model import Plan, Statement, statements_fingerprint
 from engine.plan.planner import plan_statements
 from engine.roles import roles_in
-from engine.shadow import Shadow
+from engine.shadow import Shadow, ShadowDatabase
 from engine.verify import Rebuilt, prefers_scoped, rebuilding_current, verify_plan
 
 log = logging.getLogger("engine.plan")
@@ -145,6 +145,15 @@ def _verify(
     return problems, verified
 
 
+def drop_while_working(shadow: Shadow, db: ShadowDatabase) -> None:
+    """Drop a shadow database no longer needed, on a background thread while other work goes
+    on. A failure is only logged: the block that made `db` drops it again when it ends."""
+    try:
+        shadow.drop_database(db)
+    except ShadowError as exc:
+        log.warning("%s (it is dropped again at the end)", exc)
+
+
 def build_plan(
     schema_dir: Path,
     production_dsn: str,
@@ -224,6 +233,10 @@ def build_plan(
                 inspect_dsn(target.admin_dsn, excluded_schemas=excluded, stats=stats, like=current),
                 objects,
             )
+            # The desired schema is read, and verification works in scratch databases of its
+            # own: the load's database is dropped while the plan verifies, not after it
+            # (10,000 tables: DROP DATABASE takes 0.8 s, most of it unlinking files).
+            dropping = fingerprinting.submit(drop_while_working, shadow, target)
             plan = make_plan(
                 current,
                 desired,
@@ -232,6 +245,7 @@ def build_plan(
                 excluded_schemas=excluded,
                 rebuilt=rebuilt,
             )
+            dropping.result()
     return PlanResult(
         plan=plan,
         current=current,

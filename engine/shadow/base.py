@@ -156,7 +156,9 @@ class ServerShadow(Shadow):
         )
 
     def drop_database(self, db: ShadowDatabase) -> None:
-        self.drop_database_named(db.name)
+        """Drop `db`, a database this shadow created; one dropped already is left alone."""
+        if db.name in self._created:
+            self.drop_database_named(db.name)
 
     def drop_database_named(self, name: str) -> None:
         """Terminate the database's sessions and drop it; dropping a missing one is fine."""
