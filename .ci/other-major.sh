@@ -31,6 +31,7 @@ PGFLUX_TEST_PG_MAJOR="$major" .venv/bin/pytest -q -n 2 -p no:cacheprovider \
     tests/engine/test_virtual_columns.py \
     tests/engine/test_pg18_constraints.py \
     tests/engine/test_attribute_options.py \
+    tests/engine/test_index_statistics.py \
     tests/engine/test_types.py::test_domain_not_null_names \
     tests/engine/test_unmanaged.py::test_a_comment_on_a_not_null_constraint_is_listed \
     tests/properties/test_virtual_columns_property.py \

@@ -27,6 +27,14 @@ class PartitionIndex(Model):
     partitioned: bool = False  # the partition is itself partitioned
 
 
+class ColumnStatistics(Model):
+    """An index column's statistics target (`ALTER INDEX ... ALTER COLUMN n SET STATISTICS t`):
+    PostgreSQL allows one on an expression column only, the column given by its position."""
+
+    position: int
+    target: int
+
+
 class Index(SchemaObject, Commented):
     """An index of a table, partitioned table or materialized view.
 
@@ -41,6 +49,8 @@ class Index(SchemaObject, Commented):
     partitions: for an index on a partitioned table, its partitions' indexes. Not compared: a
         partition added later gets its index from PostgreSQL, and a difference here must not
         rebuild the parent's index; the names are used to build them online.
+    statistics: its expression columns' statistics targets other than the default, by
+        position. They are the index's own: a partitioned index's reach none of its partitions'.
     """
 
     kind: ClassVar[str] = "index"
@@ -53,6 +63,7 @@ class Index(SchemaObject, Commented):
     valid: bool = True
     columns: tuple[str, ...] = ()
     partitions: tuple[PartitionIndex, ...] = ()
+    statistics: tuple[ColumnStatistics, ...] = ()
 
     key_attrs: ClassVar[KeyAttrs] = ("schema_", None, "name", None)
     implies: ClassVar[frozenset[str]] = frozenset({"table", "matview", "column"})

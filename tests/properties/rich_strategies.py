@@ -222,6 +222,8 @@ class Table:
     check_no_inherit: bool = False  # CHECK ... NO INHERIT (ti, when there, does not get it)
     check_enforced: bool = True  # else NOT ENFORCED (PostgreSQL 18), whatever check_valid says
     index: str | None = None  # t_idx's key
+    # t_idx's expression column's statistics target (when its key is lower(v))
+    index_target: int | None = None
     rls: bool = False
     force: bool = False
     policies: tuple[Policy, ...] = ()
@@ -233,6 +235,7 @@ class Table:
 
 TABLE_CHECKS = [None, "n > 0", "n <> 13"]
 TABLE_INDEXES = [None, "n", "lower(v)", "v, n"]
+INDEX_TARGETS = [None, None, 0, 300]
 
 
 @dataclass(frozen=True)
@@ -815,6 +818,10 @@ class RichSpec:
                 out.append(f"ALTER SEQUENCE {t.schema}.t_id_seq OWNED BY {t.qname}.id;")
             if t.index is not None:
                 out.append(f"CREATE INDEX t_idx ON {t.qname} ({t.index});")
+            if t.index == "lower(v)" and t.index_target is not None:
+                out.append(
+                    f"ALTER INDEX {t.schema}.t_idx ALTER COLUMN 1 SET STATISTICS {t.index_target};"
+                )
             if t.rls:
                 out.append(f"ALTER TABLE {t.qname} ENABLE ROW LEVEL SECURITY;")
             if t.force:
@@ -960,6 +967,7 @@ def tables(draw: st.DrawFn, spec: RichSpec) -> Table:
         check_no_inherit=draw(st.sampled_from([False, False, True])),
         check_enforced=draw(st.sampled_from([True, True, False])) if PG18 else True,
         index=draw(st.sampled_from(TABLE_INDEXES)),
+        index_target=draw(st.sampled_from(INDEX_TARGETS)),
         rls=rls,
         force=rls and draw(st.booleans()),
         policies=tuple(draw(policies(p)) for p in sorted(pols)),
@@ -1304,6 +1312,9 @@ def m_table_check(draw: st.DrawFn, spec: RichSpec) -> RichSpec:
 def m_table_index(draw: st.DrawFn, spec: RichSpec) -> RichSpec:
     t = spec.table
     assert t is not None
+    if t.index == "lower(v)" and draw(st.booleans()):  # its statistics target, in place
+        target = draw(st.sampled_from([x for x in INDEX_TARGETS if x != t.index_target]))
+        return replace(spec, table=replace(t, index_target=target))
     index = draw(st.sampled_from([x for x in TABLE_INDEXES if x != t.index]))
     return replace(spec, table=replace(t, index=index))
 

@@ -11,6 +11,7 @@ WITH managed_ns AS (
 ),
 idx AS (
     SELECT ic.oid, x.indrelid, x.indkey, x.indexprs IS NOT NULL OR x.indpred IS NOT NULL AS has_expr,
+           x.indexprs IS NOT NULL AS has_expressions,
            ic.relname, n.nspname, tc.relname AS table_name, tc.relkind AS table_relkind,
            x.indisvalid, ic.relkind, ds.description
     FROM pg_index x
@@ -36,6 +37,12 @@ SELECT '{"indexes":[' || coalesce(string_agg(
                             WHEN 'm' THEN ',"table_kind":"matview"' ELSE '' END
     || ',"definition":' || to_json(pg_get_indexdef(i.oid))
     || CASE WHEN i.indisvalid THEN '' ELSE ',"valid":false' END
+    -- its expression columns' statistics targets (-1 before PostgreSQL 17, NULL from 17 on: the
+    -- default); only an expression column can have one, so the others are not looked up
+    || CASE WHEN NOT i.has_expressions THEN '' ELSE coalesce(',"statistics":' || (
+        SELECT json_agg(json_build_object('position', a.attnum, 'target', a.attstattarget)
+                        ORDER BY a.attnum)
+        FROM pg_attribute a WHERE a.attrelid = i.oid AND a.attstattarget >= 0)::text, '') END
     -- the table's columns it uses, its dependencies on columns (dependencies.sql leaves out
     -- those rows): indkey for plain keys (INCLUDE too), pg_depend's rows when expressions or a
     -- predicate name more; an index on a materialized view depends on the whole view. A single

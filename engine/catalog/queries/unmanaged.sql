@@ -6,7 +6,8 @@
 -- implicitly as part of another (deptype 'i': a range type's multirange cast) are left out.
 -- Also settings of managed objects that the model does not hold (`settings`): a comment on a
 -- table's NOT NULL constraint (PostgreSQL 18 keeps those as constraints of their own), a
--- materialized view's column options (n_distinct, ...), an index column's statistics target,
+-- materialized view's column options (n_distinct, ...), the statistics target of a column of
+-- a partition's index attached to its parent's or of a constraint's index,
 -- a typed table's type (OF), a table's access method other than heap, a relation's
 -- tablespace, a view column's default, a partition's trigger enabled or disabled apart from
 -- its parent's, a materialized view's CLUSTER ON, an identity sequence's persistence apart
@@ -102,7 +103,14 @@ settings AS (
     WHERE r.relnamespace IN (SELECT oid FROM managed_ns)
       -- (a table's columns' options are managed: Column.attribute_options)
       AND ((a.attoptions IS NOT NULL AND r.relkind = 'm')
-           OR (a.attstattarget >= 0 AND r.relkind IN ('i', 'I')))
+           -- (an index's own are managed: Index.statistics; a partition's index attached to
+           -- its parent's, and a constraint's index, are not)
+           OR (a.attstattarget >= 0 AND r.relkind IN ('i', 'I')
+               AND (r.relispartition
+                    OR EXISTS (SELECT 1 FROM pg_depend d
+                               WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
+                                 AND d.refclassid = 'pg_constraint'::regclass
+                                 AND d.deptype = 'i'))))
     UNION ALL
     -- one scan of pg_class for a typed table's type (OF), a table's or materialized view's
     -- access method other than heap (CREATE TABLE ... USING), and a relation's tablespace

@@ -1,4 +1,5 @@
-"""Indexes: built concurrently on live tables, plainly on new ones; storage parameters in place.
+"""Indexes: built concurrently on live tables, plainly on new ones; storage parameters and
+expression columns' statistics targets in place.
 
 The SQL always comes from what PostgreSQL printed for the desired index (pg_get_indexdef). A
 plain build is that text as it is (`inspect` shows the same text as the index's definition).
@@ -12,9 +13,9 @@ from pglast import ast, parse_sql
 from pglast.stream import RawStream
 
 from engine.diff.context import PlanContext
-from engine.diff.handler import Handler, Step, register
+from engine.diff.handler import Action, Handler, Step, register
 from engine.model.base import ObjectKey
-from engine.model.indexes import Index
+from engine.model.indexes import ColumnStatistics, Index
 from engine.plan.model import Hazard, HazardCode, Severity
 from engine.sqltext import ident, literal, qualname
 
@@ -99,6 +100,13 @@ class IndexHandler(Handler[Index]):
         return ctx.options.online and ctx.existed(obj.relation_key)
 
     def create(self, obj: Index, ctx: PlanContext) -> list[Step]:
+        steps = self._build(obj, ctx)
+        targets = statistics_sql(obj, ())
+        if targets:  # a new index has the default targets
+            steps.append(self._set_step(obj, targets, action="create"))
+        return steps
+
+    def _build(self, obj: Index, ctx: PlanContext) -> list[Step]:
         table = (obj.schema_, obj.table)
         online = self._online(obj, ctx)
         if obj.table_kind == "partitioned":
@@ -243,12 +251,13 @@ class IndexHandler(Handler[Index]):
         return [Step(key=obj.key, action="drop", sql=f"DROP INDEX {name}", hazards=hazards)]
 
     def alter(self, old: Index, new: Index, ctx: PlanContext) -> list[Step] | None:
-        """Storage parameters change in place; anything else (or an INVALID index) rebuilds."""
+        """Storage parameters (not a partitioned index's) and statistics targets change in
+        place; anything else (or an INVALID index) rebuilds."""
         if (
             not old.valid
             or old.table_kind != new.table_kind
-            or new.table_kind == "partitioned"
             or old.table != new.table
+            or (new.table_kind == "partitioned" and old.definition != new.definition)
             or _without_options(old.definition) != _without_options(new.definition)
         ):
             return None
@@ -263,14 +272,33 @@ class IndexHandler(Handler[Index]):
         if removed:
             names = ", ".join(ident(k) for k in removed)
             steps.append(self._set_step(new, f"ALTER INDEX {name} RESET ({names})"))
+        targets = statistics_sql(new, old.statistics)
+        if targets:
+            steps.append(self._set_step(new, targets))
         return steps
 
-    def _set_step(self, obj: Index, sql: str) -> Step:
-        # Storage parameters apply to pages written from now on; nothing is rebuilt.
-        return Step(key=obj.key, action="alter", sql=sql, lock="SHARE UPDATE EXCLUSIVE")
+    def _set_step(self, obj: Index, sql: str, *, action: Action = "alter") -> Step:
+        # Storage parameters apply to pages written from now on, statistics targets to the next
+        # ANALYZE; nothing is rebuilt.
+        return Step(key=obj.key, action=action, sql=sql, lock="SHARE UPDATE EXCLUSIVE")
 
     def ref(self, obj: Index) -> str:
         return f"INDEX {qualname(obj.schema_, obj.name)}"
+
+
+def statistics_sql(index: Index, before: tuple[ColumnStatistics, ...]) -> str | None:
+    """The ALTER INDEX that takes `index`'s expression columns from the statistics targets
+    `before` to its own (-1: the default), or None when they are the same."""
+    old = {s.position: s.target for s in before}
+    new = {s.position: s.target for s in index.statistics}
+    clauses = [
+        f"ALTER COLUMN {position} SET STATISTICS {new.get(position, -1)}"
+        for position in sorted(old.keys() | new.keys())
+        if old.get(position, -1) != new.get(position, -1)
+    ]
+    if not clauses:
+        return None
+    return f"ALTER INDEX {qualname(index.schema_, index.name)} " + ", ".join(clauses)
 
 
 def _table_key(schema: str, table: str) -> ObjectKey:

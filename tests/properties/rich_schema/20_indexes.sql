@@ -3,6 +3,8 @@ CREATE INDEX customers_name_idx ON app.customers (name DESC NULLS LAST);
 -- the index CLUSTER uses
 ALTER TABLE app.customers CLUSTER ON customers_name_idx;
 CREATE UNIQUE INDEX customers_lower_email ON app.customers (lower(email)) WHERE status <> 'closed';
+-- an expression column's statistics target
+ALTER INDEX app.customers_lower_email ALTER COLUMN 1 SET STATISTICS 400;
 CREATE INDEX customers_created_brin ON app.customers USING brin (created_at) WITH (pages_per_range = 32);
 CREATE INDEX customers_name_hash ON app.customers USING hash (name);
 CREATE INDEX invoices_customer_incl ON app.invoices (customer_id) INCLUDE (total) WITH (fillfactor = 70);
