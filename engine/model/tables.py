@@ -177,13 +177,19 @@ class NotNullConstraint(Model):
 _DEFAULT_NOT_NULL = {"name": None, "validated": True, "no_inherit": False}
 
 
-def uncompared_locality(dumped: dict[str, Any]) -> dict[str, Any]:
+def uncompared_locality(
+    dumped: dict[str, Any], *, defaults_left_out: bool = False
+) -> dict[str, Any]:
     """A column's compared fields without its NOT NULL constraint's `local`, which is no
-    difference (NotNullConstraint); a constraint left with default values is None."""
+    difference (NotNullConstraint); a constraint left with default values is None, or (when
+    the dump left out the fields at their defaults) left out itself."""
     constraint = dumped.get("not_null_constraint")
     if constraint is not None and "local" in constraint:
         rest = {k: v for k, v in constraint.items() if k != "local"}
-        dumped["not_null_constraint"] = None if rest == _DEFAULT_NOT_NULL else rest
+        if defaults_left_out and not rest:
+            del dumped["not_null_constraint"]
+        else:
+            dumped["not_null_constraint"] = None if rest == _DEFAULT_NOT_NULL else rest
     return dumped
 
 
